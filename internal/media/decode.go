@@ -1,0 +1,132 @@
+package media
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/webp"
+)
+
+// Image formats as returned by Decode and accepted by Encode.
+const (
+	FormatPNG  = "png"
+	FormatJPEG = "jpeg"
+	FormatGIF  = "gif"
+	FormatWebP = "webp"
+)
+
+// codec pairs the two decoder entry points of one format.
+type codec struct {
+	decodeConfig func([]byte) (image.Config, error)
+	decode       func([]byte) (image.Image, error)
+}
+
+var codecs = map[string]codec{
+	FormatPNG: {
+		decodeConfig: func(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) },
+		decode:       func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) },
+	},
+	FormatJPEG: {
+		decodeConfig: func(b []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(b)) },
+		decode:       func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) },
+	},
+	FormatGIF: {
+		decodeConfig: func(b []byte) (image.Config, error) { return gif.DecodeConfig(bytes.NewReader(b)) },
+		decode:       decodeGIFFirstFrame,
+	},
+	FormatWebP: {
+		decodeConfig: func(b []byte) (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(b)) },
+		decode:       func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) },
+	},
+}
+
+// Sniff names the image format from the first bytes of data ("png", "jpeg",
+// "gif", "webp"), or returns "" when it is none of them. The declared media
+// type of an upload is never trusted.
+func Sniff(data []byte) string {
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return FormatPNG
+	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
+		return FormatJPEG
+	case bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
+		return FormatGIF
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return FormatWebP
+	}
+	return ""
+}
+
+// Decode decodes a PNG, JPEG, GIF (first frame) or WebP image, recognised from
+// its bytes. The dimensions are read from the header and checked against
+// lim.MaxPixels before the pixels are decoded, so a small file claiming a huge
+// image is refused without allocating it.
+func Decode(data []byte, lim Limits) (img image.Image, format string, err error) {
+	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
+		return nil, "", fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), lim.MaxBytes)
+	}
+	format = Sniff(data)
+	if format == "" {
+		return nil, "", fmt.Errorf("%w: expected PNG, JPEG, GIF or WebP", ErrUnsupported)
+	}
+	c := codecs[format]
+
+	// The decoders are fuzzed upstream, but this runs on hostile input in
+	// long-lived processes: a decoder panic must end as a refused image.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s decoder failed: %v", ErrCorrupt, format, r)
+			img, format = nil, ""
+		}
+	}()
+
+	cfg, err := c.decodeConfig(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s header: %v", ErrCorrupt, format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, "", fmt.Errorf("%w: %s image is %dx%d", ErrCorrupt, format, cfg.Width, cfg.Height)
+	}
+	if pixels := int64(cfg.Width) * int64(cfg.Height); lim.MaxPixels > 0 && pixels > lim.MaxPixels {
+		return nil, "", fmt.Errorf("%w: %dx%d is %d pixels, at most %d allowed",
+			ErrTooLarge, cfg.Width, cfg.Height, pixels, lim.MaxPixels)
+	}
+	img, err = c.decode(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		// Never hand on more (or fewer) pixels than were checked above.
+		return nil, "", fmt.Errorf("%w: %s header says %dx%d, image is %dx%d",
+			ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+	}
+	return img, format, nil
+}
+
+// decodeGIFFirstFrame returns the first frame drawn on the GIF's logical
+// screen: a frame may cover only part of it, and the picture people see is the
+// whole screen with the uncovered part transparent.
+func decodeGIFFirstFrame(b []byte) (image.Image, error) {
+	screen, err := gif.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	// gif.Decode stops after the first frame, so a file with thousands of
+	// frames costs no more than one.
+	frame, err := gif.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	screenRect := image.Rect(0, 0, screen.Width, screen.Height)
+	if frame.Bounds() == screenRect {
+		return frame, nil
+	}
+	canvas := image.NewNRGBA(screenRect)
+	draw.Draw(canvas, frame.Bounds(), frame, frame.Bounds().Min, draw.Src)
+	return canvas, nil
+}

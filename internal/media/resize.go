@@ -1,0 +1,120 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"image"
+
+	xdraw "golang.org/x/image/draw"
+)
+
+// MaxResizeSide is the largest width or height Resize produces.
+const MaxResizeSide = 4096
+
+// ErrInvalidSize reports a resize request that cannot be honoured (negative,
+// both sides zero, over MaxResizeSide, unknown mode). It is about the request,
+// not the image.
+var ErrInvalidSize = errors.New("invalid resize request")
+
+// Resize modes, as in the getFile "mode" parameter.
+const (
+	ModeFit  = "fit"  // the whole image inside width x height, aspect kept
+	ModeFill = "fill" // cover width x height exactly, centre-cropped
+)
+
+// SquareCrop centre-crops img to a square and scales it to size x size with
+// Catmull-Rom, a sharp high-quality filter suited to thumbnails. size must be
+// positive.
+func SquareCrop(img image.Image, size int) *image.NRGBA {
+	if size <= 0 {
+		panic(fmt.Sprintf("media.SquareCrop: size %d is not positive", size))
+	}
+	b := img.Bounds()
+	side := min(b.Dx(), b.Dy())
+	x0 := b.Min.X + (b.Dx()-side)/2
+	y0 := b.Min.Y + (b.Dy()-side)/2
+	return scale(img, image.Rect(x0, y0, x0+side, y0+side), size, size)
+}
+
+// Resize scales img for the file server.
+//
+// Mode "fit" (the default when mode is "") keeps the aspect ratio and fits the
+// image inside width x height; "fill" covers width x height exactly and
+// centre-crops what overflows. A zero width or height is derived from the
+// other side and the image's aspect ratio (in both modes, so nothing is
+// cropped). Sides are never larger than MaxResizeSide: a derived side that
+// would be is capped there and the other side shrinks to keep the aspect.
+// Smaller images are scaled up to the requested size; callers that want
+// "never upscale" compare the bounds first. When the result would have the
+// image's own size, img itself is returned.
+func Resize(img image.Image, width, height int, mode string) (image.Image, error) {
+	switch mode {
+	case "":
+		mode = ModeFit
+	case ModeFit, ModeFill:
+	default:
+		return nil, fmt.Errorf("%w: mode %q, expected %q or %q", ErrInvalidSize, mode, ModeFit, ModeFill)
+	}
+	if width < 0 || height < 0 || (width == 0 && height == 0) {
+		return nil, fmt.Errorf("%w: %dx%d, need a positive width or height", ErrInvalidSize, width, height)
+	}
+	if width > MaxResizeSide || height > MaxResizeSide {
+		return nil, fmt.Errorf("%w: %dx%d, at most %d per side", ErrInvalidSize, width, height, MaxResizeSide)
+	}
+	b := img.Bounds()
+	sw, sh := int64(b.Dx()), int64(b.Dy())
+	if sw <= 0 || sh <= 0 {
+		return nil, fmt.Errorf("%w: the image is empty", ErrInvalidSize)
+	}
+
+	if mode == ModeFill && width > 0 && height > 0 {
+		w, h := int64(width), int64(height)
+		crop := b
+		if sw*h > sh*w {
+			// Wider than the target: keep the full height, cut the sides.
+			cw := clamp(divRound(sh*w, h), 1, sw)
+			x0 := b.Min.X + int((sw-cw)/2)
+			crop = image.Rect(x0, b.Min.Y, x0+int(cw), b.Max.Y)
+		} else {
+			ch := clamp(divRound(sw*h, w), 1, sh)
+			y0 := b.Min.Y + int((sh-ch)/2)
+			crop = image.Rect(b.Min.X, y0, b.Max.X, y0+int(ch))
+		}
+		if crop == b && width == b.Dx() && height == b.Dy() {
+			return img, nil
+		}
+		return scale(img, crop, width, height), nil
+	}
+
+	// Fit inside the box; a zero side leaves that direction bounded only by
+	// MaxResizeSide.
+	boxW, boxH := int64(width), int64(height)
+	if boxW == 0 {
+		boxW = MaxResizeSide
+	}
+	if boxH == 0 {
+		boxH = MaxResizeSide
+	}
+	var w, h int64
+	if boxW*sh <= boxH*sw {
+		w, h = boxW, clamp(divRound(sh*boxW, sw), 1, boxH)
+	} else {
+		w, h = clamp(divRound(sw*boxH, sh), 1, boxW), boxH
+	}
+	if w == sw && h == sh {
+		return img, nil
+	}
+	return scale(img, b, int(w), int(h)), nil
+}
+
+// scale draws the src rectangle of img into a new width x height image.
+func scale(img image.Image, src image.Rectangle, width, height int) *image.NRGBA {
+	dst := image.NewNRGBA(image.Rect(0, 0, width, height))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, src, xdraw.Src, nil)
+	return dst
+}
+
+// divRound returns a/b rounded to the nearest integer, for a >= 0, b > 0.
+func divRound(a, b int64) int64 { return (a + b/2) / b }
+
+func clamp(v, lo, hi int64) int64 { return max(lo, min(v, hi)) }
