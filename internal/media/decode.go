@@ -87,7 +87,7 @@ func Decode(data []byte, lim Limits) (img image.Image, format string, err error)
 
 	cfg, err := c.decodeConfig(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %s header: %v", ErrCorrupt, format, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, "", fmt.Errorf("%w: %s image is %dx%d", ErrCorrupt, format, cfg.Width, cfg.Height)
@@ -98,7 +98,7 @@ func Decode(data []byte, lim Limits) (img image.Image, format string, err error)
 	}
 	img, err = c.decode(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err)
+		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err) // decoder errors name their format
 	}
 	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
 		// Never hand on more (or fewer) pixels than were checked above.
