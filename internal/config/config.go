@@ -1,0 +1,285 @@
+// Package config holds the one Config struct: operator settings from the
+// environment (the operator contract in DESIGN.md) and the service settings
+// from an embedded default file, optionally overridden by AIMG_CONFIG.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"aimg/internal/ratelimit"
+)
+
+//go:embed default.yaml
+var defaultFile []byte
+
+// Config is built once at start and passed down; nothing reads it globally.
+type Config struct {
+	Addr              string // AIMG_ADDR
+	PublicURL         string // AIMG_PUBLIC_URL; default http://<Addr>
+	DataDir           string // AIMG_DATA_DIR
+	DatabaseURL       string // AIMG_DATABASE_URL; empty = SQLite in DataDir
+	BlobURL           string // AIMG_BLOB_URL; empty = files in DataDir
+	RedisURL          string // AIMG_REDIS_URL; empty = in-process rate limits
+	AdminKey          string // AIMG_ADMIN_KEY; empty = generated on first start
+	SMTPURL           string // AIMG_SMTP_URL; empty = .eml files in DataDir/outbox
+	EmbeddedWorker    bool   // AIMG_EMBEDDED_WORKER
+	WorkerConcurrency int    // AIMG_WORKER_CONCURRENCY
+	ConfigFile        string // AIMG_CONFIG
+	PGQuery           string // AIMG_PGQUERY: off|readonly|readwrite
+	LogFormat         string // AIMG_LOG_FORMAT: json|text
+	LogLevel          string // AIMG_LOG_LEVEL: debug|info|warn|error
+
+	Service Service // from default.yaml, then AIMG_CONFIG
+}
+
+// Service is the part of the configuration that lives in a file.
+type Service struct {
+	Environment string   `yaml:"environment"`
+	Domains     []Domain `yaml:"domains"`
+	MailFrom    string   `yaml:"mailFrom"`
+	// MagicLinkURL is the front-end page that receives ?b=<base64url JSON>;
+	// empty = <PublicURL>/login.
+	MagicLinkURL string                    `yaml:"magicLinkURL"`
+	RateLimits   map[string]ratelimit.Rule `yaml:"rateLimits"`
+	HTTP         HTTP                      `yaml:"http"`
+	Accounts     Accounts                  `yaml:"accounts"`
+	AffiliateAds []AffiliateAd             `yaml:"affiliateAds"`
+}
+
+// Domain maps request hosts to a domain (DECISIONS.md "Domains").
+type Domain struct {
+	ID          string   `yaml:"id"`
+	DisplayName string   `yaml:"displayName"`
+	Hosts       []string `yaml:"hosts"`
+}
+
+type HTTP struct {
+	MaxBodyBytes      int64         `yaml:"maxBodyBytes"`
+	MaxImageBodyBytes int64         `yaml:"maxImageBodyBytes"`
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
+	TrustProxyHeaders bool          `yaml:"trustProxyHeaders"`
+}
+
+type Accounts struct {
+	OTPTTL           time.Duration `yaml:"otpTTL"`
+	OTPMaxAttempts   int           `yaml:"otpMaxAttempts"`
+	SessionTTL       time.Duration `yaml:"sessionTTL"`
+	ProfilePicMaxB   int64         `yaml:"profilePictureMaxBytes"`
+	ProfilePicMaxPx  int64         `yaml:"profilePictureMaxPixels"`
+	KVPMaxKeyBytes   int           `yaml:"kvpMaxKeyBytes"`
+	KVPMaxValueBytes int           `yaml:"kvpMaxValueBytes"`
+	KVPMaxPerUser    int           `yaml:"kvpMaxPerUser"`
+}
+
+type AffiliateAd struct {
+	Text string `yaml:"adText"`
+	Link string `yaml:"adLink"`
+}
+
+// FromEnv builds the Config from environment variables and the config files.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		Addr:              envOr(getenv, "AIMG_ADDR", "127.0.0.1:8080"),
+		PublicURL:         getenv("AIMG_PUBLIC_URL"),
+		DataDir:           envOr(getenv, "AIMG_DATA_DIR", "./data"),
+		DatabaseURL:       getenv("AIMG_DATABASE_URL"),
+		BlobURL:           getenv("AIMG_BLOB_URL"),
+		RedisURL:          getenv("AIMG_REDIS_URL"),
+		AdminKey:          getenv("AIMG_ADMIN_KEY"),
+		SMTPURL:           getenv("AIMG_SMTP_URL"),
+		ConfigFile:        getenv("AIMG_CONFIG"),
+		PGQuery:           envOr(getenv, "AIMG_PGQUERY", "readonly"),
+		LogFormat:         envOr(getenv, "AIMG_LOG_FORMAT", "text"),
+		LogLevel:          envOr(getenv, "AIMG_LOG_LEVEL", "info"),
+		EmbeddedWorker:    true,
+		WorkerConcurrency: 2,
+	}
+	var errs []error
+	if v := getenv("AIMG_EMBEDDED_WORKER"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AIMG_EMBEDDED_WORKER: %q is not a boolean", v))
+		}
+		c.EmbeddedWorker = b
+	}
+	if v := getenv("AIMG_WORKER_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AIMG_WORKER_CONCURRENCY: %q is not an integer", v))
+		}
+		c.WorkerConcurrency = n
+	}
+	svc, err := LoadService(c.ConfigFile)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Service = svc
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// LoadService reads the embedded defaults and overlays path (YAML or JSON;
+// JSON is YAML) when it is not empty. Lists in the file replace the defaults.
+func LoadService(path string) (Service, error) {
+	var s Service
+	if err := yaml.Unmarshal(defaultFile, &s); err != nil {
+		return s, fmt.Errorf("embedded default config: %w", err)
+	}
+	if path == "" {
+		return s, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("AIMG_CONFIG: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true) // a misspelt key is an error, not a silent default
+	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Validate says what is wrong, naming each bad setting.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("AIMG_ADDR", "%q is not host:port", c.Addr)
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("AIMG_PUBLIC_URL", "%q is not an http(s) URL", c.PublicURL)
+	}
+	if c.DataDir == "" {
+		bad("AIMG_DATA_DIR", "must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") && !strings.HasPrefix(c.DatabaseURL, "sqlite:") {
+		bad("AIMG_DATABASE_URL", "must start with postgres://, postgresql:// or sqlite:")
+	}
+	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 256 {
+		bad("AIMG_WORKER_CONCURRENCY", "must be between 1 and 256, got %d", c.WorkerConcurrency)
+	}
+	switch c.PGQuery {
+	case "off", "readonly", "readwrite":
+	default:
+		bad("AIMG_PGQUERY", "must be off, readonly or readwrite, got %q", c.PGQuery)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		bad("AIMG_LOG_FORMAT", "must be json or text, got %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("AIMG_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < 16 {
+		bad("AIMG_ADMIN_KEY", "must be at least 16 characters")
+	}
+	if err := c.Service.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the file part; field names are the file's keys.
+func (s Service) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if len(s.Domains) == 0 {
+		bad("domains", "at least one domain is required")
+	}
+	ids := map[string]bool{}
+	for i, d := range s.Domains {
+		if d.ID == "" {
+			bad(fmt.Sprintf("domains[%d].id", i), "must not be empty")
+		}
+		if ids[d.ID] {
+			bad(fmt.Sprintf("domains[%d].id", i), "duplicate %q", d.ID)
+		}
+		ids[d.ID] = true
+	}
+	if s.MailFrom == "" {
+		bad("mailFrom", "must not be empty")
+	}
+	for name, r := range s.RateLimits {
+		if err := r.Validate(); err != nil {
+			bad("rateLimits."+name, "%v", err)
+		}
+	}
+	if s.HTTP.MaxBodyBytes < 1024 {
+		bad("http.maxBodyBytes", "must be at least 1024")
+	}
+	if s.HTTP.MaxImageBodyBytes < s.HTTP.MaxBodyBytes {
+		bad("http.maxImageBodyBytes", "must be at least http.maxBodyBytes")
+	}
+	a := s.Accounts
+	if a.OTPTTL <= 0 {
+		bad("accounts.otpTTL", "must be positive")
+	}
+	if a.OTPMaxAttempts < 1 {
+		bad("accounts.otpMaxAttempts", "must be at least 1")
+	}
+	if a.SessionTTL <= 0 {
+		bad("accounts.sessionTTL", "must be positive")
+	}
+	if a.ProfilePicMaxB <= 0 || a.ProfilePicMaxPx <= 0 {
+		bad("accounts.profilePictureMaxBytes", "profile picture limits must be positive")
+	}
+	if a.KVPMaxKeyBytes <= 0 || a.KVPMaxValueBytes <= 0 || a.KVPMaxPerUser <= 0 {
+		bad("accounts.kvpMaxKeyBytes", "KVP limits must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// DomainForHost maps a request Host (port ignored) to a domain; unknown hosts
+// get the first domain, so a fresh install answers on any address.
+func (s Service) DomainForHost(host string) Domain {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(host)
+	for _, d := range s.Domains {
+		for _, h := range d.Hosts {
+			if strings.EqualFold(h, host) {
+				return d
+			}
+		}
+	}
+	return s.Domains[0]
+}
+
+// RateLimit returns the named rule; ok is false when the limit is not configured (no limit).
+func (s Service) RateLimit(name string) (ratelimit.Rule, bool) {
+	r, ok := s.RateLimits[name]
+	return r, ok
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"aimg/internal/aimg"
+)
+
+// CreateSession inserts a session that expires at expires.
+func (s *Store) CreateSession(ctx context.Context, sess *aimg.Session, expires time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO sessions (id, user_id, authenticated, created_at, last_seen_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`,
+		sess.ID, nullString(sess.UserID), sess.Authenticated, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(expires))
+	if isUniqueViolation(err) {
+		return &aimg.Error{Code: aimg.CodeConflict, Message: "session already exists", Err: err}
+	}
+	return err
+}
+
+// SessionByID returns a session that has not expired at now.
+func (s *Store) SessionByID(ctx context.Context, id string, now time.Time) (*aimg.Session, error) {
+	var (
+		sess          aimg.Session
+		userID        sql.NullString
+		created, seen int64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT id, user_id, authenticated, created_at, last_seen_at FROM sessions
+		WHERE id = $1 AND expires_at > $2`, id, ms(now)).Scan(&sess.ID, &userID, &sess.Authenticated, &created, &seen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "Session not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	sess.UserID = userID.String
+	sess.CreatedAt, sess.LastSeenAt = fromMS(created), fromMS(seen)
+	return &sess, nil
+}
+
+// AttachSessionUser sets the session's user (e.g. the guest record created for it).
+func (s *Store) AttachSessionUser(ctx context.Context, sessionID, userID string) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET user_id = $2 WHERE id = $1`, sessionID, userID)
+	return err
+}
+
+// TouchSession records activity and slides the expiry forward.
+func (s *Store) TouchSession(ctx context.Context, id string, now, expires time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1`,
+		id, ms(now), ms(expires))
+	return err
+}
+
+// DeleteSession ends one session; it reports whether it existed.
+func (s *Store) DeleteSession(ctx context.Context, id string) (bool, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, id)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteUserSessions ends every session of the user except keepID (may be empty).
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, keepID string) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, keepID)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions that expired before now.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
