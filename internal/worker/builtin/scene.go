@@ -99,7 +99,7 @@ func uniform(r *rand.Rand, n int64) int64 { return int64(r.Uint64() % uint64(n))
 
 func newScene(p Params) *scene {
 	sc := &scene{p: p, w: p.Width, h: p.Height, minD: min(p.Width, p.Height)}
-	sc.style = style(fnv32(strings.ToLower(strings.TrimSpace(p.Sampler))) % uint32(styleCount))
+	sc.style = samplerStyle(p.Sampler)
 	sc.noise = noise{weight: int64(math.Round(p.SubseedStrength * 1024))}
 	cfg := int64(math.Round(p.CFGScale * 256)) // Q8
 	sc.contrast = 110 + cfg*16>>8
@@ -152,20 +152,28 @@ func (sc *scene) buildPalette(kept []string, neg map[string]bool, saturation int
 			stops = append(stops, wordColor(w))
 		}
 	}
-	for len(stops) < 3 {
-		// Too few words: seed hues, turned away from unwanted colours.
-		hue := uniform(r, 1536)
-		c := hsv(hue, 150+uniform(r, 90), 140+uniform(r, 110))
-		for turn := 0; !allowed(c) && turn < 6; turn++ {
-			hue = (hue + 256) % 1536
-			c = hsv(hue, 150, 200)
+	if len(stops) < 3 {
+		// Too few colours from the prompt: add seed hues in a harmonious
+		// scheme around the prompt's first colour (or a seed hue), turned
+		// away from unwanted colours.
+		schemes := [][2]int64{{256, 512}, {768, 960}, {128, 896}, {512, 1024}, {1280, 768}}
+		scheme := schemes[uniform(r, int64(len(schemes)))]
+		var base int64
+		if len(stops) > 0 {
+			base, _, _ = toHSV(stops[0])
+		} else {
+			base = uniform(r, 1536)
+			stops = append(stops, hsv(base, 150+uniform(r, 90), 150+uniform(r, 100)))
 		}
-		if len(stops) > 0 && len(stops) < 3 {
-			// Keep seed hues near the prompt's colours.
-			base := stops[len(stops)-1]
-			c = mix(c, base, 110)
+		for i := 0; len(stops) < 3; i++ {
+			hue := base + scheme[i%2]
+			c := hsv(hue, 130+uniform(r, 110), 130+uniform(r, 120))
+			for turn := 0; !allowed(c) && turn < 6; turn++ {
+				hue += 256
+				c = hsv(hue, 150, 200)
+			}
+			stops = append(stops, c)
 		}
-		stops = append(stops, c)
 	}
 	// The seed picks where the gradient starts.
 	rot := int(uniform(r, int64(len(stops))))
@@ -235,11 +243,40 @@ func (sc *scene) buildElements(kept []string, neg map[string]bool, saturation in
 	if sc.noise.weight != 0 {
 		sub = rng(sc.p.Prompt, sc.p.Subseed, "shapes")
 	}
-	// pos draws a position in [lo, hi) (Q16), blended towards the subseed's.
-	pos := func(lo, hi int64) int64 {
-		v := lo + uniform(r, hi-lo)
+	// Shapes go to different cells of a 3x3 grid (in an order the seed
+	// shuffles) so they do not pile up; the subseed's layout is blended in.
+	layout := func(r *rand.Rand) [9]int64 {
+		cells := [9]int64{0, 1, 2, 3, 4, 5, 6, 7, 8}
+		for i := int64(8); i > 0; i-- {
+			j := uniform(r, i+1)
+			cells[i], cells[j] = cells[j], cells[i]
+		}
+		return cells
+	}
+	cells := layout(r)
+	var subCells [9]int64
+	if sub != nil {
+		subCells = layout(sub)
+	}
+	// at returns a coordinate (Q16) near the centre of grid column or row k.
+	at := func(r *rand.Rand, k int64) int64 { return (2*k+1)*65536/6 - 7000 + uniform(r, 14000) }
+	pos := func(i int, vertical bool) int64 {
+		axis := func(cell int64) int64 {
+			if vertical {
+				return cell / 3
+			}
+			return cell % 3
+		}
+		v := at(r, axis(cells[i]))
 		if sub != nil {
-			v += (lo + uniform(sub, hi-lo) - v) * sc.noise.weight >> 10
+			v += (at(sub, axis(subCells[i])) - v) * sc.noise.weight >> 10
+		}
+		return v
+	}
+	size := func() int64 {
+		v := 4000 + uniform(r, 8000)
+		if sub != nil {
+			v += (4000 + uniform(sub, 8000) - v) * sc.noise.weight >> 10
 		}
 		return v
 	}
@@ -258,14 +295,33 @@ func (sc *scene) buildElements(kept []string, neg map[string]bool, saturation in
 		e := element{
 			kind:     kind,
 			color:    saturate(c, saturation),
-			x:        pos(9000, 56536),
-			y:        pos(9000, 56536),
-			radius:   pos(4000, 12000),
+			x:        pos(i, false),
+			y:        pos(i, true),
+			radius:   size(),
 			alpha:    190 + uniform(r, 50),
 			bobPhase: uniform(r, 65536),
 		}
 		sc.elements = append(sc.elements, e)
 	}
+}
+
+// samplerStyles spreads the usual sampler names over the style families;
+// other names hash to one.
+var samplerStyles = map[string]style{
+	"dpm++ 2m karras": styleMarble, "dpm++ 2m": styleMarble, "ddim": styleMarble, "plms": styleMarble, "unipc": styleMarble,
+	"euler a": styleRidges, "euler": styleRidges, "dpm++ sde karras": styleRidges, "dpm++ sde": styleRidges,
+	"dpm++ 2m sde karras": styleRidges, "dpm++ 2m sde": styleRidges,
+	"lms": styleTerraces, "lms karras": styleTerraces, "dpm2": styleTerraces, "dpm2 karras": styleTerraces, "dpm fast": styleTerraces,
+	"heun": styleSilk, "dpm2 a": styleSilk, "dpm2 a karras": styleSilk, "dpm++ 2s a": styleSilk,
+	"dpm++ 2s a karras": styleSilk, "dpm adaptive": styleSilk, "restart": styleSilk,
+}
+
+func samplerStyle(sampler string) style {
+	name := strings.ToLower(strings.TrimSpace(sampler))
+	if s, ok := samplerStyles[name]; ok {
+		return s
+	}
+	return style(fnv32(name) % uint32(styleCount))
 }
 
 var stopWords = wordList("a an the of and or with in on at by for to from is are be as into over under " +
