@@ -1,0 +1,129 @@
+package aimg
+
+import "time"
+
+// ItemStatus is GenerationStatus.status.
+type ItemStatus string
+
+const (
+	StatusQueued     ItemStatus = "queued"
+	StatusProcessing ItemStatus = "processing"
+	StatusCompleted  ItemStatus = "completed"
+	StatusFailed     ItemStatus = "failed"
+)
+
+// Item kinds (mtype).
+const (
+	MTypeImage = "image"
+	MTypeVideo = "video"
+)
+
+// Public approval states (Annex: Public Items Approval Workflow).
+const (
+	ApprovalNone     = "none"
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalRejected = "rejected"
+)
+
+// GenerationParams are the parameters an Item was generated with, as
+// recorded for getItemDetails and handed to the worker.
+type GenerationParams struct {
+	Steps            int       `json:"steps"`
+	Seed             int64     `json:"seed"`
+	Subseed          int64     `json:"subseed"`
+	SubseedStrength  float64   `json:"subseed_strength"`
+	Sampler          string    `json:"sampler"`
+	CFGScale         float64   `json:"cfgscale"`
+	RestoreFaces     bool      `json:"restoreFaces"`
+	Width            int       `json:"width"`
+	Height           int       `json:"height"`
+	Lora             []string  `json:"lora"`
+	LoraStrength     []float64 `json:"lora_strength"`
+	Input            string    `json:"input,omitempty"`            // source Item id (image-to-video)
+	ControlNetPreset string    `json:"controlNetPreset,omitempty"` // preset name declared by the Model
+	Frames           int       `json:"frames,omitempty"`           // video only
+}
+
+// Frame is one frame of a video Item.
+type Frame struct {
+	Number int    `json:"frameNumber"`
+	FileID string `json:"fileID"`
+}
+
+// WorkflowRunParameter is a name/value pair of an API2 workflow run.
+type WorkflowRunParameter struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Item is a generated image or video, from the moment it is queued.
+type Item struct {
+	ID                    string
+	UserID                string
+	BatchID               string
+	JobID                 string
+	MType                 string // image|video
+	MediaType             string // StaticImage, AnimatedImage, Video, ...
+	Status                ItemStatus
+	Error                 string // why it failed
+	ModelID               string
+	Prompt                string // after the prompt filter
+	NegPrompt             string
+	RawPrompt             string // as the user sent it
+	RawNegPrompt          string
+	IgnoredWords          string // comma-separated words the filter removed
+	Params                GenerationParams
+	GeneratorVersion      string // "1" legacy generator, "2" workflows
+	WorkflowTemplateName  string
+	WorkflowRunParameters []WorkflowRunParameter
+	FileID                string  // the main output File
+	Frames                []Frame // video frames, in order
+	FolderID              string  // "" = root Folder
+	FolderAddedAt         *time.Time
+	IsPublic              bool
+	PublicApprovalStatus  string
+	IsProtected           bool
+	ViewCount             int64
+	LikeCount             int64
+	DislikeCount          int64
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+	CompletedAt           *time.Time
+	DeletedAt             *time.Time
+}
+
+// JobStatus is the state of a queued unit of work.
+type JobStatus string
+
+const (
+	JobQueued    JobStatus = "queued"
+	JobRunning   JobStatus = "running"
+	JobCompleted JobStatus = "completed"
+	JobFailed    JobStatus = "failed"
+)
+
+// Job is one unit of work for a worker: the Items of one generation request
+// (a batch), rendered together.
+type Job struct {
+	ID             string
+	Seq            int64 // enqueue order within the whole system
+	QueueID        string
+	ModelID        string
+	Priority       int // 0 normal, 1 priority
+	UserID         string
+	BatchID        string
+	ItemIDs        []string
+	Kind           string // image|video
+	Payload        []byte // JSON the backend needs (prompt, params)
+	Status         JobStatus
+	Attempts       int
+	MaxAttempts    int
+	LeaseOwner     string
+	LeaseExpiresAt *time.Time
+	Progress       float64 // 0..1
+	Error          string
+	EnqueuedAt     time.Time
+	StartedAt      *time.Time
+	FinishedAt     *time.Time
+}
