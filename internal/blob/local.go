@@ -1,0 +1,263 @@
+package blob
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"syscall"
+)
+
+const (
+	localDirPerm  = 0o750
+	localFilePerm = 0o640
+	// tempPrefix names files being written. ValidateKey rejects segments
+	// starting with ".", so no key can collide with one.
+	tempPrefix = ".tmp-"
+)
+
+// Local stores blobs as files under one directory, one file per key. Every
+// access goes through os.Root, so even a symlink planted inside the directory
+// cannot lead a key outside it.
+type Local struct {
+	dir string
+}
+
+var _ Store = (*Local)(nil)
+
+// NewLocal returns a store rooted at dir, creating the directory if needed.
+func NewLocal(dir string) (*Local, error) {
+	if dir == "" {
+		return nil, errors.New("blob: local directory is empty")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob: local directory %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, localDirPerm); err != nil {
+		return nil, fmt.Errorf("blob: create local directory: %w", err)
+	}
+	return &Local{dir: abs}, nil
+}
+
+// Dir is the absolute directory holding the blobs.
+func (l *Local) Dir() string { return l.dir }
+
+// String describes the store for logs.
+func (l *Local) String() string { return "file://" + filepath.ToSlash(l.dir) }
+
+// Put writes r to a temporary file beside the final one, syncs it and renames
+// it into place, so a crash never leaves a partial file under the key.
+// contentType is not stored: the local store derives it from the extension.
+func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("blob: put %q: %w", key, err)
+	}
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return fmt.Errorf("blob: put %q: %w", key, err)
+	}
+	defer root.Close()
+
+	dir := path.Dir(key)
+	if dir != "." {
+		if err := root.MkdirAll(filepath.FromSlash(dir), localDirPerm); err != nil {
+			return fmt.Errorf("blob: put %q: %w", key, err)
+		}
+	}
+	tmp, f, err := createTemp(root, dir)
+	if err != nil {
+		return fmt.Errorf("blob: put %q: %w", key, err)
+	}
+	if err := writeAndSync(f, newCheckedReader(ctx, r, size)); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("blob: put %q: %w", key, err)
+	}
+	if err := root.Rename(tmp, filepath.FromSlash(key)); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("blob: put %q: %w", key, err)
+	}
+	// Sync the directory so the rename itself survives a crash.
+	if err := syncDir(root, dir); err != nil {
+		return fmt.Errorf("blob: put %q: sync directory: %w", key, err)
+	}
+	return nil
+}
+
+// createTemp creates a new, uniquely named temporary file in dir.
+func createTemp(root *os.Root, dir string) (string, *os.File, error) {
+	for range 10 {
+		var random [8]byte
+		_, _ = rand.Read(random[:])
+		name := filepath.FromSlash(path.Join(dir, tempPrefix+hex.EncodeToString(random[:])))
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, localFilePerm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return name, f, err
+	}
+	return "", nil, errors.New("could not create a unique temporary file")
+}
+
+// writeAndSync copies r into f, syncs and closes f.
+func writeAndSync(f *os.File, r *checkedReader) error {
+	_, err := io.Copy(f, r)
+	if err != nil {
+		_ = f.Close()
+		return r.failure(err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(root *os.Root, dir string) error {
+	d, err := root.Open(filepath.FromSlash(dir))
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if closeErr := d.Close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// Open opens the blob's file. Directories and other non-regular files are
+// reported as not found.
+func (l *Local) Open(ctx context.Context, key string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("blob: open %q: %w", key, err)
+	}
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob: open %q: %w", key, err)
+	}
+	defer root.Close()
+	f, err := root.Open(filepath.FromSlash(key))
+	if err != nil {
+		return nil, localError("open", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("blob: open %q: %w", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, fmt.Errorf("blob: open %q: %w", key, ErrNotFound)
+	}
+	return &localObject{File: f, info: localInfo(key, fi)}, nil
+}
+
+// Stat describes the blob's file.
+func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
+	if err := ValidateKey(key); err != nil {
+		return Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Info{}, fmt.Errorf("blob: stat %q: %w", key, err)
+	}
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return Info{}, fmt.Errorf("blob: stat %q: %w", key, err)
+	}
+	defer root.Close()
+	fi, err := root.Stat(filepath.FromSlash(key))
+	if err != nil {
+		return Info{}, localError("stat", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Info{}, fmt.Errorf("blob: stat %q: %w", key, ErrNotFound)
+	}
+	return localInfo(key, fi), nil
+}
+
+// Delete removes the blob's file. Empty parent directories are left in
+// place: removing them could race with a concurrent Put below them.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("blob: delete %q: %w", key, err)
+	}
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return fmt.Errorf("blob: delete %q: %w", key, err)
+	}
+	defer root.Close()
+	name := filepath.FromSlash(key)
+	fi, err := root.Lstat(name)
+	if err != nil {
+		if isLocalNotExist(err) {
+			return nil
+		}
+		return fmt.Errorf("blob: delete %q: %w", key, err)
+	}
+	if fi.IsDir() {
+		return nil // a directory is not a blob, so the key holds none
+	}
+	if err := root.Remove(name); err != nil && !isLocalNotExist(err) {
+		return fmt.Errorf("blob: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// Ping checks that the directory exists and accepts new files.
+func (l *Local) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("blob: ping: %w", err)
+	}
+	root, err := os.OpenRoot(l.dir)
+	if err != nil {
+		return fmt.Errorf("blob: ping: %w", err)
+	}
+	defer root.Close()
+	name, f, err := createTemp(root, ".")
+	if err != nil {
+		return fmt.Errorf("blob: ping: directory %s is not writable: %w", l.dir, err)
+	}
+	_ = f.Close()
+	if err := root.Remove(name); err != nil {
+		return fmt.Errorf("blob: ping: %w", err)
+	}
+	return nil
+}
+
+func localInfo(key string, fi fs.FileInfo) Info {
+	return Info{Key: key, Size: fi.Size(), ContentType: contentTypeForKey(key), ModTime: fi.ModTime()}
+}
+
+// isLocalNotExist also counts "a/b" where "a" is a file as absent.
+func isLocalNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+func localError(op, key string, err error) error {
+	if isLocalNotExist(err) {
+		return fmt.Errorf("blob: %s %q: %w", op, key, ErrNotFound)
+	}
+	return fmt.Errorf("blob: %s %q: %w", op, key, err)
+}
+
+type localObject struct {
+	*os.File
+	info Info
+}
+
+func (o *localObject) Info() Info { return o.info }
