@@ -12,9 +12,13 @@ var gradients = [16][2]int64{
 	{0, -4096}, {1567, -3784}, {2896, -2896}, {3784, -1567},
 }
 
-// hashLattice mixes a lattice point with a seed into 32 well-spread bits.
-func hashLattice(x, y int32, seed uint32) uint32 {
-	h := uint32(x)*0x8da6b343 ^ uint32(y)*0xd8163841 ^ seed
+// Lattice hashing: a point (x, y) with a seed hashes as
+// mixLattice(x*latticeX ^ y*latticeY ^ seed); the products of neighbouring
+// points differ by the constants, which noise.at exploits.
+const latticeX, latticeY = 0x8da6b343, 0xd8163841
+
+// mixLattice spreads the bits of a combined lattice key.
+func mixLattice(h uint32) uint32 {
 	h ^= h >> 16
 	h *= 0x7feb352d
 	h ^= h >> 15
@@ -48,16 +52,20 @@ func (n noise) at(x, y int64, seed, subseed uint32) int64 {
 	ix, iy := int32(x>>16), int32(y>>16)
 	fx, fy := x&0xFFFF, y&0xFFFF
 	gx, gy := fx-65536, fy-65536
-	n00 := dotGrad(hashLattice(ix, iy, seed), fx, fy)
-	n10 := dotGrad(hashLattice(ix+1, iy, seed), gx, fy)
-	n01 := dotGrad(hashLattice(ix, iy+1, seed), fx, gy)
-	n11 := dotGrad(hashLattice(ix+1, iy+1, seed), gx, gy)
+	x0 := uint32(ix) * latticeX
+	x1 := x0 + latticeX
+	y0 := uint32(iy) * latticeY
+	y1 := y0 + latticeY
+	n00 := dotGrad(mixLattice(x0^y0^seed), fx, fy)
+	n10 := dotGrad(mixLattice(x1^y0^seed), gx, fy)
+	n01 := dotGrad(mixLattice(x0^y1^seed), fx, gy)
+	n11 := dotGrad(mixLattice(x1^y1^seed), gx, gy)
 	if n.weight != 0 {
 		w := n.weight
-		n00 += (dotGrad(hashLattice(ix, iy, subseed), fx, fy) - n00) * w >> 10
-		n10 += (dotGrad(hashLattice(ix+1, iy, subseed), gx, fy) - n10) * w >> 10
-		n01 += (dotGrad(hashLattice(ix, iy+1, subseed), fx, gy) - n01) * w >> 10
-		n11 += (dotGrad(hashLattice(ix+1, iy+1, subseed), gx, gy) - n11) * w >> 10
+		n00 += (dotGrad(mixLattice(x0^y0^subseed), fx, fy) - n00) * w >> 10
+		n10 += (dotGrad(mixLattice(x1^y0^subseed), gx, fy) - n10) * w >> 10
+		n01 += (dotGrad(mixLattice(x0^y1^subseed), fx, gy) - n01) * w >> 10
+		n11 += (dotGrad(mixLattice(x1^y1^subseed), gx, gy) - n11) * w >> 10
 	}
 	u, v := fade(fx), fade(fy)
 	a := n00 + (n10-n00)*u>>16

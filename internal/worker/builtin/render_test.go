@@ -64,6 +64,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	}
 	video := p
 	video.Video, video.Frames = true, 3
+	video.Input = checkerboard(50, 30) // image-to-video
 	a, b := render(t, video), render(t, video)
 	for i := range a.Files {
 		if !bytes.Equal(a.Files[i].Data, b.Files[i].Data) {
@@ -385,5 +386,18 @@ func BenchmarkRenderVideo(b *testing.B) {
 		if _, err := Render(context.Background(), p, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// An input whose bounds do not start at the origin is read from its bounds.
+func TestInputBoundsOffset(t *testing.T) {
+	p := baseParams()
+	p.Input = checkerboard(40, 40)
+	want := imageData(t, p)
+	big := image.NewGray(image.Rect(0, 0, 60, 60))
+	draw.Draw(big, image.Rect(10, 10, 50, 50), p.Input, image.Point{}, draw.Src)
+	p.Input = big.SubImage(image.Rect(10, 10, 50, 50))
+	if !bytes.Equal(imageData(t, p), want) {
+		t.Fatal("the same input at another origin gave a different image")
 	}
 }

@@ -486,34 +486,39 @@ func abs64(v int64) int64 {
 }
 
 // resampleRGB draws src into a w x h RGB buffer (over black), averaging the
-// source pixels under each target pixel when shrinking.
+// source pixels under each target pixel when shrinking. It converts one
+// source row at a time, so a large input costs no large buffer.
 func resampleRGB(src image.Image, w, h int) []uint8 {
 	b := src.Bounds()
 	out := make([]uint8, w*h*3)
 	if b.Empty() {
 		return out
 	}
-	rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(rgba, rgba.Bounds(), src, b.Min, draw.Src)
 	sw, sh := b.Dx(), b.Dy()
+	row := image.NewRGBA(image.Rect(0, 0, sw, 1))
+	sums := make([]int64, w*4) // r, g, b, count for each target pixel of a row
 	for y := range h {
 		y0 := y * sh / h
 		y1 := max((y+1)*sh/h, y0+1)
-		for x := range w {
-			x0 := x * sw / w
-			x1 := max((x+1)*sw/w, x0+1)
-			var sr, sg, sb, n int
-			for yy := y0; yy < y1; yy++ {
-				row := rgba.Pix[yy*rgba.Stride:]
+		clear(sums)
+		for yy := y0; yy < y1; yy++ {
+			draw.Draw(row, row.Bounds(), src, image.Pt(b.Min.X, b.Min.Y+yy), draw.Src)
+			for x := range w {
+				x0 := x * sw / w
+				x1 := max((x+1)*sw/w, x0+1)
+				s := sums[x*4 : x*4+4]
 				for xx := x0; xx < x1; xx++ {
-					sr += int(row[xx*4])
-					sg += int(row[xx*4+1])
-					sb += int(row[xx*4+2])
-					n++
+					s[0] += int64(row.Pix[xx*4])
+					s[1] += int64(row.Pix[xx*4+1])
+					s[2] += int64(row.Pix[xx*4+2])
+					s[3]++
 				}
 			}
+		}
+		for x := range w {
+			s := sums[x*4 : x*4+4]
 			o := (y*w + x) * 3
-			out[o], out[o+1], out[o+2] = uint8(sr/n), uint8(sg/n), uint8(sb/n)
+			out[o], out[o+1], out[o+2] = uint8(s[0]/s[3]), uint8(s[1]/s[3]), uint8(s[2]/s[3])
 		}
 	}
 	return out
