@@ -3,6 +3,7 @@ package media_test
 import (
 	"errors"
 	"image"
+	"image/color"
 	"testing"
 
 	"aimg/internal/media"
@@ -137,4 +138,52 @@ func TestResizeInvalid(t *testing.T) {
 	if _, err := media.Resize(image.NewNRGBA(image.Rect(0, 0, 0, 0)), 10, 10, "fit"); !errors.Is(err, media.ErrInvalidSize) {
 		t.Fatalf("Resize of an empty image = %v, want ErrInvalidSize", err)
 	}
+}
+
+// gradient returns a w x h image whose grey level rises from 0 at the left
+// edge to 255 at the right.
+func gradient(w, h int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Pix[y*img.Stride+x] = uint8(x * 255 / (w - 1))
+		}
+	}
+	return img
+}
+
+func TestSquareCropLargeShrinkIsFaithful(t *testing.T) {
+	// 2048 -> 64 goes through the box pre-shrink, 200 -> 64 does not; both
+	// must give each output column the mean grey of the columns it covers.
+	for _, side := range []int{2048, 200} {
+		out := media.SquareCrop(gradient(side, side), 64)
+		for x := 2; x < 62; x++ { // the outermost columns see the clamped edge
+			want := (float64(x) + 0.5) / 64 * 255
+			for y := 0; y < 64; y++ {
+				if got := float64(out.NRGBAAt(x, y).R); got < want-2 || got > want+2 {
+					t.Fatalf("%d -> 64: pixel (%d,%d) = %v, want %.1f", side, x, y, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestSquareCropLargeShrinkKeepsCentre(t *testing.T) {
+	// 3001 wide: the pre-shrink's leftover column must not shift the crop.
+	out := media.SquareCrop(bands(3001, 1000, true), 64)
+	assertAll(t, out, out.Bounds(), green, 0)
+	out = media.SquareCrop(bands(1000, 3001, false), 64)
+	assertAll(t, out, out.Bounds(), green, 0)
+}
+
+func TestSquareCropLargeShrinkKeepsTransparency(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 1000, 1000)) // transparent
+	for y := 250; y < 750; y++ {
+		for x := 250; x < 750; x++ {
+			src.SetNRGBA(x, y, red)
+		}
+	}
+	out := media.SquareCrop(src, 64)
+	assertAll(t, out, image.Rect(0, 0, 64, 14), color.Transparent, 0)
+	assertAll(t, out, image.Rect(18, 18, 46, 46), red, 0)
 }
