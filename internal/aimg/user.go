@@ -32,6 +32,8 @@ type User struct {
 	UpdatedAt             time.Time
 	DeletedAt             *time.Time
 	ArchivedEmails        []ArchivedEmail
+	OTPLogin              bool // has signed in with a one-time password (LoginProvider internal/OTP)
+	DeleteItemsRequested  bool // deleted with deleteItems=true: the library purges the Items
 }
 
 // ArchivedEmail is a previous email of a user, kept when it changes.

@@ -77,3 +77,28 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 	}
 	return res.RowsAffected()
 }
+
+// RotateSession replaces the session oldID (which may be empty or already
+// gone) with next in one transaction: signing in never keeps the id the
+// client had before (no session fixation).
+func (s *Store) RotateSession(ctx context.Context, oldID string, next *aimg.Session, expires time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if oldID != "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, oldID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, authenticated, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			next.ID, nullString(next.UserID), next.Authenticated, ms(next.CreatedAt), ms(next.LastSeenAt), ms(expires))
+		return err
+	})
+}
+
+// CountUserSessions counts the live sessions of a user (for tests and admin views).
+func (s *Store) CountUserSessions(ctx context.Context, userID string, now time.Time) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expires_at > $2`,
+		userID, ms(now)).Scan(&n)
+	return n, err
+}

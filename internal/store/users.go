@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"aimg/internal/aimg"
 )
 
 const userColumns = `id, domain, email, username, password_hash, is_guest, is_18_confirmed, roles, abuse,
 	profile_picture, profile_picture_banned, additional_information, ref_list, rs, tier, tier_expiration,
-	merchant_processor, created_at, updated_at, deleted_at`
+	merchant_processor, created_at, updated_at, deleted_at, otp_login, delete_items_requested`
 
 func scanUser(row interface{ Scan(...any) error }) (*aimg.User, error) {
 	var (
@@ -25,7 +26,7 @@ func scanUser(row interface{ Scan(...any) error }) (*aimg.User, error) {
 	)
 	err := row.Scan(&u.ID, &u.Domain, &email, &u.Username, &u.PasswordHash, &u.IsGuest, &u.IsAtLeast18Confirmed,
 		&roles, &u.Abuse, &u.ProfilePicture, &u.ProfilePictureBanned, &u.AdditionalInformation, &refList, &u.RS,
-		&u.Tier, &tierExp, &u.MerchantProcessor, &created, &updated, &deleted)
+		&u.Tier, &tierExp, &u.MerchantProcessor, &created, &updated, &deleted, &u.OTPLogin, &u.DeleteItemsRequested)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, aimg.Errorf(aimg.CodeNotFound, "User not found")
 	}
@@ -62,11 +63,11 @@ func (s *Store) CreateUser(ctx context.Context, u *aimg.User) error {
 
 func insertUser(ctx context.Context, q queryer, u *aimg.User) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)`,
 		u.ID, u.Domain, nullString(strings.ToLower(u.Email)), u.Username, u.PasswordHash, u.IsGuest,
 		u.IsAtLeast18Confirmed, jsonList(u.Roles), u.Abuse, u.ProfilePicture, u.ProfilePictureBanned,
 		u.AdditionalInformation, jsonList(u.RefList), u.RS, u.Tier, nullMS(u.TierExpiration),
-		u.MerchantProcessor, ms(u.CreatedAt), ms(u.UpdatedAt), nullMS(u.DeletedAt))
+		u.MerchantProcessor, ms(u.CreatedAt), ms(u.UpdatedAt), nullMS(u.DeletedAt), u.OTPLogin, u.DeleteItemsRequested)
 	return userConflict(err)
 }
 
@@ -100,14 +101,19 @@ func (s *Store) UserByUsername(ctx context.Context, domain, username string) (*a
 
 // UpdateUser writes every mutable column of u (by id).
 func (s *Store) UpdateUser(ctx context.Context, u *aimg.User) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE users SET email = $2, username = $3, password_hash = $4, is_guest = $5,
+	return updateUser(ctx, s.w, u)
+}
+
+func updateUser(ctx context.Context, q queryer, u *aimg.User) error {
+	res, err := q.ExecContext(ctx, `UPDATE users SET email = $2, username = $3, password_hash = $4, is_guest = $5,
 		is_18_confirmed = $6, roles = $7, abuse = $8, profile_picture = $9, profile_picture_banned = $10,
 		additional_information = $11, ref_list = $12, rs = $13, tier = $14, tier_expiration = $15,
-		merchant_processor = $16, updated_at = $17, deleted_at = $18 WHERE id = $1`,
+		merchant_processor = $16, updated_at = $17, deleted_at = $18, otp_login = $19,
+		delete_items_requested = $20 WHERE id = $1`,
 		u.ID, nullString(strings.ToLower(u.Email)), u.Username, u.PasswordHash, u.IsGuest, u.IsAtLeast18Confirmed,
 		jsonList(u.Roles), u.Abuse, u.ProfilePicture, u.ProfilePictureBanned, u.AdditionalInformation,
 		jsonList(u.RefList), u.RS, u.Tier, nullMS(u.TierExpiration), u.MerchantProcessor, ms(u.UpdatedAt),
-		nullMS(u.DeletedAt))
+		nullMS(u.DeletedAt), u.OTPLogin, u.DeleteItemsRequested)
 	if err != nil {
 		return userConflict(err)
 	}
@@ -115,4 +121,70 @@ func (s *Store) UpdateUser(ctx context.Context, u *aimg.User) error {
 		return aimg.Errorf(aimg.CodeNotFound, "User not found")
 	}
 	return nil
+}
+
+// ChangeUserEmail writes u (whose Email is the new address) and archives
+// previous in one transaction, so an email is never lost from the record.
+func (s *Store) ChangeUserEmail(ctx context.Context, u *aimg.User, previous aimg.ArchivedEmail) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateUser(ctx, tx, u); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO archived_emails (user_id, email, archived_at) VALUES ($1, $2, $3)`,
+			u.ID, strings.ToLower(previous.Email), ms(previous.ArchivedAt))
+		return err
+	})
+}
+
+// ArchivedEmails returns the user's previous emails, oldest first.
+func (s *Store) ArchivedEmails(ctx context.Context, userID string) ([]aimg.ArchivedEmail, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT email, archived_at FROM archived_emails WHERE user_id = $1
+		ORDER BY archived_at, email`, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	list := []aimg.ArchivedEmail{}
+	for rows.Next() {
+		var (
+			a  aimg.ArchivedEmail
+			at int64
+		)
+		if err := rows.Scan(&a.Email, &at); err != nil {
+			return nil, err
+		}
+		a.ArchivedAt = fromMS(at)
+		list = append(list, a)
+	}
+	return list, rows.Err()
+}
+
+// MoveGuestData hands the guest record guestUserID to the account userID and
+// retires the guest (deleted_at). It is the one place where later aggregates
+// (Items, Folders, likes) move a guest's data: they add their UPDATEs to this
+// transaction. Merging the same guest twice is a no-op.
+func (s *Store) MoveGuestData(ctx context.Context, guestUserID, userID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO guest_merges (guest_user_id, user_id, merged_at) VALUES ($1, $2, $3)
+			ON CONFLICT (guest_user_id) DO NOTHING`, guestUserID, userID, ms(now))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND is_guest`,
+			guestUserID, ms(now))
+		return err
+	})
+}
+
+// GuestMergedInto returns the account a guest record was handed to.
+func (s *Store) GuestMergedInto(ctx context.Context, guestUserID string) (string, error) {
+	var userID string
+	err := s.r.QueryRowContext(ctx, `SELECT user_id FROM guest_merges WHERE guest_user_id = $1`, guestUserID).Scan(&userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", aimg.Errorf(aimg.CodeNotFound, "Guest merge not found")
+	}
+	return userID, err
 }

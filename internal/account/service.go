@@ -1,0 +1,138 @@
+// Package account is users, sessions, passwords, OTP, key-value pairs,
+// profile pictures and abuse levels. It imports neither net/http nor SQL.
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+	"aimg/internal/config"
+	"aimg/internal/mail"
+	"aimg/internal/ratelimit"
+)
+
+// Store is the persistence the account service needs; *store.Store has it.
+type Store interface {
+	CreateUser(ctx context.Context, u *aimg.User) error
+	UserByID(ctx context.Context, id string) (*aimg.User, error)
+	UserByEmail(ctx context.Context, domain, email string) (*aimg.User, error)
+	UserByUsername(ctx context.Context, domain, username string) (*aimg.User, error)
+	UpdateUser(ctx context.Context, u *aimg.User) error
+
+	CreateSession(ctx context.Context, s *aimg.Session, expires time.Time) error
+	SessionByID(ctx context.Context, id string, now time.Time) (*aimg.Session, error)
+	AttachSessionUser(ctx context.Context, sessionID, userID string) error
+	TouchSession(ctx context.Context, id string, now, expires time.Time) error
+	DeleteSession(ctx context.Context, id string) (bool, error)
+	DeleteUserSessions(ctx context.Context, userID, keepID string) error
+	RotateSession(ctx context.Context, oldID string, next *aimg.Session, expires time.Time) error
+
+	ChangeUserEmail(ctx context.Context, u *aimg.User, previous aimg.ArchivedEmail) error
+	ArchivedEmails(ctx context.Context, userID string) ([]aimg.ArchivedEmail, error)
+	// MoveGuestData hands a guest record's data to an account; later
+	// aggregates (Items, Folders) extend the store's transaction.
+	MoveGuestData(ctx context.Context, guestUserID, userID string, now time.Time) error
+
+	PutOTP(ctx context.Context, domain, email, codeHash string, now, expires time.Time) error
+	ConsumeOTP(ctx context.Context, domain, email, codeHash string, now time.Time, maxAttempts int) (bool, error)
+
+	UserKVP(ctx context.Context, userID, key string) (string, error)
+	SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error
+	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)
+}
+
+// Service implements the account use cases.
+type Service struct {
+	store   Store
+	cfg     config.Config
+	limiter ratelimit.Limiter
+	mail    mail.Sender
+	log     *slog.Logger
+	now     func() time.Time
+
+	// otpKey keys the HMAC of stored one-time passwords: a leaked otps
+	// table alone does not reveal codes.
+	otpKey []byte
+	// dummyHash is verified against when an email is unknown, so a wrong
+	// password costs the same time whether or not the account exists.
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// New builds the service. The OTP secret is derived from the admin key (the
+// one secret every replica shares); without one, a random per-process
+// secret is used.
+func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sender, log *slog.Logger, now func() time.Time) *Service {
+	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now}
+	if cfg.AdminKey != "" {
+		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))
+		s.otpKey = sum[:]
+	} else {
+		s.otpKey = make([]byte, 32)
+		_, _ = rand.Read(s.otpKey)
+	}
+	return s
+}
+
+// touchEvery bounds how often a busy session's expiry is written.
+const touchEvery = time.Minute
+
+// ResolveSession returns the session named by id and its user, if any.
+// An empty id starts a new anonymous session; an unknown well-formed id starts
+// a new anonymous session under that id. A disabled user's session ends.
+func (s *Service) ResolveSession(ctx context.Context, domain, id string) (*aimg.Session, *aimg.User, error) {
+	now := s.now()
+	if id == "" {
+		sess, err := s.newSession(ctx, uuid.NewString(), now)
+		return sess, nil, err
+	}
+	sess, err := s.store.SessionByID(ctx, id, now)
+	if aimg.IsNotFound(err) {
+		sess, err = s.newSession(ctx, id, now)
+		if aimg.ErrorCode(err) == aimg.CodeConflict { // a concurrent request created it first
+			sess, err = s.store.SessionByID(ctx, id, now)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if now.Sub(sess.LastSeenAt) > touchEvery {
+		if err := s.store.TouchSession(ctx, sess.ID, now, now.Add(s.cfg.Service.Accounts.SessionTTL)); err != nil {
+			return nil, nil, err
+		}
+		sess.LastSeenAt = now
+	}
+	if sess.UserID == "" {
+		return sess, nil, nil
+	}
+	user, err := s.store.UserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if user.Domain != domain && !user.IsGuest {
+		// A session of another domain is not valid here.
+		return nil, nil, aimg.ErrUnauthenticated
+	}
+	if user.Disabled() {
+		if _, err := s.store.DeleteSession(ctx, sess.ID); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, aimg.Errorf(aimg.CodeUnauthorized, "This account is disabled")
+	}
+	return sess, user, nil
+}
+
+func (s *Service) newSession(ctx context.Context, id string, now time.Time) (*aimg.Session, error) {
+	sess := &aimg.Session{ID: id, CreatedAt: now, LastSeenAt: now}
+	if err := s.store.CreateSession(ctx, sess, now.Add(s.cfg.Service.Accounts.SessionTTL)); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
