@@ -161,7 +161,14 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, conte
 	}
 	checked := newCheckedReader(ctx, r, size)
 	var body io.Reader = checked
-	if size < 0 {
+	switch {
+	case size == 0:
+		// minio-go never reads an empty body, so check it is empty here.
+		if _, err := io.Copy(io.Discard, checked); err != nil {
+			return fmt.Errorf("blob: put %q: %w", key, checked.failure(err))
+		}
+		body = bytes.NewReader(nil)
+	case size < 0:
 		var head bytes.Buffer
 		n, err := io.CopyN(&head, checked, s.partSize)
 		switch {
