@@ -1,0 +1,154 @@
+// Package app wires the configuration into the running service: the store,
+// the services, the HTTP handler and the background loops.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"aimg/internal/account"
+	"aimg/internal/config"
+	"aimg/internal/httpapi"
+	"aimg/internal/mail"
+	"aimg/internal/ratelimit"
+	"aimg/internal/store"
+)
+
+// App is one running AIMG service.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Limiter  ratelimit.Limiter
+	Mail     mail.Sender
+	Accounts *account.Service
+	HTTP     *httpapi.Server
+
+	// AdminKeyGenerated is set when this start generated the admin key, so
+	// the caller prints it once.
+	AdminKeyGenerated bool
+
+	closers []func() error
+}
+
+// New opens everything cfg names and applies the migrations.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string) (a *App, err error) {
+	a = &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("AIMG_DATA_DIR: %w", err)
+	}
+	if a.Config.AdminKey == "" {
+		a.Config.AdminKey, a.AdminKeyGenerated, err = loadOrCreateAdminKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+	}
+	cfg = a.Config
+
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Store.Close)
+	if err := a.Store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
+		return nil, fmt.Errorf("AIMG_REDIS_URL: %w", err)
+	}
+	a.closers = append(a.closers, a.Limiter.Close)
+	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {
+		return nil, fmt.Errorf("AIMG_SMTP_URL: %w", err)
+	}
+	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.HTTP = httpapi.New(httpapi.Deps{
+		Config:   cfg,
+		Logger:   log,
+		Now:      now,
+		Metrics:  reg,
+		Limiter:  a.Limiter,
+		Accounts: a.Accounts,
+		Ready:    []httpapi.Check{{Name: "database", Ping: a.Store.Ping}},
+		Version:  version,
+	})
+	return a, nil
+}
+
+// Serve answers HTTP on ln until ctx ends, then drains: /readyz fails, new
+// connections stop, in-flight requests finish within the shutdown timeout.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.HTTP,
+		ReadHeaderTimeout: a.Config.Service.HTTP.ReadHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	a.HTTP.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.Service.HTTP.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// Close releases everything New opened, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// loadOrCreateAdminKey keeps a generated key in the data dir so it survives
+// restarts; created reports a first start.
+func loadOrCreateAdminKey(dataDir string) (key string, created bool, err error) {
+	path := filepath.Join(dataDir, "admin.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("admin key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	key = base64.RawURLEncoding.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("admin key: %w", err)
+	}
+	return key, true, nil
+}

@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"aimg/internal/aimg"
+)
+
+// Envelope is the body of every AIMG JSON response (DECISIONS.md "Mounting and envelope").
+type Envelope[T any] struct {
+	HasError     bool    `json:"hasError"`
+	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorCode    *int    `json:"errorCode,omitempty"`
+	Payload      T       `json:"payload"`
+}
+
+// PagedEnvelope is the envelope of paginated endpoints.
+type PagedEnvelope[T any] struct {
+	Envelope[T]
+	Metadata Pagination `json:"metadata"`
+}
+
+// Pagination is the spec's PaginationMetadata.
+type Pagination struct {
+	PaginationIndex     string  `json:"paginationIndex"`
+	NextPaginationIndex *string `json:"nextPaginationIndex"`
+	ReversePagination   bool    `json:"reversePagination"`
+	SkipCount           int     `json:"skipCount"`
+	Limit               int     `json:"limit"`
+	Count               int     `json:"count"`
+	TotalCount          *int64  `json:"totalCount,omitempty"`
+	ProLimitHit         *bool   `json:"proLimitHit,omitempty"`
+}
+
+// Response is a huma output with an envelope body.
+type Response[T any] struct {
+	Body Envelope[T]
+}
+
+// PagedResponse is a huma output with a paginated envelope body.
+type PagedResponse[T any] struct {
+	Body PagedEnvelope[T]
+}
+
+func reply[T any](payload T) (*Response[T], error) {
+	return &Response[T]{Body: Envelope[T]{Payload: payload}}, nil
+}
+
+// Success is the payload of endpoints that answer {success, message}.
+type Success struct {
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+}
+
+// errorBody is what an error response carries; it implements huma.StatusError
+// so huma writes it as is.
+type errorBody struct {
+	status       int
+	HasError     bool   `json:"hasError"`
+	ErrorMessage string `json:"errorMessage"`
+	ErrorCode    int    `json:"errorCode"`
+	Payload      any    `json:"payload"`
+}
+
+func (e *errorBody) Error() string  { return e.ErrorMessage }
+func (e *errorBody) GetStatus() int { return e.status }
+
+func newErrorBody(status int, msg string) *errorBody {
+	return &errorBody{status: status, HasError: true, ErrorMessage: msg, ErrorCode: status}
+}
+
+// statusOf maps an application error Code to its HTTP status: the one place
+// where domain errors meet HTTP.
+func statusOf(code aimg.Code) int {
+	switch code {
+	case aimg.CodeInvalid:
+		return http.StatusBadRequest
+	case aimg.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case aimg.CodeForbidden:
+		return http.StatusForbidden
+	case aimg.CodeNotFound:
+		return http.StatusNotFound
+	case aimg.CodeConflict:
+		return http.StatusConflict
+	case aimg.CodeGone:
+		return http.StatusGone
+	case aimg.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case aimg.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case aimg.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// toErrorBody turns anything a handler or huma reports into the envelope.
+// Internal errors are logged with the request id and hidden from the client.
+func toErrorBody(ctx context.Context, log *slog.Logger, status int, msg string, errs ...error) *errorBody {
+	for _, err := range errs {
+		var ae *aimg.Error
+		if errors.As(err, &ae) {
+			st := statusOf(ae.Code)
+			if st == http.StatusInternalServerError {
+				logInternal(ctx, log, err)
+				return newErrorBody(st, "Internal error")
+			}
+			return newErrorBody(st, ae.Message)
+		}
+		var eb *errorBody
+		if errors.As(err, &eb) {
+			return eb
+		}
+	}
+	switch {
+	case status == http.StatusUnprocessableEntity || status == http.StatusBadRequest:
+		return newErrorBody(http.StatusBadRequest, validationMessage(msg, errs))
+	case status >= 500:
+		logInternal(ctx, log, errors.Join(append([]error{errors.New(msg)}, errs...)...))
+		return newErrorBody(status, "Internal error")
+	default:
+		return newErrorBody(status, capitalize(msg))
+	}
+}
+
+// validationMessage names each field at fault, e.g. "email: expected string".
+func validationMessage(msg string, errs []error) string {
+	var parts []string
+	for _, err := range errs {
+		var d *huma.ErrorDetail
+		if errors.As(err, &d) {
+			field := d.Location
+			for _, p := range []string{"body.", "query.", "header.", "path."} {
+				field = strings.TrimPrefix(field, p)
+			}
+			switch {
+			case field == "body" && strings.Contains(d.Message, "unmarshal"):
+				parts = append(parts, "body: malformed JSON: "+d.Message)
+			case field != "":
+				parts = append(parts, field+": "+d.Message)
+			default:
+				parts = append(parts, d.Message)
+			}
+			continue
+		}
+		if err != nil {
+			parts = append(parts, err.Error())
+		}
+	}
+	if len(parts) == 0 {
+		return capitalize(msg)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func logInternal(ctx context.Context, log *slog.Logger, err error) {
+	if log == nil {
+		return
+	}
+	log.ErrorContext(ctx, "internal error", "request_id", requestID(ctx), "err", err)
+}
+
+// writeError writes an envelope outside huma (middleware, fallbacks).
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(newErrorBody(status, msg))
+}

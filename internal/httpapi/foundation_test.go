@@ -1,0 +1,148 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"aimg/internal/aimg"
+	"aimg/internal/testsupport"
+)
+
+type probeInput struct {
+	Body struct {
+		Name  string `json:"name" required:"true" maxLength:"20"`
+		Count int    `json:"count" minimum:"0"`
+		Fail  string `json:"fail"`
+	}
+}
+
+type probeOutput struct {
+	Body struct {
+		HasError bool   `json:"hasError"`
+		Payload  string `json:"payload"`
+	}
+}
+
+// withProbe registers a test operation that echoes, fails or panics on demand.
+func withProbe(t *testing.T, srv *testsupport.Server) {
+	t.Helper()
+	huma.Register(srv.App.HTTP.API(), huma.Operation{
+		OperationID: "probe", Method: http.MethodPost, Path: "/api/probe", MaxBodyBytes: 1 << 20,
+	}, func(ctx context.Context, in *probeInput) (*probeOutput, error) {
+		switch in.Body.Fail {
+		case "conflict":
+			return nil, aimg.Errorf(aimg.CodeConflict, "Already there")
+		case "internal":
+			return nil, errors.New("disk on fire: secret detail")
+		case "panic":
+			panic("boom")
+		}
+		out := &probeOutput{}
+		out.Body.Payload = fmt.Sprintf("%s:%d", in.Body.Name, in.Body.Count)
+		return out, nil
+	})
+}
+
+func TestEnvelopeAndErrors(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL)
+		withProbe(t, srv)
+		post := func(body any) *testsupport.Envelope {
+			return srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: body})
+		}
+
+		ok := post(map[string]any{"name": "a", "count": 2, "unknownField": true})
+		testsupport.ExpectOK(t, ok)
+		if string(ok.Payload) != `"a:2"` {
+			t.Fatalf("payload %s", ok.Payload)
+		}
+		testsupport.ExpectError(t, post(map[string]any{"count": 1}), 400, "name")
+		testsupport.ExpectError(t, post(map[string]any{"name": "a", "count": "two"}), 400, "count")
+		testsupport.ExpectError(t, post(map[string]any{"name": "a", "count": -1}), 400, "count")
+		testsupport.ExpectError(t, post(`{"name": "a",`), 400, "")
+		testsupport.ExpectError(t, post(map[string]any{"name": "a", "fail": "conflict"}), 409, "Already there")
+
+		internal := post(map[string]any{"name": "a", "fail": "internal"})
+		testsupport.ExpectError(t, internal, 500, "Internal error")
+		if strings.Contains(string(internal.Raw), "secret detail") {
+			t.Fatal("internal error detail leaked to the client")
+		}
+		if id := internal.Header.Get("X-Request-ID"); !strings.Contains(srv.LogText(), id) || !strings.Contains(srv.LogText(), "secret detail") {
+			t.Fatal("internal error not logged with its request id")
+		}
+
+		testsupport.ExpectError(t, post(map[string]any{"name": "a", "fail": "panic"}), 500, "Internal error")
+		if !strings.Contains(srv.LogText(), "boom") {
+			t.Fatal("panic not logged")
+		}
+		// The server still serves after a panic.
+		testsupport.ExpectOK(t, post(map[string]any{"name": "b"}))
+	})
+}
+
+func TestRoutingAndHeaders(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	withProbe(t, srv)
+
+	testsupport.ExpectError(t, srv.Get(t, "/api/noSuchThing", ""), 404, "No such endpoint")
+	wrong := srv.Get(t, "/api/probe", "")
+	testsupport.ExpectError(t, wrong, 405, "not allowed")
+	if wrong.Header.Get("Allow") != "POST" {
+		t.Fatalf("Allow = %q", wrong.Header.Get("Allow"))
+	}
+
+	echoed := srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: map[string]any{"name": "x"}, Header: map[string]string{"X-Request-ID": "my-id-1"}})
+	if echoed.Header.Get("X-Request-ID") != "my-id-1" {
+		t.Fatalf("request id not echoed: %q", echoed.Header.Get("X-Request-ID"))
+	}
+
+	bad := srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: map[string]any{"name": "x"}, SessionID: "not-a-uuid"})
+	testsupport.ExpectError(t, bad, 400, "X-Session-ID")
+}
+
+func TestBodyLimits(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	withProbe(t, srv)
+	// Over the operation's limit (1 MiB) but under the global cap.
+	big := `{"name":"` + strings.Repeat("a", 2<<20) + `"}`
+	testsupport.ExpectError(t, srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: big}), 413, "")
+	// Over the global cap, rejected before any handler reads it.
+	huge := strings.Repeat("a", int(srv.App.Config.Service.HTTP.MaxImageBodyBytes)+1)
+	testsupport.ExpectError(t, srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: huge}), 413, "larger than")
+}
+
+func TestOperationsEndpoints(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	withProbe(t, srv)
+	srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: map[string]any{"name": "m"}})
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/metrics"); code != 200 || !strings.Contains(body, `aimg_http_requests_total{method="POST",route="POST /api/probe",status="200"}`) {
+		t.Fatalf("metrics %d: %.400s", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("readyz %d %s", code, body)
+	}
+	srv.App.HTTP.Drain()
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "draining") {
+		t.Fatalf("readyz while draining %d %s", code, body)
+	}
+	if code, body := get("/api/openapi.json"); code != 200 || !strings.Contains(body, `"openapi":"3.1.0"`) {
+		t.Fatalf("openapi %d %.200s", code, body)
+	}
+}

@@ -1,0 +1,6 @@
+package httpapi
+
+// routes registers every AIMG operation; each group lives in its own file.
+func (s *Server) routes() {
+	s.registerAccountRoutes()
+}
