@@ -187,3 +187,46 @@ func TestSquareCropLargeShrinkKeepsTransparency(t *testing.T) {
 	assertAll(t, out, image.Rect(0, 0, 64, 14), color.Transparent, 0)
 	assertAll(t, out, image.Rect(18, 18, 46, 46), red, 0)
 }
+
+func TestResizeSweep(t *testing.T) {
+	// Many shapes, with and without the box pre-shrink, on the image types
+	// decoders return: every result has the promised size and stays in bounds.
+	sources := []func(w, h int) image.Image{
+		func(w, h int) image.Image { return image.NewNRGBA(image.Rect(0, 0, w, h)) },
+		func(w, h int) image.Image { return image.NewRGBA(image.Rect(3, 5, 3+w, 5+h)) },
+		func(w, h int) image.Image {
+			return image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
+		},
+		func(w, h int) image.Image { return image.NewGray(image.Rect(0, 0, w, h)) },
+	}
+	sides := []int{1, 2, 3, 7, 16, 63, 128, 257, 600}
+	for i, newImage := range sources {
+		for _, sw := range sides {
+			for _, sh := range sides {
+				img := newImage(sw, sh)
+				for _, tw := range []int{0, 1, 5, 64} {
+					for _, th := range []int{0, 1, 9, 64} {
+						if tw == 0 && th == 0 {
+							continue
+						}
+						for _, mode := range []string{"fit", "fill"} {
+							out, err := media.Resize(img, tw, th, mode)
+							if err != nil {
+								t.Fatalf("source %d %dx%d to %dx%d %s: %v", i, sw, sh, tw, th, mode, err)
+							}
+							b := out.Bounds()
+							if b.Dx() < 1 || b.Dy() < 1 || (tw > 0 && b.Dx() > tw) || (th > 0 && b.Dy() > th) ||
+								(mode == "fill" && tw > 0 && th > 0 && (b.Dx() != tw || b.Dy() != th)) {
+								t.Fatalf("source %d %dx%d to %dx%d %s: got %v", i, sw, sh, tw, th, mode, b)
+							}
+						}
+					}
+				}
+				sq := media.SquareCrop(img, 32)
+				if sq.Bounds() != image.Rect(0, 0, 32, 32) {
+					t.Fatalf("SquareCrop %dx%d: %v", sw, sh, sq.Bounds())
+				}
+			}
+		}
+	}
+}
