@@ -60,7 +60,7 @@ func TestResize(t *testing.T) {
 		{"fill zero width keeps aspect", wide, 0, 100, "fill", 200, 100},
 		{"upscale", wide, 800, 800, "fit", 800, 400},
 		{"derived side capped at 4096", tall, 100, 0, "fit", 41, 4096},
-		{"max side", wide, 4096, 4096, "fill", 4096, 4096},
+		{"max side", wide, 4096, 2, "fill", 4096, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +199,7 @@ func TestResizeSweep(t *testing.T) {
 		},
 		func(w, h int) image.Image { return image.NewGray(image.Rect(0, 0, w, h)) },
 	}
-	sides := []int{1, 2, 3, 7, 16, 63, 128, 257, 600}
+	sides := []int{1, 2, 3, 7, 63, 257} // 257 to 64 takes the pre-shrink
 	for i, newImage := range sources {
 		for _, sw := range sides {
 			for _, sh := range sides {
