@@ -1,0 +1,517 @@
+// Package files is the file server: uploads streamed into the blob store with
+// their SHA-256 checksum recorded, downloads verified against it, and resized
+// variants of images made on first request and kept in the blob store.
+package files
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"runtime"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+	"aimg/internal/blob"
+	"aimg/internal/media"
+)
+
+// Store is the part of the database the file server uses.
+type Store interface {
+	CreateFile(ctx context.Context, f *aimg.File) error
+	FileByID(ctx context.Context, id string) (*aimg.File, error)
+	DeleteFile(ctx context.Context, id string) (*aimg.File, []string, error)
+	AddFileVariant(ctx context.Context, fileID, blobKey string, now time.Time) error
+}
+
+// ErrCorrupted is wrapped by the errors of Open when the stored bytes are
+// missing or do not match the recorded size and checksum. Such errors are
+// internal (the request was fine); the HTTP layer says so plainly.
+var ErrCorrupted = errors.New("the stored bytes of the file are missing or do not match its checksum")
+
+const (
+	// MaxIDLen is the longest client-defined id.
+	MaxIDLen = 128
+	// maxNameLen caps the stored file name (in bytes).
+	maxNameLen = 255
+	// inMemoryVerifyMax: originals up to this size are read once into
+	// memory, verified and served from there; larger ones are hashed in one
+	// pass and read again to be served.
+	inMemoryVerifyMax = 4 << 20
+	// MaxResizeSourceBytes and MaxResizeSourcePixels bound the originals
+	// that are decoded to make a resized variant.
+	MaxResizeSourceBytes  = 64 << 20
+	MaxResizeSourcePixels = 100_000_000
+)
+
+// idPattern is the rule for client-defined ids: 1-128 of [A-Za-z0-9._-], not
+// starting with a dot (so no id is "." or "..", and every id is a valid blob
+// key segment).
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
+
+// Service is the file server.
+type Service struct {
+	st        Store
+	blobs     blob.Store
+	publicURL string
+	now       func() time.Time
+	log       *slog.Logger
+	resizing  chan struct{} // bounds concurrent decodes: each may hold an image in memory
+}
+
+// New returns the file server. publicURL is the service's base URL, without
+// a trailing slash, used to build the files' public URLs.
+func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		st:        st,
+		blobs:     blobs,
+		publicURL: strings.TrimRight(publicURL, "/"),
+		now:       now,
+		log:       log,
+		resizing:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+	}
+}
+
+// PutInput is an upload.
+type PutInput struct {
+	ID             string // optional; generated (a UUID) when empty
+	Name           string // the file name; defaults to the id
+	ContentType    string // optional; derived from the name, else sniffed, when empty or application/octet-stream
+	OwnerID        string
+	CustomMetadata json.RawMessage // optional JSON object
+	Body           io.Reader
+}
+
+// ValidateID checks a client-defined id against the id rule.
+func ValidateID(id string) error {
+	if !idPattern.MatchString(id) {
+		return aimg.Invalid("id", "must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_' and '-', not starting with '.'", MaxIDLen)
+	}
+	return nil
+}
+
+// ValidateCustomMetadata checks that raw is empty or a JSON object.
+func ValidateCustomMetadata(raw []byte) error {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	if !json.Valid(trimmed) || trimmed[0] != '{' {
+		return aimg.Invalid("customMetadata", "must be a JSON object")
+	}
+	return nil
+}
+
+// Put streams in.Body into the blob store while computing its SHA-256 and
+// size, then records the file. An id already in use is a conflict.
+func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
+	if in.ID == "" {
+		in.ID = uuid.NewString()
+	} else if err := ValidateID(in.ID); err != nil {
+		return nil, err
+	}
+	if err := ValidateCustomMetadata(in.CustomMetadata); err != nil {
+		return nil, err
+	}
+	var custom json.RawMessage
+	if trimmed := bytes.TrimSpace(in.CustomMetadata); len(trimmed) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, trimmed); err != nil {
+			return nil, aimg.Invalid("customMetadata", "must be a JSON object")
+		}
+		custom = buf.Bytes()
+	}
+	if in.Body == nil {
+		return nil, aimg.Invalid("file", "is required")
+	}
+	// Fail fast on a taken id; the insert below still catches a race.
+	if _, err := s.st.FileByID(ctx, in.ID); err == nil {
+		return nil, &aimg.Error{Code: aimg.CodeConflict, Field: "id", Message: "id: a file with this id already exists"}
+	} else if !aimg.IsNotFound(err) {
+		return nil, err
+	}
+
+	name := cleanName(in.Name)
+	if name == "" {
+		name = in.ID
+	}
+	body := bufio.NewReaderSize(in.Body, 512)
+	contentType := s.contentType(in.ContentType, name, body)
+
+	f := &aimg.File{
+		ID:                in.ID,
+		Name:              name,
+		ContentType:       contentType,
+		ChecksumAlgorithm: aimg.ChecksumSHA256,
+		OwnerID:           in.OwnerID,
+		CustomMetadata:    custom,
+		// A fresh directory per upload: a reused id (after removal) never
+		// meets the bytes or the cached variants of its predecessor.
+		BlobKey:   path.Join("files", in.ID, uuid.NewString(), "original"),
+		CreatedAt: s.now().UTC(),
+	}
+	h := sha256.New()
+	counted := &countingWriter{}
+	if err := s.blobs.Put(ctx, f.BlobKey, io.TeeReader(body, io.MultiWriter(h, counted)), -1, contentType); err != nil {
+		return nil, fmt.Errorf("store file %s: %w", f.ID, err)
+	}
+	f.Size = counted.n
+	f.Checksum = hex.EncodeToString(h.Sum(nil))
+	if err := s.st.CreateFile(ctx, f); err != nil {
+		s.deleteBlob(context.WithoutCancel(ctx), f.ID, f.BlobKey)
+		return nil, err
+	}
+	return f, nil
+}
+
+// contentType picks the declared type, else the type of the name's
+// extension, else what the first bytes look like.
+func (s *Service) contentType(declared, name string, body *bufio.Reader) string {
+	declared = strings.TrimSpace(declared)
+	if declared != "" && !strings.HasPrefix(declared, "application/octet-stream") {
+		return declared
+	}
+	if ct := media.ContentTypeFor(name); ct != "application/octet-stream" {
+		return ct
+	}
+	head, _ := body.Peek(512) // a short body or a read error just sniffs less
+	return http.DetectContentType(head)
+}
+
+// cleanName keeps the last path element of a client's file name, without
+// control characters, at most maxNameLen bytes.
+func cleanName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > maxNameLen {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
+}
+
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// Metadata returns the file's record.
+func (s *Service) Metadata(ctx context.Context, id string) (*aimg.File, error) {
+	if id == "" {
+		return nil, aimg.Invalid("id", "is required")
+	}
+	return s.st.FileByID(ctx, id)
+}
+
+// Remove deletes the file's record, then its bytes and cached variants. It
+// reports false when there was no such file. A blob that cannot be deleted
+// is logged, not reported: the file is gone for every reader already.
+func (s *Service) Remove(ctx context.Context, id string) (bool, error) {
+	if id == "" {
+		return false, aimg.Invalid("id", "is required")
+	}
+	f, variants, err := s.st.DeleteFile(ctx, id)
+	if aimg.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, key := range append(variants, f.BlobKey) {
+		s.deleteBlob(ctx, id, key)
+	}
+	return true, nil
+}
+
+func (s *Service) deleteBlob(ctx context.Context, id, key string) {
+	if err := s.blobs.Delete(ctx, key); err != nil {
+		s.log.WarnContext(ctx, "file blob left behind", "file", id, "key", key, "err", err)
+	}
+}
+
+// URL is the file's public, absolute URL.
+func (s *Service) URL(id string) string {
+	return s.publicURL + "/api/getFile?id=" + url.QueryEscape(id)
+}
+
+// OpenOptions selects what Open returns.
+type OpenOptions struct {
+	SkipChecksum bool   // serve the original without verifying it
+	Width        int    // resize: 0 = derived from Height (or no resize when both are 0)
+	Height       int    // resize: 0 = derived from Width
+	Mode         string // media.ModeFit (default) or media.ModeFill
+}
+
+// Content is what to serve. It seeks, for range requests; Close it.
+type Content struct {
+	io.ReadSeeker
+	Name        string
+	ContentType string
+	Size        int64
+	ModTime     time.Time
+	ETag        string // quoted; weak (W/) for unverified bytes
+	Verified    bool   // the bytes matched the checksum (originals only)
+	closer      io.Closer
+}
+
+// Close releases the underlying blob, if any.
+func (c *Content) Close() error {
+	if c.closer == nil {
+		return nil
+	}
+	return c.closer.Close()
+}
+
+// Open returns the file's original bytes, verified against the checksum
+// unless o.SkipChecksum, or a resized variant (PNG, JPEG and GIF only) from
+// the variant cache, made on first request.
+func (s *Service) Open(ctx context.Context, id string, o OpenOptions) (*Content, error) {
+	if id == "" {
+		return nil, aimg.Invalid("id", "is required")
+	}
+	if o.Width < 0 {
+		return nil, aimg.Invalid("width", "must not be negative")
+	}
+	if o.Height < 0 {
+		return nil, aimg.Invalid("height", "must not be negative")
+	}
+	switch o.Mode {
+	case "":
+		o.Mode = media.ModeFit
+	case media.ModeFit, media.ModeFill:
+	default:
+		return nil, aimg.Invalid("mode", "must be %q or %q", media.ModeFit, media.ModeFill)
+	}
+	if o.Width > media.MaxResizeSide || o.Height > media.MaxResizeSide {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+			Message: fmt.Sprintf("width, height: at most %d pixels per side", media.MaxResizeSide)}
+	}
+	f, err := s.st.FileByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.Width == 0 && o.Height == 0 {
+		return s.openOriginal(ctx, f, o.SkipChecksum)
+	}
+	if !media.Resizable(f.ContentType) {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+			Message: fmt.Sprintf("width, height: only PNG, JPEG and GIF files can be resized; this file is %s", f.ContentType)}
+	}
+	return s.openVariant(ctx, f, o)
+}
+
+func (s *Service) openOriginal(ctx context.Context, f *aimg.File, skipChecksum bool) (*Content, error) {
+	obj, err := s.blobs.Open(ctx, f.BlobKey)
+	if err != nil {
+		return nil, s.blobError(ctx, f, err)
+	}
+	c := &Content{Name: f.Name, ContentType: f.ContentType, ModTime: f.CreatedAt, Size: obj.Info().Size}
+	if skipChecksum {
+		c.ReadSeeker, c.closer = obj, obj
+		c.ETag = `W/"` + f.Checksum + `"`
+		return c, nil
+	}
+	if obj.Info().Size != f.Size {
+		obj.Close()
+		return nil, s.corrupted(ctx, f, fmt.Sprintf("size %d, recorded %d", obj.Info().Size, f.Size))
+	}
+	h, err := checksumHash(f)
+	if err != nil {
+		obj.Close()
+		return nil, aimg.Internal(err)
+	}
+	if f.Size <= inMemoryVerifyMax {
+		data, err := io.ReadAll(io.TeeReader(io.LimitReader(obj, f.Size+1), h))
+		obj.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read file %s: %w", f.ID, err)
+		}
+		if err := s.verify(ctx, f, int64(len(data)), h); err != nil {
+			return nil, err
+		}
+		c.ReadSeeker = bytes.NewReader(data)
+	} else {
+		n, err := io.Copy(h, obj)
+		if err == nil {
+			err = s.verify(ctx, f, n, h)
+		}
+		if err == nil {
+			_, err = obj.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			obj.Close()
+			return nil, err
+		}
+		c.ReadSeeker, c.closer = obj, obj
+	}
+	c.ETag, c.Verified = `"`+f.Checksum+`"`, true
+	return c, nil
+}
+
+func checksumHash(f *aimg.File) (hash.Hash, error) {
+	if f.ChecksumAlgorithm != aimg.ChecksumSHA256 {
+		return nil, fmt.Errorf("file %s: checksum algorithm %q is not supported", f.ID, f.ChecksumAlgorithm)
+	}
+	return sha256.New(), nil
+}
+
+func (s *Service) verify(ctx context.Context, f *aimg.File, n int64, h hash.Hash) error {
+	if n != f.Size {
+		return s.corrupted(ctx, f, fmt.Sprintf("read %d bytes, recorded %d", n, f.Size))
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != f.Checksum {
+		return s.corrupted(ctx, f, fmt.Sprintf("sha256 %s, recorded %s", sum, f.Checksum))
+	}
+	return nil
+}
+
+func (s *Service) corrupted(ctx context.Context, f *aimg.File, detail string) error {
+	s.log.ErrorContext(ctx, "file failed its integrity check", "file", f.ID, "key", f.BlobKey, "detail", detail)
+	return aimg.Internal(fmt.Errorf("file %s: %w: %s", f.ID, ErrCorrupted, detail))
+}
+
+func (s *Service) blobError(ctx context.Context, f *aimg.File, err error) error {
+	if errors.Is(err, blob.ErrNotFound) {
+		return s.corrupted(ctx, f, "the blob is missing")
+	}
+	return fmt.Errorf("open file %s: %w", f.ID, err)
+}
+
+// variantKey names a resized variant beside the original: the original's key
+// is unique per upload, so a cached variant can never outlive its original.
+func variantKey(f *aimg.File, o OpenOptions) string {
+	return path.Join(path.Dir(f.BlobKey), fmt.Sprintf("%dx%d-%s", o.Width, o.Height, o.Mode))
+}
+
+func variantETag(f *aimg.File, o OpenOptions) string {
+	sum := f.Checksum
+	if len(sum) > 32 {
+		sum = sum[:32]
+	}
+	return fmt.Sprintf(`"%s-%dx%d-%s"`, sum, o.Width, o.Height, o.Mode)
+}
+
+// openVariant serves the cached variant, or makes it: the original is
+// verified first so a variant is never made from corrupted bytes, except
+// with SkipChecksum, where the result is served but not cached.
+func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) (*Content, error) {
+	key := variantKey(f, o)
+	c := &Content{Name: f.Name, ContentType: f.ContentType, ETag: variantETag(f, o)}
+	obj, err := s.blobs.Open(ctx, key)
+	if err == nil {
+		c.ReadSeeker, c.closer = obj, obj
+		c.Size, c.ModTime = obj.Info().Size, obj.Info().ModTime
+		return c, nil
+	}
+	if !errors.Is(err, blob.ErrNotFound) {
+		return nil, fmt.Errorf("open variant of %s: %w", f.ID, err)
+	}
+	if f.Size > MaxResizeSourceBytes {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+			Message: fmt.Sprintf("width, height: files over %d MiB are not resized", MaxResizeSourceBytes>>20)}
+	}
+	select {
+	case s.resizing <- struct{}{}:
+		defer func() { <-s.resizing }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	data, verified, err := s.readOriginal(ctx, f, o.SkipChecksum)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := media.Decode(data, media.Limits{MaxPixels: MaxResizeSourcePixels})
+	if err != nil {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+			Message: "width, height: the file cannot be resized: " + err.Error(), Err: err}
+	}
+	resized, err := media.Resize(img, o.Width, o.Height, o.Mode)
+	if err != nil {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width", Message: "width, height: " + err.Error(), Err: err}
+	}
+	var buf bytes.Buffer
+	if err := media.Encode(&buf, resized, media.FormatFor(f.ContentType)); err != nil {
+		return nil, aimg.Internal(fmt.Errorf("encode variant of %s: %w", f.ID, err))
+	}
+	c.ReadSeeker, c.Size, c.ModTime = bytes.NewReader(buf.Bytes()), int64(buf.Len()), s.now()
+	if !verified {
+		c.ETag = "W/" + c.ETag
+		return c, nil
+	}
+	if err := s.blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len()), f.ContentType); err != nil {
+		s.log.WarnContext(ctx, "could not cache a resized variant", "file", f.ID, "key", key, "err", err)
+		return c, nil
+	}
+	if err := s.st.AddFileVariant(ctx, f.ID, key, s.now()); err != nil {
+		// Without its record nobody would remove the blob: take it back.
+		s.deleteBlob(context.WithoutCancel(ctx), f.ID, key)
+		if aimg.IsNotFound(err) {
+			return nil, err // removed while we were resizing
+		}
+		s.log.WarnContext(ctx, "could not record a resized variant", "file", f.ID, "key", key, "err", err)
+	}
+	return c, nil
+}
+
+// readOriginal reads the original into memory, verifying it unless
+// skipChecksum; verified reports whether it was verified and matched. A
+// mismatch with skipChecksum is not an error, only not verified.
+func (s *Service) readOriginal(ctx context.Context, f *aimg.File, skipChecksum bool) ([]byte, bool, error) {
+	obj, err := s.blobs.Open(ctx, f.BlobKey)
+	if err != nil {
+		return nil, false, s.blobError(ctx, f, err)
+	}
+	defer obj.Close()
+	h, err := checksumHash(f)
+	if err != nil {
+		return nil, false, aimg.Internal(err)
+	}
+	data, err := io.ReadAll(io.TeeReader(io.LimitReader(obj, MaxResizeSourceBytes+1), h))
+	if err != nil {
+		return nil, false, fmt.Errorf("read file %s: %w", f.ID, err)
+	}
+	if int64(len(data)) == f.Size && hex.EncodeToString(h.Sum(nil)) == f.Checksum {
+		return data, true, nil
+	}
+	if !skipChecksum {
+		return nil, false, s.verify(ctx, f, int64(len(data)), h)
+	}
+	if int64(len(data)) > MaxResizeSourceBytes {
+		return nil, false, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+			Message: fmt.Sprintf("width, height: files over %d MiB are not resized", MaxResizeSourceBytes>>20)}
+	}
+	return data, false, nil
+}
