@@ -263,7 +263,7 @@ func TestResizedVariants(t *testing.T) {
 			t.Fatal(err)
 		}
 		cases := []struct {
-			o          files.OpenOptions
+			o            files.OpenOptions
 			wantW, wantH int
 		}{
 			{files.OpenOptions{Width: 20, Height: 20}, 20, 10},
@@ -349,4 +349,3 @@ func mustOpen(t *testing.T, svc *files.Service, id string, o files.OpenOptions) 
 	}
 	return c
 }
-
