@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"aimg/internal/aimg"
+)
+
+// ItemFilter narrows a user's creations (getMyCreations).
+type ItemFilter struct {
+	MType    string // "" = image and video
+	FolderID string // "" = every Folder, "root" = folder_id IS NULL, else that Folder
+	IsPublic *bool  // nil = both
+	Approval string // "" = every publicApprovalStatus
+}
+
+// RootFolder is the FolderID that selects the Items outside any Folder.
+const RootFolder = "root"
+
+// Page asks for one page of a keyset listing (Annex: Pagination).
+type Page struct {
+	// Index is the reference timestamp in Unix ms. Newest first: Items with
+	// created_at < Index (0 = no bound). Reverse: Items with created_at > Index,
+	// oldest first.
+	Index   int64
+	Reverse bool
+	Limit   int // 1..1000
+	// Skip is skipCount: an OFFSET on top of the keyset, slow for large values
+	// (the database walks every skipped row), as the spec warns.
+	Skip int
+}
+
+// ItemPage is one page of Items and where the next one starts.
+type ItemPage struct {
+	Items []*aimg.Item
+	// Next is the created_at (Unix ms) of the last Item returned, to pass as
+	// the next Page.Index; nil when no Item follows.
+	Next *int64
+}
+
+// ListCreations returns one page of the user's non-deleted Items of every
+// status (queued, processing, failed and completed: the front end shows
+// progress and failures in the same list), newest first unless p.Reverse.
+//
+// The keyset is (user_id, created_at): created_at is unique per user (see
+// assignCreatedAt), so a strict comparison with the last Item of a page
+// neither loses nor repeats an Item.
+func (s *Store) ListCreations(ctx context.Context, userID string, f ItemFilter, p Page) (ItemPage, error) {
+	if p.Limit < 1 {
+		return ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
+	}
+	where := []string{"user_id = $1", "deleted_at IS NULL"}
+	args := []any{userID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
+	}
+	order := "created_at DESC, id DESC"
+	switch {
+	case p.Reverse:
+		add("created_at > ?", p.Index)
+		order = "created_at ASC, id ASC"
+	case p.Index > 0:
+		add("created_at < ?", p.Index)
+	}
+	switch f.FolderID {
+	case "":
+	case RootFolder:
+		where = append(where, "folder_id IS NULL")
+	default:
+		add("folder_id = ?", f.FolderID)
+	}
+	if f.MType != "" {
+		add("mtype = ?", f.MType)
+	}
+	if f.IsPublic != nil {
+		add("is_public = ?", *f.IsPublic)
+	}
+	if f.Approval != "" {
+		add("public_approval_status = ?", f.Approval)
+	}
+	q := `SELECT ` + itemColumns + ` FROM items WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(p.Limit+1) // one more tells whether a next page exists
+	if p.Skip > 0 {
+		q += ` OFFSET ` + strconv.Itoa(p.Skip)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return ItemPage{}, err
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return ItemPage{}, err
+	}
+	page := ItemPage{Items: items}
+	if len(items) > p.Limit {
+		page.Items = items[:p.Limit]
+		next := ms(page.Items[p.Limit-1].CreatedAt)
+		page.Next = &next
+	}
+	return page, nil
+}
+
+// LastCompleted returns the user's most recently completed, non-deleted
+// Item of mtype ("" = image or video).
+func (s *Store) LastCompleted(ctx context.Context, userID, mtype string) (*aimg.Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items WHERE user_id = $1 AND status = 'completed' AND deleted_at IS NULL`
+	args := []any{userID}
+	if mtype != "" {
+		q += ` AND mtype = $2`
+		args = append(args, mtype)
+	}
+	q += ` ORDER BY completed_at DESC, created_at DESC LIMIT 1`
+	it, err := scanItem(s.r.QueryRowContext(ctx, q, args...))
+	if aimg.IsNotFound(err) {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "No completed Item")
+	}
+	return it, err
+}
+
+// BatchItems returns the non-deleted Items of a batch in creation order;
+// userID "" means any owner (admins), else only that user's Items.
+func (s *Store) BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items WHERE batch_id = $1 AND deleted_at IS NULL`
+	args := []any{batchID}
+	if userID != "" {
+		q += ` AND user_id = $2`
+		args = append(args, userID)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanItems(rows)
+}
+
+// CountItems is SelfUser.itemCount: the user's non-deleted Items of every
+// status. It reads the trigger-kept item_counts table, never the items.
+func (s *Store) CountItems(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM item_counts WHERE user_id = $1`, userID).Scan(&n)
+	return n, err
+}
+
+// CountRootItems is SelfUser.rootFolderItemCount: the user's non-deleted
+// Items outside any Folder.
+func (s *Store) CountRootItems(ctx context.Context, userID string) (int64, error) {
+	return s.CountFolderItems(ctx, userID, "")
+}
+
+// CountFolderItems counts the user's non-deleted Items in folderID ("" or
+// "root" = the root Folder).
+func (s *Store) CountFolderItems(ctx context.Context, userID, folderID string) (int64, error) {
+	if folderID == RootFolder {
+		folderID = ""
+	}
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT n FROM item_counts WHERE user_id = $1 AND folder_key = $2`,
+		userID, folderID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
+
+// assignCreatedAt is the insert rule for Items: inside the inserting
+// transaction, before inserting, it sets each Item's CreatedAt to
+// max(its CreatedAt, the previous created_at of the same user + 1 ms), in
+// slice order. created_at is therefore unique and increasing per user (the
+// unique index items_user_created_unique rejects anything else), which keeps
+// keyset pagination exact. On PostgreSQL it locks the users' rows so two
+// concurrent inserts for one user take turns; on SQLite the single writer
+// already serialises them.
+func assignCreatedAt(ctx context.Context, tx *sql.Tx, dialect Dialect, items []*aimg.Item) error {
+	next := map[string]int64{} // user id -> smallest free created_at
+	for _, it := range items {
+		if _, ok := next[it.UserID]; ok {
+			continue
+		}
+		if dialect == Postgres {
+			var id string
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, it.UserID).Scan(&id); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return aimg.Errorf(aimg.CodeNotFound, "User not found")
+				}
+				return err
+			}
+		}
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM items WHERE user_id = $1`, it.UserID).Scan(&last); err != nil {
+			return err
+		}
+		next[it.UserID] = math.MinInt64
+		if last.Valid {
+			next[it.UserID] = last.Int64 + 1
+		}
+	}
+	for _, it := range items {
+		c := max(ms(it.CreatedAt), next[it.UserID])
+		it.CreatedAt = fromMS(c)
+		next[it.UserID] = c + 1
+	}
+	return nil
+}
+
+// itemsPerInsert keeps a multi-row INSERT under SQLite's 32766 and
+// PostgreSQL's 65535 bound parameters (32 columns per row).
+const itemsPerInsert = 500
+
+// InsertItems inserts Items in one transaction with multi-row INSERTs,
+// following the created_at rule (assignCreatedAt); each Item's CreatedAt is
+// updated to the value stored. It serves tests, the seed command and bulk
+// imports; generation inserts its Items with its Job.
+func (s *Store) InsertItems(ctx context.Context, items []*aimg.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := assignCreatedAt(ctx, tx, s.dialect, items); err != nil {
+			return err
+		}
+		for start := 0; start < len(items); start += itemsPerInsert {
+			if err := insertItemRows(ctx, tx, items[start:min(start+itemsPerInsert, len(items))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// insertItemRows writes items with one INSERT statement.
+func insertItemRows(ctx context.Context, q queryer, items []*aimg.Item) error {
+	const cols = 32
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO items (` + itemColumns + `) VALUES `)
+	args := make([]any, 0, len(items)*cols)
+	for i, it := range items {
+		row, err := itemRow(it)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteByte('$')
+			sb.WriteString(strconv.Itoa(len(args) + j + 1))
+		}
+		sb.WriteByte(')')
+		args = append(args, row...)
+	}
+	_, err := q.ExecContext(ctx, sb.String(), args...)
+	if isUniqueViolation(err) {
+		return &aimg.Error{Code: aimg.CodeConflict, Message: "Item already exists", Err: err}
+	}
+	return err
+}
+
+// itemRow is the column values of it in itemColumns order, with the same
+// defaults as insertItem.
+func itemRow(it *aimg.Item) ([]any, error) {
+	params, err := jsonText(it.Params)
+	if err != nil {
+		return nil, err
+	}
+	wf := it.WorkflowRunParameters
+	if wf == nil {
+		wf = []aimg.WorkflowRunParameter{}
+	}
+	wfParams, err := jsonText(wf)
+	if err != nil {
+		return nil, err
+	}
+	fr := it.Frames
+	if fr == nil {
+		fr = []aimg.Frame{}
+	}
+	frames, err := jsonText(fr)
+	if err != nil {
+		return nil, err
+	}
+	approval := it.PublicApprovalStatus
+	if approval == "" {
+		approval = aimg.ApprovalNone
+	}
+	gen := it.GeneratorVersion
+	if gen == "" {
+		gen = "1"
+	}
+	return []any{it.ID, it.UserID, it.BatchID, it.JobID, it.MType, it.MediaType, string(it.Status), it.Error, it.ModelID,
+		it.Prompt, it.NegPrompt, it.RawPrompt, it.RawNegPrompt, it.IgnoredWords, params, gen,
+		it.WorkflowTemplateName, wfParams, it.FileID, frames, nullString(it.FolderID), nullMS(it.FolderAddedAt),
+		it.IsPublic, approval, it.IsProtected, it.ViewCount, it.LikeCount, it.DislikeCount,
+		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt)}, nil
+}
+
+// MoveGuestItems hands every Item (deleted ones too) and Job of the guest
+// record to userID in one transaction. Moving twice is a no-op.
+func (s *Store) MoveGuestItems(ctx context.Context, guestUserID, userID string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		return moveGuestItems(ctx, tx, s.dialect, guestUserID, userID)
+	})
+}
+
+// moveGuestItems is MoveGuestItems inside the caller's transaction (so the
+// account merge can run it with its own UPDATEs). A guest Item whose
+// created_at is already used by one of the account's Items moves to the
+// next free millisecond, keeping created_at unique per user.
+func moveGuestItems(ctx context.Context, tx *sql.Tx, dialect Dialect, guestUserID, userID string) error {
+	if guestUserID == userID {
+		return nil
+	}
+	if dialect == Postgres {
+		// Both users' rows, in id order, so concurrent merges and inserts cannot deadlock.
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`,
+			guestUserID, userID); err != nil {
+			return err
+		}
+	}
+	type moved struct {
+		id      string
+		created int64
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM items WHERE user_id = $1 ORDER BY created_at`, guestUserID)
+	if err != nil {
+		return err
+	}
+	var guest []moved
+	for rows.Next() {
+		var m moved
+		if err := rows.Scan(&m.id, &m.created); err != nil {
+			rows.Close()
+			return err
+		}
+		guest = append(guest, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(guest) > 0 {
+		taken, err := createdAtTaken(ctx, tx, userID, guest[0].created)
+		if err != nil {
+			return err
+		}
+		prev := int64(math.MinInt64)
+		for _, m := range guest {
+			c := max(m.created, prev+1)
+			for taken[c] {
+				c++
+			}
+			taken[c], prev = true, c
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET user_id = $2, created_at = $3 WHERE id = $1`,
+				m.id, userID, c); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE jobs SET user_id = $2 WHERE user_id = $1`, guestUserID, userID)
+	return err
+}
+
+// createdAtTaken returns the account's created_at values from since on.
+// Guest sessions are short-lived, so this is the account's recent Items.
+func createdAtTaken(ctx context.Context, tx *sql.Tx, userID string, since int64) (map[int64]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT created_at FROM items WHERE user_id = $1 AND created_at >= $2`, userID, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	taken := map[int64]bool{}
+	for rows.Next() {
+		var c int64
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		taken[c] = true
+	}
+	return taken, rows.Err()
+}

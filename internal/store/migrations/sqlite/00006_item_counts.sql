@@ -1,0 +1,51 @@
+-- +goose Up
+-- created_at is unique per user (store.reserveCreatedAt assigns it), so the
+-- keyset "created_at < paginationIndex" never splits two Items of the same
+-- millisecond across pages. The index also answers MAX(created_at) per user.
+CREATE UNIQUE INDEX items_user_created_unique ON items (user_id, created_at);
+
+-- Live Item counts per user and Folder (folder_key '' = root Folder), kept by
+-- triggers so SelfUser.itemCount, rootFolderItemCount and getMyCreations'
+-- totalCount never count rows, whoever writes the items table.
+CREATE TABLE item_counts (
+    user_id TEXT NOT NULL,
+    folder_key TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (user_id, folder_key)
+);
+INSERT INTO item_counts (user_id, folder_key, n)
+    SELECT user_id, COALESCE(folder_id, ''), COUNT(*) FROM items WHERE deleted_at IS NULL GROUP BY user_id, COALESCE(folder_id, '');
+
+-- +goose StatementBegin
+CREATE TRIGGER items_count_insert AFTER INSERT ON items WHEN NEW.deleted_at IS NULL
+BEGIN
+    INSERT INTO item_counts (user_id, folder_key, n) VALUES (NEW.user_id, COALESCE(NEW.folder_id, ''), 1)
+        ON CONFLICT (user_id, folder_key) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER items_count_delete AFTER DELETE ON items WHEN OLD.deleted_at IS NULL
+BEGIN
+    UPDATE item_counts SET n = n - 1 WHERE user_id = OLD.user_id AND folder_key = COALESCE(OLD.folder_id, '');
+END;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE TRIGGER items_count_update AFTER UPDATE OF user_id, folder_id, deleted_at ON items
+WHEN OLD.user_id IS NOT NEW.user_id OR OLD.folder_id IS NOT NEW.folder_id OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
+BEGIN
+    UPDATE item_counts SET n = n - 1
+        WHERE OLD.deleted_at IS NULL AND user_id = OLD.user_id AND folder_key = COALESCE(OLD.folder_id, '');
+    INSERT INTO item_counts (user_id, folder_key, n)
+        SELECT NEW.user_id, COALESCE(NEW.folder_id, ''), 1 WHERE NEW.deleted_at IS NULL
+        ON CONFLICT (user_id, folder_key) DO UPDATE SET n = n + 1;
+END;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP TRIGGER items_count_update;
+DROP TRIGGER items_count_delete;
+DROP TRIGGER items_count_insert;
+DROP TABLE item_counts;
+DROP INDEX items_user_created_unique;
