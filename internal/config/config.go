@@ -10,13 +10,16 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"aimg/internal/aimg"
 	"aimg/internal/ratelimit"
+	"aimg/internal/worker/builtin"
 )
 
 //go:embed default.yaml
@@ -54,6 +57,42 @@ type Service struct {
 	HTTP         HTTP                      `yaml:"http"`
 	Accounts     Accounts                  `yaml:"accounts"`
 	AffiliateAds []AffiliateAd             `yaml:"affiliateAds"`
+
+	// Models are the AI generation Models, in the order getModels shows them.
+	Models        []aimg.Model   `yaml:"models"`
+	SamplePrompts []SamplePrompt `yaml:"samplePrompts"`
+	// BannedWords are words or phrases the prompt filter removes.
+	BannedWords []string   `yaml:"bannedWords"`
+	Generation  Generation `yaml:"generation"`
+}
+
+// SamplePrompt is the spec's Prompt object as configured.
+type SamplePrompt struct {
+	PositivePrompt string `yaml:"positivePrompt"`
+	NegativePrompt string `yaml:"negativePrompt"`
+}
+
+// Generation tunes the queues and workers.
+type Generation struct {
+	MaxAttempts       int           `yaml:"maxAttempts"`       // tries of a Job before it fails
+	LeaseDuration     time.Duration `yaml:"leaseDuration"`     // a claim lasts this long without a heartbeat
+	HeartbeatInterval time.Duration `yaml:"heartbeatInterval"` // how often a worker extends its lease
+	StarvationBound   time.Duration `yaml:"starvationBound"`   // a normal queue head never waits longer than this for priority work
+	IdempotencyTTL    time.Duration `yaml:"idempotencyTTL"`    // how long an Idempotency-Key is remembered
+	HourlyLimit       int           `yaml:"hourlyLimit"`       // Items per hour at abuse level 7
+	ReaperInterval    time.Duration `yaml:"reaperInterval"`    // how often expired leases are looked for
+	PollInterval      time.Duration `yaml:"pollInterval"`      // how often an idle worker looks for work
+	MaxPromptLength   int           `yaml:"maxPromptLength"`   // characters, for prompt and negprompt
+}
+
+// Model returns the configured Model with that id.
+func (s Service) Model(id string) (aimg.Model, bool) {
+	for _, m := range s.Models {
+		if m.ModelID == id {
+			return m, true
+		}
+	}
+	return aimg.Model{}, false
 }
 
 // Domain maps request hosts to a domain (DECISIONS.md "Domains").
@@ -143,6 +182,7 @@ func LoadService(path string) (Service, error) {
 		return s, fmt.Errorf("embedded default config: %w", err)
 	}
 	if path == "" {
+		s.describeBackends()
 		return s, nil
 	}
 	data, err := os.ReadFile(path)
@@ -154,7 +194,19 @@ func LoadService(path string) (Service, error) {
 	if err := dec.Decode(&s); err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
 	}
+	s.describeBackends()
 	return s, nil
+}
+
+// describeBackends makes every Model served by the built-in renderer say so
+// in its description: users must not mistake it for a diffusion model.
+func (s *Service) describeBackends() {
+	for i := range s.Models {
+		m := &s.Models[i]
+		if m.Backend == aimg.BackendBuiltin && !strings.Contains(m.Description, builtin.Description) {
+			m.Description = strings.TrimSpace(m.Description + " " + builtin.Description)
+		}
+	}
 }
 
 // Validate says what is wrong, naming each bad setting.
@@ -251,6 +303,7 @@ func (s Service) Validate() error {
 	if a.KVPMaxKeyBytes <= 0 || a.KVPMaxValueBytes <= 0 || a.KVPMaxPerUser <= 0 {
 		bad("accounts.kvpMaxKeyBytes", "KVP limits must be positive")
 	}
+	errs = append(errs, s.validateGeneration()...)
 	return errors.Join(errs...)
 }
 
@@ -282,4 +335,164 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// validateGeneration checks the Models, prompts, banned words and queue
+// settings; each error names the setting, e.g. "config models[2].maxSteps".
+func (s Service) validateGeneration() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if len(s.Models) == 0 {
+		bad("models", "at least one Model is required")
+	}
+	seen := map[string]bool{}
+	for i, m := range s.Models {
+		f := func(name string) string { return fmt.Sprintf("models[%d].%s", i, name) }
+		switch {
+		case m.ModelID == "":
+			bad(f("modelID"), "must not be empty")
+		case seen[m.ModelID]:
+			bad(f("modelID"), "duplicate %q", m.ModelID)
+		case strings.ContainsAny(m.ModelID, " ,/?#%\t\n"):
+			bad(f("modelID"), "%q must not contain spaces, commas, slashes, ?, # or %%", m.ModelID)
+		}
+		seen[m.ModelID] = true
+		if m.Name == "" {
+			bad(f("name"), "must not be empty")
+		}
+		switch m.MediaType {
+		case aimg.MediaStaticImage, aimg.MediaAnimatedImage, aimg.MediaVideo, "Text", "Music", "Other", "Unknown":
+		default:
+			bad(f("mediaType"), "must be StaticImage, AnimatedImage, Video, Text, Music, Other or Unknown, got %q", m.MediaType)
+		}
+		switch m.Kind {
+		case aimg.MTypeImage:
+			if m.MediaType != aimg.MediaStaticImage {
+				bad(f("mediaType"), "an image Model must be StaticImage, got %q", m.MediaType)
+			}
+		case aimg.MTypeVideo:
+			if m.MediaType != aimg.MediaVideo && m.MediaType != aimg.MediaAnimatedImage {
+				bad(f("mediaType"), "a video Model must be Video or AnimatedImage, got %q", m.MediaType)
+			}
+			if m.Frames < 1 || m.Frames > builtin.MaxFrames {
+				bad(f("frames"), "must be between 1 and %d, got %d", builtin.MaxFrames, m.Frames)
+			}
+			if m.FPS < 1 || m.FPS > builtin.MaxFPS {
+				bad(f("fps"), "must be between 1 and %d, got %d", builtin.MaxFPS, m.FPS)
+			}
+		default:
+			bad(f("kind"), "must be image or video, got %q", m.Kind)
+		}
+		if m.Backend != aimg.BackendBuiltin {
+			bad(f("backend"), "must be %q (the only backend so far), got %q", aimg.BackendBuiltin, m.Backend)
+		}
+		if m.MinTier < 0 {
+			bad(f("minTier"), "must be >= 0")
+		}
+		for n, c := range []int{m.Tier0Concurrent, m.Tier1Concurrent, m.Tier2Concurrent} {
+			if c < 0 {
+				bad(f(fmt.Sprintf("tier%dConcurrent", n)), "must be >= 0")
+			}
+		}
+		if m.MinSteps < 1 {
+			bad(f("minSteps"), "must be >= 1")
+		}
+		if m.MaxSteps < m.MinSteps {
+			bad(f("maxSteps"), "must be >= minSteps")
+		}
+		if m.MaxSteps > builtin.MaxSteps {
+			bad(f("maxSteps"), "must be <= %d", builtin.MaxSteps)
+		}
+		if m.MaxResolution < 1 {
+			bad(f("maxResolution"), "must be >= 1")
+		}
+		checkSizes := func(name string, sizes []int) {
+			if len(sizes) == 0 {
+				bad(f(name), "must list at least one size")
+			}
+			for j, v := range sizes {
+				if v < builtin.MinSize || v > builtin.MaxSize {
+					bad(f(fmt.Sprintf("%s[%d]", name, j)), "must be between %d and %d, got %d", builtin.MinSize, builtin.MaxSize, v)
+				}
+			}
+		}
+		checkSizes("allowedWidths", m.AllowedWidths)
+		checkSizes("allowedHeights", m.AllowedHeights)
+		if len(m.DefaultResolution) != 2 {
+			bad(f("defaultResolution"), "must be [width, height]")
+		} else {
+			w, h := m.DefaultResolution[0], m.DefaultResolution[1]
+			if !slices.Contains(m.AllowedWidths, w) {
+				bad(f("defaultResolution"), "width %d is not in allowedWidths", w)
+			}
+			if !slices.Contains(m.AllowedHeights, h) {
+				bad(f("defaultResolution"), "height %d is not in allowedHeights", h)
+			}
+			if w*h > m.MaxResolution {
+				bad(f("defaultResolution"), "%dx%d is above maxResolution %d", w, h, m.MaxResolution)
+			}
+			if m.Kind == aimg.MTypeVideo && int64(w)*int64(h)*int64(m.Frames) > builtin.MaxVideoPixels {
+				bad(f("frames"), "width*height*frames must be at most %d", builtin.MaxVideoPixels)
+			}
+		}
+		if len(m.AllowedSamplers) == 0 {
+			bad(f("allowedSamplers"), "must list at least one sampler")
+		}
+		if !slices.Contains(m.AllowedSamplers, m.DefaultSampler) {
+			bad(f("defaultSampler"), "%q is not in allowedSamplers", m.DefaultSampler)
+		}
+		// DECISIONS.md: cfgscale is allowed in 1..12 and inside the Model's range.
+		if m.MinCfgScale < 1 || m.MinCfgScale > 12 {
+			bad(f("minCfgScale"), "must be between 1 and 12")
+		}
+		if m.MaxCfgScale < m.MinCfgScale || m.MaxCfgScale > 12 {
+			bad(f("maxCfgScale"), "must be >= minCfgScale and <= 12")
+		}
+		if m.WikiURL != "" {
+			if u, err := url.Parse(m.WikiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+				bad(f("wikiURL"), "%q is not an http(s) URL", m.WikiURL)
+			}
+		}
+	}
+	for i, p := range s.SamplePrompts {
+		if strings.TrimSpace(p.PositivePrompt) == "" {
+			bad(fmt.Sprintf("samplePrompts[%d].positivePrompt", i), "must not be empty")
+		}
+	}
+	for i, w := range s.BannedWords {
+		if strings.TrimSpace(w) == "" {
+			bad(fmt.Sprintf("bannedWords[%d]", i), "must not be empty")
+		}
+	}
+	g := s.Generation
+	if g.MaxAttempts < 1 {
+		bad("generation.maxAttempts", "must be >= 1")
+	}
+	if g.LeaseDuration < time.Second {
+		bad("generation.leaseDuration", "must be at least 1s")
+	}
+	if g.HeartbeatInterval <= 0 || g.HeartbeatInterval*2 > g.LeaseDuration {
+		bad("generation.heartbeatInterval", "must be positive and at most half of leaseDuration")
+	}
+	if g.StarvationBound <= 0 {
+		bad("generation.starvationBound", "must be positive")
+	}
+	if g.IdempotencyTTL <= 0 {
+		bad("generation.idempotencyTTL", "must be positive")
+	}
+	if g.HourlyLimit < 1 {
+		bad("generation.hourlyLimit", "must be >= 1")
+	}
+	if g.ReaperInterval <= 0 {
+		bad("generation.reaperInterval", "must be positive")
+	}
+	if g.PollInterval <= 0 {
+		bad("generation.pollInterval", "must be positive")
+	}
+	if g.MaxPromptLength < 1 {
+		bad("generation.maxPromptLength", "must be >= 1")
+	}
+	return errs
 }

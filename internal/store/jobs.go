@@ -1,0 +1,559 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"aimg/internal/aimg"
+)
+
+// The durable generation queue. A Job row is in one queue (queue_id) with a
+// global enqueue order (seq). Every hot query is a range of a partial index:
+// jobs_queued (queue_id, seq) WHERE status = 'queued' answers a queue's head,
+// a Job's exact position and a queue's length; jobs_running_lease answers
+// which leases expired. Status literals are written into the SQL (not bound)
+// so that both planners match the partial indexes.
+
+const jobColumns = `seq, id, queue_id, model_id, priority, user_id, batch_id, item_ids, kind, payload, status,
+	attempts, max_attempts, lease_owner, lease_expires_at, progress, error, enqueued_at, started_at, finished_at`
+
+func scanJob(row interface{ Scan(...any) error }) (*aimg.Job, error) {
+	var (
+		j                        aimg.Job
+		itemIDs, payload, status string
+		lease, started, finished sql.NullInt64
+		enqueued                 int64
+	)
+	err := row.Scan(&j.Seq, &j.ID, &j.QueueID, &j.ModelID, &j.Priority, &j.UserID, &j.BatchID, &itemIDs, &j.Kind,
+		&payload, &status, &j.Attempts, &j.MaxAttempts, &j.LeaseOwner, &lease, &j.Progress, &j.Error, &enqueued,
+		&started, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "Job not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(itemIDs), &j.ItemIDs); err != nil {
+		return nil, fmt.Errorf("job %s item_ids: %w", j.ID, err)
+	}
+	j.Payload = []byte(payload)
+	j.Status = aimg.JobStatus(status)
+	j.LeaseExpiresAt = fromNullMS(lease)
+	j.EnqueuedAt = fromMS(enqueued)
+	j.StartedAt, j.FinishedAt = fromNullMS(started), fromNullMS(finished)
+	return &j, nil
+}
+
+// NewJob is one generation request to queue: its Job and Items, the limits
+// checked in the same transaction, and its idempotency key.
+type NewJob struct {
+	Job   *aimg.Job
+	Items []*aimg.Item
+	// MaxActive bounds the user's queued and processing Items of the Job's
+	// Model, counting the new ones; negative means no bound.
+	MaxActive int
+	// HourlyLimit bounds the Items the user created in the hour before Now,
+	// counting the new ones; 0 means no bound.
+	HourlyLimit int
+	// IdempotencyKey, when set, makes a repeat of the same key by the same
+	// user within IdempotencyTTL return the first request's Items instead.
+	IdempotencyKey string
+	IdempotencyTTL time.Duration
+	Now            time.Time
+}
+
+// Enqueued says what Enqueue did.
+type Enqueued struct {
+	// Replayed is true when the idempotency key was seen: nothing was queued
+	// and ItemIDs are the first request's Items.
+	Replayed bool
+	ItemIDs  []string
+}
+
+type idempotentResponse struct {
+	ItemIDs []string `json:"itemIDs"`
+}
+
+// Enqueue writes the Items (status queued) and their Job in one transaction,
+// after checking the limits under a per-user lock, so concurrent requests of
+// one user cannot both slip under a limit. The Job's Seq, Status and
+// EnqueuedAt are set here, as are the Items' JobID, Status and timestamps.
+func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
+	j := nj.Job
+	if len(nj.Items) == 0 {
+		return Enqueued{}, errors.New("enqueue: a job needs at least one item")
+	}
+	var out Enqueued
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// SQLite's single writer already serialises this transaction.
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, j.UserID); err != nil {
+				return err
+			}
+		}
+		if nj.IdempotencyKey != "" {
+			ids, found, err := idempotentItems(ctx, tx, j.UserID, nj.IdempotencyKey, nj.Now.Add(-nj.IdempotencyTTL))
+			if err != nil || found {
+				out = Enqueued{Replayed: found, ItemIDs: ids}
+				return err
+			}
+		}
+		if nj.MaxActive >= 0 {
+			var active int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE user_id = $1 AND model_id = $2
+				AND status IN ('queued', 'processing')`, j.UserID, j.ModelID).Scan(&active); err != nil {
+				return err
+			}
+			if active+len(nj.Items) > nj.MaxActive {
+				return aimg.Errorf(aimg.CodeRateLimited,
+					"You already have %d Items of Model %s queued or generating; the limit is %d at once", active, j.ModelID, nj.MaxActive)
+			}
+		}
+		if nj.HourlyLimit > 0 {
+			var recent int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE user_id = $1 AND created_at > $2`,
+				j.UserID, ms(nj.Now.Add(-time.Hour))).Scan(&recent); err != nil {
+				return err
+			}
+			if recent+len(nj.Items) > nj.HourlyLimit {
+				return aimg.Errorf(aimg.CodeRateLimited, "Generation is limited to %d Items per hour on this account", nj.HourlyLimit)
+			}
+		}
+		created, err := nextCreatedAt(ctx, tx, j.UserID, nj.Now)
+		if err != nil {
+			return err
+		}
+		j.Status, j.EnqueuedAt = aimg.JobQueued, nj.Now
+		j.ItemIDs = j.ItemIDs[:0]
+		for _, it := range nj.Items {
+			j.ItemIDs = append(j.ItemIDs, it.ID)
+		}
+		if err := insertJob(ctx, tx, j); err != nil {
+			return err
+		}
+		for _, it := range nj.Items {
+			it.JobID, it.BatchID, it.Status = j.ID, j.BatchID, aimg.StatusQueued
+			it.CreatedAt, it.UpdatedAt = created, nj.Now
+			created = created.Add(time.Millisecond)
+			if err := insertItem(ctx, tx, it); err != nil {
+				return err
+			}
+		}
+		if nj.IdempotencyKey != "" {
+			resp, _ := json.Marshal(idempotentResponse{ItemIDs: j.ItemIDs})
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (user_id, key, response, created_at)
+				VALUES ($1, $2, $3, $4)`, j.UserID, nj.IdempotencyKey, string(resp), ms(nj.Now)); err != nil {
+				return err
+			}
+		}
+		out = Enqueued{ItemIDs: slices.Clone(j.ItemIDs)}
+		return nil
+	})
+	return out, err
+}
+
+// idempotentItems returns the Items of an earlier request with the key made
+// after since; a stale record of the key is removed so the key can be reused.
+func idempotentItems(ctx context.Context, tx *sql.Tx, userID, key string, since time.Time) ([]string, bool, error) {
+	var (
+		resp    string
+		created int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT response, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+		userID, key).Scan(&resp, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if created <= ms(since) {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2`, userID, key)
+		return nil, false, err
+	}
+	var r idempotentResponse
+	if err := json.Unmarshal([]byte(resp), &r); err != nil {
+		return nil, false, fmt.Errorf("idempotency key %q: %w", key, err)
+	}
+	return r.ItemIDs, true, nil
+}
+
+// DeleteIdempotencyKeysBefore forgets keys recorded before t.
+func (s *Store) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, ms(t))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// nextCreatedAt gives the user's next Item a creation time that no other
+// Item of the user has (items_user_created_unique), at or after now.
+func nextCreatedAt(ctx context.Context, tx *sql.Tx, userID string, now time.Time) (time.Time, error) {
+	var last sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM items WHERE user_id = $1`, userID).Scan(&last); err != nil {
+		return time.Time{}, err
+	}
+	t := now.Truncate(time.Millisecond)
+	if last.Valid && last.Int64 >= ms(t) {
+		t = fromMS(last.Int64 + 1)
+	}
+	return t, nil
+}
+
+func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job) error {
+	payload := string(j.Payload)
+	if payload == "" {
+		payload = "{}"
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO jobs (id, queue_id, model_id, priority, user_id, batch_id, item_ids,
+		kind, payload, status, attempts, max_attempts, enqueued_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12)
+		RETURNING seq`,
+		j.ID, j.QueueID, j.ModelID, j.Priority, j.UserID, j.BatchID, jsonList(j.ItemIDs), j.Kind, payload,
+		string(aimg.JobQueued), j.MaxAttempts, ms(j.EnqueuedAt)).Scan(&j.Seq)
+	if isUniqueViolation(err) {
+		return &aimg.Error{Code: aimg.CodeConflict, Message: "Job already exists", Err: err}
+	}
+	return err
+}
+
+// JobByID returns the Job.
+func (s *Store) JobByID(ctx context.Context, id string) (*aimg.Job, error) {
+	return scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
+}
+
+// Claim is a worker's request for its next Job.
+type Claim struct {
+	WorkerID string
+	ModelIDs []string // the Models the worker can render
+	Lease    time.Duration
+	// StarvationBound: a normal queue head that has waited this long is taken
+	// before any priority work.
+	StarvationBound time.Duration
+	Now             time.Time
+}
+
+type queueHead struct {
+	queueID  string
+	seq      int64
+	enqueued int64
+	class    int // 0 starving normal, 1 priority, 2 normal
+}
+
+// ClaimJob leases the next Job of the worker's Models: a starving normal
+// head first, then priority heads, then normal heads, oldest first within
+// each. It returns a not-found error when every queue is empty. The Job
+// becomes running with attempts+1 and its Items processing.
+//
+// PostgreSQL: the head is locked with FOR UPDATE SKIP LOCKED, so concurrent
+// claimers take different Jobs without waiting. SQLite: the transaction
+// holds the only writer, so nobody else claims meanwhile.
+func (s *Store) ClaimJob(ctx context.Context, c Claim) (*aimg.Job, error) {
+	var job *aimg.Job
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		heads, err := queueHeads(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			seq := h.seq
+			if s.dialect == Postgres {
+				err := tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue // taken by another claimer since we looked
+				}
+				if err != nil {
+					return err
+				}
+			}
+			now := ms(c.Now)
+			job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
+				lease_expires_at = $3, attempts = attempts + 1, started_at = $4, progress = 0
+				WHERE seq = $1 AND status = 'queued' RETURNING `+jobColumns,
+				seq, c.WorkerID, ms(c.Now.Add(c.Lease)), now))
+			if aimg.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE items SET status = 'processing', updated_at = $2
+				WHERE job_id = $1 AND status = 'queued'`, job.ID, now)
+			return err
+		}
+		return aimg.Errorf(aimg.CodeNotFound, "No queued job")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+// queueHeads reads the head of each of the worker's queues (one index probe
+// per queue) and orders them by preference.
+func queueHeads(ctx context.Context, tx *sql.Tx, c Claim) ([]queueHead, error) {
+	var heads []queueHead
+	starving := ms(c.Now.Add(-c.StarvationBound))
+	for _, m := range c.ModelIDs {
+		for _, prio := range []int{1, 0} {
+			h := queueHead{queueID: aimg.QueueID(m, prio)}
+			err := tx.QueryRowContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
+				ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.enqueued)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case prio == 1:
+				h.class = 1
+			case h.enqueued <= starving:
+				h.class = 0
+			default:
+				h.class = 2
+			}
+			heads = append(heads, h)
+		}
+	}
+	slices.SortFunc(heads, func(a, b queueHead) int {
+		if a.class != b.class {
+			return a.class - b.class
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return heads, nil
+}
+
+// Heartbeat records progress (0..1) and extends the lease to expires. It
+// returns aimg.ErrLeaseLost when the worker no longer holds the Job.
+func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, expires time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE jobs SET lease_expires_at = $4, progress = $5
+		WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3`,
+		l.JobID, l.WorkerID, l.Attempt, ms(expires), progress)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return aimg.ErrLeaseLost
+	}
+	return nil
+}
+
+// ItemResult is what a completed Item points at.
+type ItemResult struct {
+	ItemID string
+	FileID string       // the main output File
+	Frames []aimg.Frame // video frames
+}
+
+// CompleteJob marks the Job completed and its Items completed with their
+// files, placed in folderID ("" = root), in one transaction. Only the lease
+// holder may complete: anyone else gets aimg.ErrLeaseLost and nothing changes,
+// so a Job is never completed twice.
+func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []ItemResult, folderID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var itemIDs string
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'completed', progress = 1, finished_at = $4,
+			lease_expires_at = NULL, error = '' WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3
+			RETURNING item_ids`, l.JobID, l.WorkerID, l.Attempt, ms(now)).Scan(&itemIDs)
+		if errors.Is(err, sql.ErrNoRows) {
+			return aimg.ErrLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		var want []string
+		if err := json.Unmarshal([]byte(itemIDs), &want); err != nil {
+			return err
+		}
+		if len(results) != len(want) {
+			return fmt.Errorf("complete job %s: %d results for %d items", l.JobID, len(results), len(want))
+		}
+		var folderAdded sql.NullInt64
+		if folderID != "" {
+			folderAdded = sql.NullInt64{Int64: ms(now), Valid: true}
+		}
+		for _, r := range results {
+			if !slices.Contains(want, r.ItemID) {
+				return fmt.Errorf("complete job %s: item %s is not one of its items", l.JobID, r.ItemID)
+			}
+			frames := r.Frames
+			if frames == nil {
+				frames = []aimg.Frame{}
+			}
+			fr, err := jsonText(frames)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET status = 'completed', error = '', file_id = $3, frames = $4,
+				completed_at = $5, updated_at = $5, folder_id = COALESCE($6, folder_id),
+				folder_added_at = COALESCE($7, folder_added_at) WHERE id = $1 AND job_id = $2`,
+				r.ItemID, l.JobID, r.FileID, fr, ms(now), nullString(folderID), folderAdded); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FailJob ends the worker's attempt at the Job with reason. With retry and
+// attempts left, the Job goes back to its queue (keeping its seq, so it is
+// at the head again) and its Items are queued again; otherwise the Job and
+// its Items fail with the reason. requeued tells which happened.
+func (s *Store) FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (requeued bool, err error) {
+	retryFlag := 0
+	if retry {
+		retryFlag = 1
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET
+			status = CASE WHEN $4 = 1 AND attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+			finished_at = CASE WHEN $4 = 1 AND attempts < max_attempts THEN NULL ELSE CAST($5 AS BIGINT) END,
+			lease_expires_at = NULL, progress = 0, error = $6
+			WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3 RETURNING status`,
+			l.JobID, l.WorkerID, l.Attempt, retryFlag, ms(now), reason).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return aimg.ErrLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		requeued = status == string(aimg.JobQueued)
+		return setJobItemsStatus(ctx, tx, l.JobID, aimg.JobStatus(status), reason, now)
+	})
+	return requeued, err
+}
+
+// ReleaseJob gives a Job back to its queue without counting the attempt
+// (the worker is shutting down, the Job did not fail).
+func (s *Store) ReleaseJob(ctx context.Context, l aimg.Lease, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
+			lease_expires_at = NULL, progress = 0 WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3`,
+			l.JobID, l.WorkerID, l.Attempt)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return aimg.ErrLeaseLost
+		}
+		return setJobItemsStatus(ctx, tx, l.JobID, aimg.JobQueued, "", now)
+	})
+}
+
+// setJobItemsStatus moves a Job's unfinished Items along with the Job.
+func setJobItemsStatus(ctx context.Context, tx *sql.Tx, jobID string, st aimg.JobStatus, reason string, now time.Time) error {
+	item := aimg.StatusQueued
+	if st == aimg.JobFailed {
+		item = aimg.StatusFailed
+	} else {
+		reason = "" // a queued Item has not failed (yet)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE items SET status = $2, error = $3, updated_at = $4
+		WHERE job_id = $1 AND status IN ('queued', 'processing')`, jobID, string(item), reason, ms(now))
+	return err
+}
+
+// LeaseExpiredReason is the error recorded on a Job whose worker vanished.
+const LeaseExpiredReason = "the worker stopped responding (its lease expired)"
+
+// RequeueExpired puts every running Job whose lease expired before now back
+// in its queue, or fails it when its attempts are used up. It returns how
+// many Jobs it requeued and failed.
+func (s *Store) RequeueExpired(ctx context.Context, now time.Time) (requeued, failed int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		requeued, failed = 0, 0
+		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET
+			status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+			finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE CAST($1 AS BIGINT) END,
+			lease_expires_at = NULL, progress = 0, error = $2
+			WHERE status = 'running' AND lease_expires_at < $1 RETURNING id, status`, ms(now), LeaseExpiredReason)
+		if err != nil {
+			return err
+		}
+		type moved struct{ id, status string }
+		var jobs []moved
+		for rows.Next() {
+			var m moved
+			if err := rows.Scan(&m.id, &m.status); err != nil {
+				rows.Close()
+				return err
+			}
+			jobs = append(jobs, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, m := range jobs {
+			if m.status == string(aimg.JobQueued) {
+				requeued++
+			} else {
+				failed++
+			}
+			if err := setJobItemsStatus(ctx, tx, m.id, aimg.JobStatus(m.status), LeaseExpiredReason, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return requeued, failed, err
+}
+
+// QueuePosition is the exact position of a queued Job in its queue (1 is
+// next), or 0 when the Job is not queued. It counts index entries ahead of
+// the Job in its own queue only.
+func (s *Store) QueuePosition(ctx context.Context, jobID string) (int64, error) {
+	var (
+		queueID, status string
+		seq             int64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT queue_id, seq, status FROM jobs WHERE id = $1`, jobID).Scan(&queueID, &seq, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, aimg.Errorf(aimg.CodeNotFound, "Job not found")
+	}
+	if err != nil || status != string(aimg.JobQueued) {
+		return 0, err
+	}
+	var ahead int64
+	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE queue_id = $1 AND status = 'queued' AND seq < $2`,
+		queueID, seq).Scan(&ahead)
+	return ahead + 1, err
+}
+
+// QueueLength counts the queued Jobs of a queue.
+func (s *Store) QueueLength(ctx context.Context, queueID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE queue_id = $1 AND status = 'queued'`, queueID).Scan(&n)
+	return n, err
+}
+
+// JobsByStatus counts Jobs per status (for tests, metrics and admin views).
+func (s *Store) JobsByStatus(ctx context.Context) (map[aimg.JobStatus]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, COUNT(*) FROM jobs GROUP BY status`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[aimg.JobStatus]int64{}
+	for rows.Next() {
+		var (
+			st string
+			n  int64
+		)
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[aimg.JobStatus(st)] = n
+	}
+	return out, rows.Err()
+}
