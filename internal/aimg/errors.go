@@ -5,6 +5,7 @@ package aimg
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an Error; the HTTP layer maps each Code to a status in one place.
@@ -30,6 +31,8 @@ type Error struct {
 	Message string
 	Field   string // the request field at fault, when there is one
 	Err     error
+	// RetryAfter, on a rate-limited error, is how long the client should wait.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

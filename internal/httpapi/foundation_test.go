@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -43,6 +44,8 @@ func withProbe(t *testing.T, srv *testsupport.Server) {
 			return nil, errors.New("disk on fire: secret detail")
 		case "panic":
 			panic("boom")
+		case "slow down":
+			return nil, &aimg.Error{Code: aimg.CodeRateLimited, Message: "Too many requests", RetryAfter: 1500 * time.Millisecond}
 		}
 		out := &probeOutput{}
 		out.Body.Payload = fmt.Sprintf("%s:%d", in.Body.Name, in.Body.Count)
@@ -68,6 +71,11 @@ func TestEnvelopeAndErrors(t *testing.T) {
 		testsupport.ExpectError(t, post(map[string]any{"name": "a", "count": -1}), 400, "count")
 		testsupport.ExpectError(t, post(`{"name": "a",`), 400, "")
 		testsupport.ExpectError(t, post(map[string]any{"name": "a", "fail": "conflict"}), 409, "Already there")
+		limited := post(map[string]any{"name": "a", "fail": "slow down"})
+		testsupport.ExpectError(t, limited, 429, "Too many")
+		if limited.Header.Get("Retry-After") != "2" {
+			t.Fatalf("Retry-After = %q, want 2", limited.Header.Get("Retry-After"))
+		}
 
 		internal := post(map[string]any{"name": "a", "fail": "internal"})
 		testsupport.ExpectError(t, internal, 500, "Internal error")

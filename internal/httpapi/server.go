@@ -8,8 +8,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,7 +23,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"aimg/internal/account"
+	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/library"
 	"aimg/internal/ratelimit"
 )
 
@@ -32,6 +37,12 @@ func init() {
 	}
 	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 		ctx := hctx.Context()
+		for _, err := range errs {
+			var ae *aimg.Error
+			if errors.As(err, &ae) && ae.RetryAfter > 0 {
+				hctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+			}
+		}
 		return toErrorBody(ctx, loggerFrom(ctx), status, msg, errs...)
 	}
 }
@@ -50,6 +61,7 @@ type Deps struct {
 	Metrics  *prometheus.Registry
 	Limiter  ratelimit.Limiter
 	Accounts *account.Service
+	Library  *library.Service
 	Ready    []Check
 	Version  string
 }
