@@ -58,6 +58,7 @@ type Store interface {
 	// the new blob, never a partial one; a failed Put leaves the old one.
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
 	// Open opens the blob for reading; ErrNotFound (wrapped) when absent.
+	// Remote backends read under ctx, so it must outlive the Object.
 	Open(ctx context.Context, key string) (Object, error)
 	// Stat describes the blob; ErrNotFound (wrapped) when absent.
 	Stat(ctx context.Context, key string) (Info, error)
