@@ -104,7 +104,7 @@ func VerifyPassword(hash, p string) (bool, error) {
 	var mem, iter uint32
 	var threads uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &iter, &threads); err != nil ||
-		mem < 8 || mem > 1<<22 || iter < 1 || iter > 64 || threads < 1 {
+		mem < 8 || mem > 1<<20 || iter < 1 || iter > 64 || threads < 1 {
 		return false, errBadHash
 	}
 	salt, err := b64.DecodeString(parts[4])

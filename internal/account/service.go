@@ -43,6 +43,9 @@ type Store interface {
 	PutOTP(ctx context.Context, domain, email, codeHash string, now, expires time.Time) error
 	ConsumeOTP(ctx context.Context, domain, email, codeHash string, now time.Time, maxAttempts int) (bool, error)
 
+	CountItems(ctx context.Context, userID string) (int64, error)
+	CountRootItems(ctx context.Context, userID string) (int64, error)
+
 	UserKVP(ctx context.Context, userID, key string) (string, error)
 	SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error
 	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)

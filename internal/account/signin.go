@@ -16,6 +16,26 @@ type Self struct {
 	User    *aimg.User
 }
 
+// ItemCounts are the Item counts SelfUser and the admin view show.
+type ItemCounts struct {
+	Items           int64 // live Items of the user
+	RootFolderItems int64 // live Items in no Folder
+}
+
+// ItemCounts counts the user's live Items; a nil user has none.
+func (s *Service) ItemCounts(ctx context.Context, u *aimg.User) (ItemCounts, error) {
+	var c ItemCounts
+	if u == nil {
+		return c, nil
+	}
+	var err error
+	if c.Items, err = s.store.CountItems(ctx, u.ID); err != nil {
+		return c, err
+	}
+	c.RootFolderItems, err = s.store.CountRootItems(ctx, u.ID)
+	return c, err
+}
+
 // NewUser is the input of CreateUser.
 type NewUser struct {
 	Email                string

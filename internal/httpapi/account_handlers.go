@@ -115,6 +115,17 @@ func userTimeISOPtr(t *time.Time) *string {
 	return &s
 }
 
+// selfReply answers with the SelfUser of self.
+func (s *Server) selfReply(ctx context.Context, self *account.Self, withPicture bool) (*Response[SelfUser], error) {
+	counts, err := s.Accounts.ItemCounts(ctx, self.User)
+	if err != nil {
+		return nil, err
+	}
+	out := s.selfUser(self, withPicture)
+	out.ItemCount, out.RootFolderItemCount = counts.Items, counts.RootFolderItems
+	return reply(out)
+}
+
 func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
 	out := SelfUser{SessionID: self.Session.ID, Subscriptions: []Subscription{}}
 	if u := self.User; u != nil {
@@ -329,7 +340,7 @@ func (s *Server) registerAccountRoutes() {
 				return nil, err
 			}
 			infoFrom(ctx).userID = self.User.ID
-			return reply(s.selfUser(self, false))
+			return s.selfReply(ctx, self, false)
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "authenticateUser", "Sign a User in", tagUsers),
@@ -346,7 +357,7 @@ func (s *Server) registerAccountRoutes() {
 				return nil, err
 			}
 			infoFrom(ctx).userID = self.User.ID
-			return reply(s.selfUser(self, false))
+			return s.selfReply(ctx, self, false)
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "signOutUser", "Sign the current User out", tagUsers),
@@ -389,7 +400,7 @@ func (s *Server) registerAccountRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return reply(s.selfUser(self, in.ProfilePicture))
+			return s.selfReply(ctx, self, in.ProfilePicture)
 		})
 
 	huma.Register(s.api, s.op(http.MethodPost, "setSelfUserProperties", "Change the current User's properties", tagUsers),
@@ -406,7 +417,7 @@ func (s *Server) registerAccountRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			return reply(s.selfUser(self, false))
+			return s.selfReply(ctx, self, false)
 		})
 
 	pictureOp := s.op(http.MethodPost, "setSelfUserProfilePicture", "Set or remove the current User's profile picture", tagUsers)
@@ -505,7 +516,13 @@ func (s *Server) registerAccountRoutes() {
 				return nil, err
 			}
 			if c.Admin {
-				return reply[any](s.adminUser(u))
+				counts, err := s.Accounts.ItemCounts(ctx, u)
+				if err != nil {
+					return nil, err
+				}
+				view := s.adminUser(u)
+				view.ItemCount, view.RootFolderItemCount = counts.Items, counts.RootFolderItems
+				return reply[any](view)
 			}
 			return reply[any](PublicUser{UserID: u.ID, Username: u.Username, ProfilePicture: u.ProfilePicture})
 		})

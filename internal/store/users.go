@@ -159,10 +159,11 @@ func (s *Store) ArchivedEmails(ctx context.Context, userID string) ([]aimg.Archi
 	return list, rows.Err()
 }
 
-// MoveGuestData hands the guest record guestUserID to the account userID and
-// retires the guest (deleted_at). It is the one place where later aggregates
-// (Items, Folders, likes) move a guest's data: they add their UPDATEs to this
-// transaction. Merging the same guest twice is a no-op.
+// MoveGuestData hands the guest record guestUserID to the account userID:
+// its Items and Jobs move, and the guest is retired (deleted_at). It is the
+// one place where a guest's data moves: later aggregates (Folders, likes)
+// add their UPDATEs to this transaction. Merging the same guest twice is a
+// no-op.
 func (s *Store) MoveGuestData(ctx context.Context, guestUserID, userID string, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO guest_merges (guest_user_id, user_id, merged_at) VALUES ($1, $2, $3)
@@ -172,6 +173,9 @@ func (s *Store) MoveGuestData(ctx context.Context, guestUserID, userID string, n
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
+		}
+		if err := moveGuestItems(ctx, tx, s.dialect, guestUserID, userID); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND is_guest`,
 			guestUserID, ms(now))
