@@ -22,6 +22,7 @@ import (
 	"aimg/internal/account"
 	"aimg/internal/config"
 	"aimg/internal/httpapi"
+	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/ratelimit"
 	"aimg/internal/store"
@@ -35,6 +36,7 @@ type App struct {
 	Limiter  ratelimit.Limiter
 	Mail     mail.Sender
 	Accounts *account.Service
+	Library  *library.Service
 	HTTP     *httpapi.Server
 
 	// AdminKeyGenerated is set when this start generated the admin key, so
@@ -78,6 +80,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		return nil, fmt.Errorf("AIMG_SMTP_URL: %w", err)
 	}
 	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
+	a.Library = library.New(a.Store, library.PublicFileURLs(cfg.PublicURL), library.ModelNameFunc(func(id string) string {
+		m, _ := cfg.Service.Model(id)
+		return m.Name
+	}))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -88,6 +94,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		Metrics:  reg,
 		Limiter:  a.Limiter,
 		Accounts: a.Accounts,
+		Library:  a.Library,
 		Ready:    []httpapi.Check{{Name: "database", Ping: a.Store.Ping}},
 		Version:  version,
 	})

@@ -3,4 +3,5 @@ package httpapi
 // routes registers every AIMG operation; each group lives in its own file.
 func (s *Server) routes() {
 	s.registerAccountRoutes()
+	s.registerItemRoutes()
 }

@@ -1,0 +1,266 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"aimg/internal/aimg"
+	"aimg/internal/library"
+)
+
+const tagImages = "Image Management"
+
+// Image is the spec's Image.
+type Image struct {
+	ID                   string   `json:"id"`
+	UserID               string   `json:"userID,omitempty"`
+	BatchID              string   `json:"batchID,omitempty"`
+	URL                  string   `json:"url" doc:"Absolute URL of the Item's File; empty until the Item is completed."`
+	ViewCount            int64    `json:"viewCount"`
+	LikeCount            int64    `json:"likeCount"`
+	DislikeCount         int64    `json:"dislikeCount"`
+	CompletedDate        *int64   `json:"completedDate,omitempty"`
+	CompletedTimestamp   *string  `json:"completedTimestamp,omitempty"`
+	MType                string   `json:"mtype"`
+	MediaType            string   `json:"mediaType"`
+	Tags                 []string `json:"tags"`
+	IsLiked              bool     `json:"isLiked"`
+	IsDisliked           bool     `json:"isDisliked"`
+	IsPublic             bool     `json:"isPublic"`
+	IsPubliclyVisible    bool     `json:"isPubliclyVisible"`
+	PublicApprovalStatus *string  `json:"publicApprovalStatus,omitempty" doc:"Only for the owner and Admins."`
+	FolderID             *string  `json:"folderID,omitempty"`
+	FolderAddedDate      *int64   `json:"folderAddedDate,omitempty"`
+	FolderAddedTimestamp *string  `json:"folderAddedTimestamp,omitempty"`
+}
+
+// ImageInfo is the spec's ImageInfo.
+type ImageInfo struct {
+	ID                    string                      `json:"id"`
+	UserID                string                      `json:"userID,omitempty"`
+	BatchID               string                      `json:"batchID,omitempty"`
+	Username              string                      `json:"username,omitempty"`
+	ProfilePicture        string                      `json:"profilePicture,omitempty"`
+	URL                   string                      `json:"url" doc:"Absolute URL of the Item's File; empty until the Item is completed."`
+	ViewCount             int64                       `json:"viewCount"`
+	LikeCount             int64                       `json:"likeCount"`
+	DislikeCount          int64                       `json:"dislikeCount"`
+	CompletedDate         *int64                      `json:"completedDate,omitempty"`
+	CompletedTimestamp    *string                     `json:"completedTimestamp,omitempty"`
+	Prompt                string                      `json:"prompt"`
+	NegPrompt             string                      `json:"negprompt,omitempty"`
+	GeneratorVersion      string                      `json:"generatorVersion"`
+	WorkflowTemplateName  string                      `json:"workflowTemplateName,omitempty"`
+	WorkflowRunParameters []aimg.WorkflowRunParameter `json:"workflowRunParameters,omitempty"`
+	ModelName             string                      `json:"modelName"`
+	ModelID               string                      `json:"modelID"`
+	Steps                 int                         `json:"steps"`
+	Seed                  int64                       `json:"seed"`
+	Subseed               int64                       `json:"subseed"`
+	SubseedStrength       float64                     `json:"subseed_strength"`
+	Lora                  []string                    `json:"lora"`
+	LoraStrength          []float64                   `json:"lora_strength"`
+	Sampler               string                      `json:"sampler"`
+	CFGScale              float64                     `json:"cfgscale"`
+	RestoreFaces          bool                        `json:"restoreFaces"`
+	Height                int                         `json:"height"`
+	Width                 int                         `json:"width"`
+	MType                 string                      `json:"mtype"`
+	Tags                  []string                    `json:"tags"`
+	IsLiked               bool                        `json:"isLiked"`
+	IsDisliked            bool                        `json:"isDisliked"`
+	IsPublic              bool                        `json:"isPublic"`
+	IsPubliclyVisible     bool                        `json:"isPubliclyVisible"`
+	PublicApprovalStatus  *string                     `json:"publicApprovalStatus,omitempty" doc:"Only for the owner and Admins."`
+	FolderID              *string                     `json:"folderID,omitempty"`
+}
+
+// itemTimeISO is the ISO 8601 form of the *Timestamp fields.
+func itemTimeISO(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func msAndISO(t *time.Time) (*int64, *string) {
+	if t == nil {
+		return nil, nil
+	}
+	ms, iso := t.UnixMilli(), itemTimeISO(*t)
+	return &ms, &iso
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func toImage(v library.View) Image {
+	it := v.Item
+	img := Image{
+		ID: it.ID, UserID: it.UserID, BatchID: it.BatchID, URL: v.URL,
+		ViewCount: it.ViewCount, LikeCount: it.LikeCount, DislikeCount: it.DislikeCount,
+		MType: it.MType, MediaType: it.MediaType, Tags: []string{},
+		IsPublic: it.IsPublic, IsPubliclyVisible: v.PubliclyVisible, FolderID: optional(it.FolderID),
+	}
+	img.CompletedDate, img.CompletedTimestamp = msAndISO(it.CompletedAt)
+	if it.FolderID != "" {
+		img.FolderAddedDate, img.FolderAddedTimestamp = msAndISO(it.FolderAddedAt)
+	}
+	if v.ShowApproval {
+		img.PublicApprovalStatus = &it.PublicApprovalStatus
+	}
+	return img
+}
+
+func toImageInfo(d library.Details) ImageInfo {
+	it, p := d.Item, d.Item.Params
+	info := ImageInfo{
+		ID: it.ID, UserID: it.UserID, BatchID: it.BatchID, Username: d.OwnerName, ProfilePicture: d.OwnerPicture,
+		URL: d.URL, ViewCount: it.ViewCount, LikeCount: it.LikeCount, DislikeCount: it.DislikeCount,
+		Prompt: it.Prompt, NegPrompt: it.NegPrompt, GeneratorVersion: it.GeneratorVersion,
+		ModelName: d.ModelName, ModelID: it.ModelID,
+		Steps: p.Steps, Seed: p.Seed, Subseed: p.Subseed, SubseedStrength: p.SubseedStrength,
+		Lora: p.Lora, LoraStrength: p.LoraStrength, Sampler: p.Sampler, CFGScale: p.CFGScale,
+		RestoreFaces: p.RestoreFaces, Height: p.Height, Width: p.Width, MType: it.MType, Tags: []string{},
+		IsPublic: it.IsPublic, IsPubliclyVisible: d.PubliclyVisible, FolderID: optional(it.FolderID),
+	}
+	if info.GeneratorVersion == "" {
+		info.GeneratorVersion = "1"
+	}
+	if info.GeneratorVersion == "2" { // workflow fields only for the workflows system
+		info.WorkflowTemplateName = it.WorkflowTemplateName
+		info.WorkflowRunParameters = it.WorkflowRunParameters
+	}
+	if info.Lora == nil {
+		info.Lora = []string{}
+	}
+	if info.LoraStrength == nil {
+		info.LoraStrength = []float64{}
+	}
+	info.CompletedDate, info.CompletedTimestamp = msAndISO(it.CompletedAt)
+	if d.ShowApproval {
+		info.PublicApprovalStatus = &it.PublicApprovalStatus
+	}
+	return info
+}
+
+type itemInput struct {
+	Auth
+	ImageID string `query:"imageID" doc:"The Item's id. Mandatory."`
+}
+
+type lastCompletedInput struct {
+	Auth
+	MType string `query:"mtype" doc:"image or video; absent = both."`
+}
+
+type myCreationsInput struct {
+	Auth
+	PageQuery
+	MType                string `query:"mtype" doc:"image or video; absent = both."`
+	FolderID             string `query:"folderID" doc:"A Folder id, or root for the Items outside any Folder; absent = all."`
+	IsPublic             string `query:"isPublic" doc:"true or false; absent = both."`
+	PublicApprovalStatus string `query:"publicApprovalStatus" doc:"none, pending, approved or rejected; absent = all."`
+}
+
+type batchItemsInput struct {
+	Auth
+	BatchID string `query:"batchID" doc:"The batch id. Mandatory."`
+}
+
+// registerItemRoutes registers the read side of "Image Management".
+func (s *Server) registerItemRoutes() {
+	huma.Register(s.api, s.op(http.MethodGet, "getItem", "Get an Item", tagImages),
+		func(ctx context.Context, in *itemInput) (*Response[Image], error) {
+			c, err := s.caller(ctx, in.Auth, sessionRequired)
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.Library.GetItem(ctx, c, in.ImageID)
+			if err != nil {
+				return nil, err
+			}
+			return reply(toImage(v))
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "getItemDetails", "Get an Item with its generation parameters", tagImages),
+		func(ctx context.Context, in *itemInput) (*Response[ImageInfo], error) {
+			c, err := s.caller(ctx, in.Auth, sessionRequired)
+			if err != nil {
+				return nil, err
+			}
+			d, err := s.Library.GetItemDetails(ctx, c, in.ImageID)
+			if err != nil {
+				return nil, err
+			}
+			return reply(toImageInfo(d))
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "getLastCompletedItem", "Get the last completed Item", tagImages),
+		func(ctx context.Context, in *lastCompletedInput) (*Response[Image], error) {
+			c, err := s.caller(ctx, in.Auth, sessionRequired)
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.Library.LastCompleted(ctx, c, in.MType)
+			if err != nil {
+				return nil, err
+			}
+			return reply(toImage(v))
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "getMyCreations", "List the current User's Items", tagImages),
+		func(ctx context.Context, in *myCreationsInput) (*PagedResponse[[]Image], error) {
+			c, err := s.caller(ctx, in.Auth, sessionRequired)
+			if err != nil {
+				return nil, err
+			}
+			p, err := parsePage(in.PageQuery)
+			if err != nil {
+				return nil, err
+			}
+			var isPublic *bool
+			if v := strings.TrimSpace(in.IsPublic); v != "" {
+				b, err := strconv.ParseBool(v)
+				if err != nil {
+					return nil, aimg.Invalid("isPublic", "must be true or false")
+				}
+				isPublic = &b
+			}
+			res, err := s.Library.MyCreations(ctx, c, library.Filter{
+				MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
+			}, library.Page{Index: p.Index, Reverse: p.Reverse, Limit: p.Limit, Skip: p.Skip})
+			if err != nil {
+				return nil, err
+			}
+			images := make([]Image, len(res.Items))
+			for i, v := range res.Items {
+				images[i] = toImage(v)
+			}
+			out := &PagedResponse[[]Image]{}
+			out.Body.Payload = images
+			out.Body.Metadata = p.metadata(len(images), res.Next, &res.Total)
+			return out, nil
+		})
+
+	huma.Register(s.api, s.op(http.MethodGet, "getBatchItems", "List the Items of a batch", tagImages),
+		func(ctx context.Context, in *batchItemsInput) (*Response[[]ImageInfo], error) {
+			c, err := s.caller(ctx, in.Auth, sessionRequired)
+			if err != nil {
+				return nil, err
+			}
+			ds, err := s.Library.BatchItems(ctx, c, in.BatchID)
+			if err != nil {
+				return nil, err
+			}
+			infos := make([]ImageInfo, len(ds))
+			for i, d := range ds {
+				infos[i] = toImageInfo(d)
+			}
+			return reply(infos)
+		})
+}

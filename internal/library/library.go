@@ -1,0 +1,280 @@
+// Package library is the Item library: reading Items, a user's creations,
+// batches (and later Folders, tags, likes, public approval and reports).
+// It imports neither net/http nor SQL.
+package library
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"aimg/internal/aimg"
+	"aimg/internal/store"
+)
+
+// Store is the persistence the library needs; *store.Store has it.
+type Store interface {
+	ItemByID(ctx context.Context, id string) (*aimg.Item, error)
+	ListCreations(ctx context.Context, userID string, f store.ItemFilter, p store.Page) (store.ItemPage, error)
+	LastCompleted(ctx context.Context, userID, mtype string) (*aimg.Item, error)
+	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
+	CountItems(ctx context.Context, userID string) (int64, error)
+	CountFolderItems(ctx context.Context, userID, folderID string) (int64, error)
+	UserByID(ctx context.Context, id string) (*aimg.User, error)
+}
+
+// FileURLs gives a File's absolute URL; *files.Service has it.
+type FileURLs interface {
+	URL(fileID string) string
+}
+
+// PublicFileURLs builds the same URLs as files.Service.URL from the public
+// base URL, for wiring where the files service is not at hand.
+type PublicFileURLs string
+
+func (base PublicFileURLs) URL(fileID string) string {
+	return string(base) + "/api/getFile?id=" + url.QueryEscape(fileID)
+}
+
+// ModelNamer gives a Model's human-readable name (ImageInfo.modelName).
+type ModelNamer interface {
+	ModelName(modelID string) string
+}
+
+// ModelNameFunc adapts a function to ModelNamer.
+type ModelNameFunc func(modelID string) string
+
+func (f ModelNameFunc) ModelName(modelID string) string { return f(modelID) }
+
+// Filter and Page are the store's, re-exported for the HTTP layer.
+type (
+	Filter = store.ItemFilter
+	Page   = store.Page
+)
+
+// RootFolder selects the Items outside any Folder.
+const RootFolder = store.RootFolder
+
+// Service implements the library's read side.
+type Service struct {
+	store  Store
+	files  FileURLs
+	models ModelNamer
+}
+
+// New builds the service. models may be nil: modelName is then the Model id.
+func New(st Store, files FileURLs, models ModelNamer) *Service {
+	return &Service{store: st, files: files, models: models}
+}
+
+// View is an Item as one caller may see it (the spec's Image).
+type View struct {
+	Item *aimg.Item
+	// URL is the main File's absolute URL; "" until the Item is completed.
+	URL string
+	// ShowApproval: publicApprovalStatus is shown only to the owner and Admins.
+	ShowApproval bool
+	// PubliclyVisible: isPublic and in a Public Folder (DECISIONS.md).
+	PubliclyVisible bool
+}
+
+// Details is an Item with what ImageInfo adds: its owner and Model name.
+type Details struct {
+	View
+	OwnerName    string
+	OwnerPicture string
+	ModelName    string
+}
+
+// Creations is one page of getMyCreations.
+type Creations struct {
+	Items []View
+	// Next is the nextPaginationIndex (Unix ms), nil on the last page.
+	Next *int64
+	// Total ignores mtype, isPublic and publicApprovalStatus, as the spec
+	// says: the user's itemCount, rootFolderItemCount or the Folder's count.
+	Total int64
+}
+
+// PubliclyVisible tells whether anyone may see the Item: it is public and
+// in a Public Folder (Public Folder ids start with "p-").
+func PubliclyVisible(it *aimg.Item) bool {
+	return it.IsPublic && strings.HasPrefix(it.FolderID, "p-") && it.DeletedAt == nil &&
+		it.Status == aimg.StatusCompleted
+}
+
+func owns(c aimg.Caller, it *aimg.Item) bool {
+	return c.User != nil && c.User.ID == it.UserID
+}
+
+// visible: Admins see every Item (deleted too, so they can restore them),
+// owners their non-deleted Items, everyone else publicly visible Items.
+func visible(c aimg.Caller, it *aimg.Item) bool {
+	switch {
+	case c.Admin:
+		return true
+	case owns(c, it):
+		return it.DeletedAt == nil
+	default:
+		return PubliclyVisible(it)
+	}
+}
+
+func (s *Service) view(c aimg.Caller, it *aimg.Item) View {
+	v := View{Item: it, ShowApproval: c.Admin || owns(c, it), PubliclyVisible: PubliclyVisible(it)}
+	if it.Status == aimg.StatusCompleted && it.FileID != "" {
+		v.URL = s.files.URL(it.FileID)
+	}
+	return v
+}
+
+func (s *Service) details(ctx context.Context, c aimg.Caller, it *aimg.Item, owner *aimg.User) (Details, error) {
+	if owner == nil || owner.ID != it.UserID {
+		var err error
+		if owner, err = s.store.UserByID(ctx, it.UserID); err != nil {
+			return Details{}, err
+		}
+	}
+	d := Details{View: s.view(c, it), OwnerName: owner.Username, ModelName: it.ModelID}
+	if !owner.ProfilePictureBanned {
+		d.OwnerPicture = owner.ProfilePicture
+	}
+	if s.models != nil {
+		if name := s.models.ModelName(it.ModelID); name != "" {
+			d.ModelName = name
+		}
+	}
+	return d, nil
+}
+
+var errItemNotFound = aimg.Errorf(aimg.CodeNotFound, "Item not found")
+
+// item loads an Item the caller may see; any other is "not found", so
+// nobody learns that someone else's private Item exists.
+func (s *Service) item(ctx context.Context, c aimg.Caller, id string) (*aimg.Item, error) {
+	if id == "" {
+		return nil, aimg.Invalid("imageID", "is required")
+	}
+	it, err := s.store.ItemByID(ctx, id)
+	if aimg.IsNotFound(err) {
+		return nil, errItemNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !visible(c, it) {
+		return nil, errItemNotFound
+	}
+	return it, nil
+}
+
+// GetItem is getItem.
+func (s *Service) GetItem(ctx context.Context, c aimg.Caller, id string) (View, error) {
+	it, err := s.item(ctx, c, id)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(c, it), nil
+}
+
+// GetItemDetails is getItemDetails.
+func (s *Service) GetItemDetails(ctx context.Context, c aimg.Caller, id string) (Details, error) {
+	it, err := s.item(ctx, c, id)
+	if err != nil {
+		return Details{}, err
+	}
+	owner := c.User
+	return s.details(ctx, c, it, owner)
+}
+
+// CheckMType validates an mtype parameter ("" = both).
+func CheckMType(mtype string) error {
+	switch mtype {
+	case "", aimg.MTypeImage, aimg.MTypeVideo:
+		return nil
+	}
+	return aimg.Invalid("mtype", "must be image or video")
+}
+
+// LastCompleted is getLastCompletedItem: the caller's most recently
+// completed Item of mtype ("" = both).
+func (s *Service) LastCompleted(ctx context.Context, c aimg.Caller, mtype string) (View, error) {
+	if err := CheckMType(mtype); err != nil {
+		return View{}, err
+	}
+	if c.User == nil {
+		return View{}, aimg.Errorf(aimg.CodeNotFound, "No completed Item")
+	}
+	it, err := s.store.LastCompleted(ctx, c.User.ID, mtype)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(c, it), nil
+}
+
+// MyCreations is getMyCreations: one page of the caller's Items.
+func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f Filter, p Page) (Creations, error) {
+	if err := CheckMType(f.MType); err != nil {
+		return Creations{}, err
+	}
+	switch f.Approval {
+	case "", aimg.ApprovalNone, aimg.ApprovalPending, aimg.ApprovalApproved, aimg.ApprovalRejected:
+	default:
+		return Creations{}, aimg.Invalid("publicApprovalStatus", "must be none, pending, approved or rejected")
+	}
+	if c.User == nil { // an anonymous session owns nothing yet
+		return Creations{Items: []View{}}, nil
+	}
+	page, err := s.store.ListCreations(ctx, c.User.ID, f, p)
+	if err != nil {
+		return Creations{}, err
+	}
+	out := Creations{Items: make([]View, len(page.Items)), Next: page.Next}
+	for i, it := range page.Items {
+		out.Items[i] = s.view(c, it)
+	}
+	if f.FolderID == "" {
+		out.Total, err = s.store.CountItems(ctx, c.User.ID)
+	} else {
+		out.Total, err = s.store.CountFolderItems(ctx, c.User.ID, f.FolderID)
+	}
+	return out, err
+}
+
+// BatchItems is getBatchItems: the Items of a batch owned by the caller
+// (Admins: by anyone), in creation order. A batch with none is not found.
+func (s *Service) BatchItems(ctx context.Context, c aimg.Caller, batchID string) ([]Details, error) {
+	if batchID == "" {
+		return nil, aimg.Invalid("batchID", "is required")
+	}
+	notFound := aimg.Errorf(aimg.CodeNotFound, "Batch not found")
+	var owner string
+	switch {
+	case c.Admin:
+	case c.User != nil:
+		owner = c.User.ID
+	default:
+		return nil, notFound
+	}
+	items, err := s.store.BatchItems(ctx, owner, batchID)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, notFound
+	}
+	out := make([]Details, len(items))
+	users := map[string]*aimg.User{}
+	if c.User != nil {
+		users[c.User.ID] = c.User
+	}
+	for i, it := range items {
+		d, err := s.details(ctx, c, it, users[it.UserID])
+		if err != nil {
+			return nil, err
+		}
+		users[it.UserID] = &aimg.User{ID: it.UserID, Username: d.OwnerName, ProfilePicture: d.OwnerPicture}
+		out[i] = d
+	}
+	return out, nil
+}
