@@ -93,7 +93,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// With port 0 the real port is known only now.
 		cfg.PublicURL = "http://" + ln.Addr().String()
 	}
-	a, err := app.New(ctx, cfg, log, time.Now, version())
+	a, err := app.New(ctx, cfg, log, time.Now, version(), getenv)
 	if err != nil {
 		return err
 	}

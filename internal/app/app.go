@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"aimg/internal/account"
+	"aimg/internal/blob"
 	"aimg/internal/config"
+	"aimg/internal/files"
 	"aimg/internal/httpapi"
 	"aimg/internal/library"
 	"aimg/internal/mail"
@@ -36,6 +38,8 @@ type App struct {
 	Limiter  ratelimit.Limiter
 	Mail     mail.Sender
 	Accounts *account.Service
+	Blobs    blob.Store
+	Files    *files.Service
 	Library  *library.Service
 	HTTP     *httpapi.Server
 
@@ -46,8 +50,9 @@ type App struct {
 	closers []func() error
 }
 
-// New opens everything cfg names and applies the migrations.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string) (a *App, err error) {
+// New opens everything cfg names and applies the migrations. getenv is the
+// process environment, for settings outside cfg (the blob store's AWS_* credentials).
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (a *App, err error) {
 	a = &App{Config: cfg, Log: log}
 	defer func() {
 		if err != nil {
@@ -79,6 +84,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {
 		return nil, fmt.Errorf("AIMG_SMTP_URL: %w", err)
 	}
+	if a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir, getenv); err != nil {
+		return nil, fmt.Errorf("AIMG_BLOB_URL: %w", err)
+	}
+	a.Files = files.New(a.Store, a.Blobs, cfg.PublicURL, now, log)
 	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
 	a.Library = library.New(a.Store, library.PublicFileURLs(cfg.PublicURL), library.ModelNameFunc(func(id string) string {
 		m, _ := cfg.Service.Model(id)
@@ -94,8 +103,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		Metrics:  reg,
 		Limiter:  a.Limiter,
 		Accounts: a.Accounts,
+		Files:    a.Files,
+		RawSQL:   a.Store.RawQuery,
 		Library:  a.Library,
-		Ready:    []httpapi.Check{{Name: "database", Ping: a.Store.Ping}},
+		Ready:    []httpapi.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
 		Version:  version,
 	})
 	return a, nil

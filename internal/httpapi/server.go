@@ -25,8 +25,10 @@ import (
 	"aimg/internal/account"
 	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/files"
 	"aimg/internal/library"
 	"aimg/internal/ratelimit"
+	"aimg/internal/store"
 )
 
 func init() {
@@ -61,9 +63,12 @@ type Deps struct {
 	Metrics  *prometheus.Registry
 	Limiter  ratelimit.Limiter
 	Accounts *account.Service
+	Files    *files.Service
 	Library  *library.Service
 	Ready    []Check
 	Version  string
+	// RawSQL runs pgQuery statements (store.Store.RawQuery).
+	RawSQL func(ctx context.Context, text string, params []any, o store.RawQueryOptions) (*store.RawResult, error)
 }
 
 // Server holds the handler tree.

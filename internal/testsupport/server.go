@@ -73,7 +73,7 @@ func NewServer(t testing.TB, databaseURL string, edit ...func(*config.Config)) *
 	clock := NewClock()
 	logs, mu := &bytes.Buffer{}, &sync.Mutex{}
 	log := slog.New(slog.NewJSONHandler(lockedWriter{mu, logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(context.Background(), cfg, log, clock.Now, "test")
+	a, err := app.New(context.Background(), cfg, log, clock.Now, "test", func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
