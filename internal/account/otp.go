@@ -138,7 +138,8 @@ func (s *Service) allow(ctx context.Context, name, key string) error {
 		if secs < 1 {
 			secs = 1
 		}
-		return aimg.Errorf(aimg.CodeRateLimited, "Too many requests; try again in %d seconds", secs)
+		return &aimg.Error{Code: aimg.CodeRateLimited, RetryAfter: res.RetryAfter,
+			Message: fmt.Sprintf("Too many requests; try again in %d seconds", secs)}
 	}
 	return nil
 }

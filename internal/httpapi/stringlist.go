@@ -74,3 +74,6 @@ func (o optionalBool) ptr() *bool {
 	v := o.Value
 	return &v
 }
+
+// Schema documents the parameter as the boolean it is.
+func (optionalBool) Schema(huma.Registry) *huma.Schema { return &huma.Schema{Type: huma.TypeBoolean} }
