@@ -93,6 +93,9 @@ type JobPayload struct {
 	Params    GenerationParams `json:"params"`
 	FPS       int              `json:"fps,omitempty"`
 	FolderID  string           `json:"folderID,omitempty"` // where completed Items go
+	// InputFileID is the File of Params.Input (image-to-video), read
+	// through the job source.
+	InputFileID string `json:"inputFileID,omitempty"`
 }
 
 // OutputRole says what an output file of a render is.

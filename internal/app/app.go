@@ -23,11 +23,13 @@ import (
 	"aimg/internal/blob"
 	"aimg/internal/config"
 	"aimg/internal/files"
+	"aimg/internal/generation"
 	"aimg/internal/httpapi"
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/ratelimit"
 	"aimg/internal/store"
+	"aimg/internal/worker"
 )
 
 // App is one running AIMG service.
@@ -43,6 +45,11 @@ type App struct {
 	Library  *library.Service
 	HTTP     *httpapi.Server
 
+	Generation *generation.Service
+	Workers    *worker.Pool // nil without the embedded worker
+	bg         background
+	now        func() time.Time
+
 	// AdminKeyGenerated is set when this start generated the admin key, so
 	// the caller prints it once.
 	AdminKeyGenerated bool
@@ -53,7 +60,7 @@ type App struct {
 // New opens everything cfg names and applies the migrations. getenv is the
 // process environment, for settings outside cfg (the blob store's AWS_* credentials).
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (a *App, err error) {
-	a = &App{Config: cfg, Log: log}
+	a = &App{Config: cfg, Log: log, now: now}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -94,20 +101,23 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		return m.Name
 	}))
 
+	a.newGeneration()
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.HTTP = httpapi.New(httpapi.Deps{
-		Config:   cfg,
-		Logger:   log,
-		Now:      now,
-		Metrics:  reg,
-		Limiter:  a.Limiter,
-		Accounts: a.Accounts,
-		Files:    a.Files,
-		RawSQL:   a.Store.RawQuery,
-		Library:  a.Library,
-		Ready:    []httpapi.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
-		Version:  version,
+		Config:     cfg,
+		Logger:     log,
+		Now:        now,
+		Metrics:    reg,
+		Limiter:    a.Limiter,
+		Accounts:   a.Accounts,
+		Files:      a.Files,
+		RawSQL:     a.Store.RawQuery,
+		Library:    a.Library,
+		Generation: a.Generation,
+		Ready:      []httpapi.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
+		Version:    version,
 	})
 	return a, nil
 }
@@ -121,11 +131,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	a.Start(context.WithoutCancel(ctx)) // drained below, not cut off by ctx
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, a.Stop(context.Background()))
 	case <-ctx.Done():
 	}
 	a.Log.Info("shutting down")
@@ -136,7 +147,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
-	return err
+	// No request can queue work any more: finish or release running Jobs.
+	return errors.Join(err, a.Stop(sctx))
 }
 
 // Close releases everything New opened, in reverse order.

@@ -26,6 +26,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/files"
+	"aimg/internal/generation"
 	"aimg/internal/library"
 	"aimg/internal/ratelimit"
 	"aimg/internal/store"
@@ -57,16 +58,17 @@ type Check struct {
 
 // Deps is everything the handlers need, built by the app package.
 type Deps struct {
-	Config   config.Config
-	Logger   *slog.Logger
-	Now      func() time.Time
-	Metrics  *prometheus.Registry
-	Limiter  ratelimit.Limiter
-	Accounts *account.Service
-	Files    *files.Service
-	Library  *library.Service
-	Ready    []Check
-	Version  string
+	Config     config.Config
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Metrics    *prometheus.Registry
+	Limiter    ratelimit.Limiter
+	Accounts   *account.Service
+	Files      *files.Service
+	Library    *library.Service
+	Generation *generation.Service
+	Ready      []Check
+	Version    string
 	// RawSQL runs pgQuery statements (store.Store.RawQuery).
 	RawSQL func(ctx context.Context, text string, params []any, o store.RawQueryOptions) (*store.RawResult, error)
 }

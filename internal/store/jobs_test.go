@@ -381,9 +381,9 @@ func TestConcurrentClaims(t *testing.T) {
 func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 	st := testsupport.OpenStore(t, "sqlite:"+t.TempDir()+"/aimg.db")
 	for q, want := range map[string]string{
-		`SELECT seq, enqueued_at FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY seq LIMIT 1`: "jobs_queued",
-		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND seq < 10`:                   "jobs_queued",
-		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                               "jobs_running_lease",
+		`SELECT seq, enqueued_at FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY seq LIMIT 1`:        "jobs_queued",
+		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND seq < 10`:                        "jobs_queued",
+		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                                    "jobs_running_lease",
 		`SELECT COUNT(*) FROM items WHERE user_id = 'u' AND model_id = 'm' AND status IN ('queued', 'processing')`: "items_user_model_active",
 	} {
 		plan, err := st.ExplainForTest(context.Background(), q)

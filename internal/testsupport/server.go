@@ -82,6 +82,14 @@ func NewServer(t testing.TB, databaseURL string, edit ...func(*config.Config)) *
 		hs.Close()
 		a.Close()
 	})
+	if cfg.EmbeddedWorker { // enabled by an edit: cfg.EmbeddedWorker = true
+		a.Start(context.Background())
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = a.Stop(ctx)
+		})
+	}
 	return &Server{URL: hs.URL, App: a, Clock: clock, DataDir: dir, Logs: logs, logMu: mu}
 }
 

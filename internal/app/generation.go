@@ -1,0 +1,72 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"aimg/internal/aimg"
+	"aimg/internal/generation"
+	"aimg/internal/worker"
+)
+
+// background is the generation machinery that runs beside the HTTP server:
+// the reaper that requeues Jobs of vanished workers, and the embedded
+// worker pool.
+type background struct {
+	once   sync.Once
+	cancel context.CancelFunc
+	done   chan struct{}
+	pool   *worker.Pool
+}
+
+// newGeneration builds the generation service and, when the embedded worker
+// is on, its worker pool over the built-in renderer.
+func (a *App) newGeneration() {
+	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
+	if !a.Config.EmbeddedWorker {
+		return
+	}
+	var models []string
+	for _, m := range a.Config.Service.Models {
+		if m.Backend == aimg.BackendBuiltin {
+			models = append(models, m.ModelID)
+		}
+	}
+	g := a.Config.Service.Generation
+	a.Workers = worker.NewPool(a.Generation, worker.Builtin{}, worker.Config{
+		Concurrency: a.Config.WorkerConcurrency, ModelIDs: models,
+		HeartbeatInterval: g.HeartbeatInterval, PollInterval: g.PollInterval,
+	}, a.Log)
+	a.Generation.OnEnqueue = a.Workers.Notify
+}
+
+// Start runs the reaper and the embedded worker pool until ctx ends or Stop
+// is called. Calling it again does nothing.
+func (a *App) Start(ctx context.Context) {
+	a.bg.once.Do(func() {
+		ctx, a.bg.cancel = context.WithCancel(ctx)
+		a.bg.done = make(chan struct{})
+		go func() {
+			defer close(a.bg.done)
+			a.Generation.RunReaper(ctx)
+		}()
+		if a.Workers != nil {
+			a.Workers.Start(ctx)
+		}
+	})
+}
+
+// Stop drains the background work: the pool stops claiming and finishes its
+// Jobs until ctx ends, then releases what still runs to the queue; the
+// reaper stops.
+func (a *App) Stop(ctx context.Context) error {
+	var err error
+	if a.Workers != nil {
+		err = a.Workers.Stop(ctx)
+	}
+	if a.bg.cancel != nil {
+		a.bg.cancel()
+		<-a.bg.done
+	}
+	return err
+}

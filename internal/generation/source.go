@@ -1,0 +1,163 @@
+package generation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+	"aimg/internal/files"
+	"aimg/internal/store"
+)
+
+// The job-source side of the worker protocol. The embedded worker pool calls
+// these directly; the remote worker's HTTP endpoints will call the same.
+
+// Claim leases the next Job of the given Models to the worker, or returns a
+// not-found error when there is none.
+func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
+	return s.store.ClaimJob(ctx, store.Claim{
+		WorkerID: workerID, ModelIDs: modelIDs, Lease: s.cfg.LeaseDuration,
+		StarvationBound: s.cfg.StarvationBound, Now: s.now(),
+	})
+}
+
+// Heartbeat records progress and extends the lease; aimg.ErrLeaseLost
+// tells the worker to stop.
+func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
+	now := s.now()
+	return s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now.Add(s.cfg.LeaseDuration))
+}
+
+// Complete stores the outputs as Files owned by the Job's user and completes
+// the Job and its Items. A worker that lost the lease gets aimg.ErrLeaseLost
+// and its files are removed again: a Job completes once.
+func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error {
+	job, err := s.leasedJob(ctx, l)
+	if err != nil {
+		return err
+	}
+	var p aimg.JobPayload
+	if err := json.Unmarshal(job.Payload, &p); err != nil {
+		return fmt.Errorf("job %s payload: %w", job.ID, err)
+	}
+	if len(outputs) != len(job.ItemIDs) {
+		return aimg.Invalid("outputs", "%d outputs for %d Items", len(outputs), len(job.ItemIDs))
+	}
+	var stored []string
+	cleanup := func() {
+		for _, id := range stored {
+			if _, err := s.files.Remove(context.WithoutCancel(ctx), id); err != nil {
+				s.log.WarnContext(ctx, "output file left behind", "file", id, "err", err)
+			}
+		}
+	}
+	results := make([]store.ItemResult, 0, len(outputs))
+	for _, out := range outputs {
+		if !contains(job.ItemIDs, out.ItemID) {
+			cleanup()
+			return aimg.Invalid("outputs", "Item %s is not part of job %s", out.ItemID, job.ID)
+		}
+		if err := out.Validate(); err != nil {
+			cleanup()
+			return aimg.Invalid("outputs", "%v", err)
+		}
+		r := store.ItemResult{ItemID: out.ItemID}
+		for _, f := range out.Files {
+			file, err := s.files.Put(ctx, files.PutInput{
+				ID: uuid.NewString(), Name: outputName(out.ItemID, f), ContentType: f.ContentType,
+				OwnerID: job.UserID, Body: bytes.NewReader(f.Data),
+			})
+			if err != nil {
+				cleanup()
+				return fmt.Errorf("store output of item %s: %w", out.ItemID, err)
+			}
+			stored = append(stored, file.ID)
+			switch f.Role {
+			case aimg.OutputFrame:
+				r.Frames = append(r.Frames, aimg.Frame{Number: f.FrameNumber, FileID: file.ID})
+			case aimg.OutputImage, aimg.OutputAnimation:
+				r.FileID = file.ID
+			}
+		}
+		results = append(results, r)
+	}
+	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
+		cleanup()
+		return err
+	}
+	return nil
+}
+
+// outputName is the download name of an output file.
+func outputName(itemID string, f aimg.OutputFile) string {
+	ext := ".png"
+	if f.ContentType == "image/gif" {
+		ext = ".gif"
+	}
+	if f.Role == aimg.OutputFrame {
+		return fmt.Sprintf("%s-frame-%04d%s", itemID, f.FrameNumber, ext)
+	}
+	return itemID + ext
+}
+
+// Fail ends the worker's attempt: with retry the Job goes back to its queue
+// while attempts remain, without it (the request itself is bad) it fails.
+func (s *Service) Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error {
+	requeued, err := s.store.FailJob(ctx, l, reason, retry, s.now())
+	if err != nil {
+		return err
+	}
+	s.log.WarnContext(ctx, "job attempt failed", "job", l.JobID, "attempt", l.Attempt, "reason", reason, "requeued", requeued)
+	if requeued && s.OnEnqueue != nil {
+		s.OnEnqueue()
+	}
+	return nil
+}
+
+// Release gives the Job back to its queue without spending the attempt
+// (the worker is stopping).
+func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
+	if err := s.store.ReleaseJob(ctx, l, s.now()); err != nil {
+		return err
+	}
+	if s.OnEnqueue != nil {
+		s.OnEnqueue()
+	}
+	return nil
+}
+
+// OpenInput opens the Job's input image (image-to-video).
+func (s *Service) OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error) {
+	job, err := s.leasedJob(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	var p aimg.JobPayload
+	if err := json.Unmarshal(job.Payload, &p); err != nil {
+		return nil, fmt.Errorf("job %s payload: %w", job.ID, err)
+	}
+	if p.InputFileID == "" {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "Job %s has no input", job.ID)
+	}
+	return s.files.Open(ctx, p.InputFileID, files.OpenOptions{})
+}
+
+// leasedJob returns the Job when l is its current lease.
+func (s *Service) leasedJob(ctx context.Context, l aimg.Lease) (*aimg.Job, error) {
+	job, err := s.store.JobByID(ctx, l.JobID)
+	if aimg.IsNotFound(err) {
+		return nil, aimg.ErrLeaseLost
+	}
+	if err != nil {
+		return nil, err
+	}
+	if job.Status != aimg.JobRunning || job.Lease() != l {
+		return nil, aimg.ErrLeaseLost
+	}
+	return job, nil
+}

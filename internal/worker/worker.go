@@ -1,0 +1,282 @@
+// Package worker is the loop that renders queued Jobs: claim a Job from a
+// JobSource, render it on a Backend while heartbeating its lease, then
+// complete it with the outputs or fail it. The embedded pool in `aimg serve`
+// uses the generation service as its JobSource; the remote `aimg worker`
+// will use the same loop over HTTP.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"aimg/internal/aimg"
+)
+
+// JobSource hands out Jobs and takes their results. It is transport-neutral:
+// outputs travel as bytes, so an HTTP client can implement it.
+type JobSource interface {
+	// Claim leases the next Job of the Models, or returns a not-found
+	// aimg.Error when there is none.
+	Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error)
+	// Heartbeat reports progress (0..1) and extends the lease;
+	// aimg.ErrLeaseLost means the Job is no longer this worker's.
+	Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error
+	// Complete uploads the outputs and completes the Job.
+	Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error
+	// Fail ends this attempt; retry asks for another attempt if any are left.
+	Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error
+	// Release gives the Job back to its queue without spending the attempt.
+	Release(ctx context.Context, l aimg.Lease) error
+	// OpenInput opens the Job's input image (image-to-video).
+	OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error)
+}
+
+// RenderJob is a claimed Job as a Backend sees it.
+type RenderJob struct {
+	Job     *aimg.Job
+	Payload aimg.JobPayload
+	// OpenInput opens the input image named by Payload.InputFileID.
+	OpenInput func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// Backend renders Jobs. progress takes the fraction done (0..1).
+// An *aimg.Error with code invalid means the Job can never succeed (it is
+// failed without retries); any other error is retried.
+type Backend interface {
+	Render(ctx context.Context, job RenderJob, progress func(float64)) ([]aimg.ItemOutput, error)
+}
+
+// Config tunes a Pool.
+type Config struct {
+	Name              string // prefix of the worker ids; default host-pid-random
+	Concurrency       int    // Jobs rendered at once
+	ModelIDs          []string
+	HeartbeatInterval time.Duration
+	PollInterval      time.Duration // idle slots look for work this often
+	// CallTimeout bounds each call to the source (default 30s).
+	CallTimeout time.Duration
+}
+
+// Pool runs Concurrency worker slots against one source and backend.
+type Pool struct {
+	src     JobSource
+	backend Backend
+	cfg     Config
+	log     *slog.Logger
+	wake    chan struct{}
+
+	startOnce, stopOnce sync.Once
+	claimCtx            context.Context // cancelled when the pool stops claiming
+	stopClaiming        context.CancelFunc
+	runCtx              context.Context // cancelled when running Jobs must be given up
+	abandon             context.CancelFunc
+	wg                  sync.WaitGroup
+	running             atomic.Int64
+	stopErr             error
+}
+
+// NewPool builds a pool; Start runs it.
+func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) *Pool {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.Name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 30 * time.Second
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pool{src: src, backend: backend, cfg: cfg, log: log.With("worker_pool", cfg.Name),
+		wake: make(chan struct{}, cfg.Concurrency)}
+}
+
+// Start launches the slots. Cancelling ctx is an abrupt stop: claiming ends
+// and running Jobs are released at once; Stop is the graceful way.
+func (p *Pool) Start(ctx context.Context) {
+	p.startOnce.Do(func() {
+		p.runCtx, p.abandon = context.WithCancel(context.WithoutCancel(ctx))
+		p.claimCtx, p.stopClaiming = context.WithCancel(p.runCtx)
+		context.AfterFunc(ctx, func() { p.stopClaiming(); p.abandon() })
+		for i := range p.cfg.Concurrency {
+			p.wg.Go(func() { p.slot(fmt.Sprintf("%s/%d", p.cfg.Name, i)) })
+		}
+	})
+}
+
+// Notify wakes an idle slot: a Job was just queued.
+func (p *Pool) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Running is how many Jobs the pool is rendering now.
+func (p *Pool) Running() int { return int(p.running.Load()) }
+
+// Stop stops claiming and waits for the running Jobs to finish until ctx
+// ends; Jobs still running then are abandoned and released to their queue.
+// It is safe to call more than once and before Start.
+func (p *Pool) Stop(ctx context.Context) error {
+	p.stopOnce.Do(func() {
+		p.startOnce.Do(func() {}) // a pool stopped before it started never starts
+		if p.stopClaiming == nil {
+			return
+		}
+		p.stopClaiming()
+		done := make(chan struct{})
+		go func() { p.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			p.abandon()
+			<-done
+			p.stopErr = fmt.Errorf("worker pool: running jobs released: %w", ctx.Err())
+		}
+		p.abandon()
+	})
+	return p.stopErr
+}
+
+// slot claims and renders Jobs one at a time until the pool stops claiming.
+func (p *Pool) slot(workerID string) {
+	poll := time.NewTicker(p.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		if p.claimCtx.Err() != nil {
+			return
+		}
+		job, err := p.claim(workerID)
+		if err == nil {
+			p.run(job)
+			continue
+		}
+		if !aimg.IsNotFound(err) && p.claimCtx.Err() == nil {
+			p.log.Error("claim a job", "worker", workerID, "err", err)
+		}
+		select {
+		case <-p.claimCtx.Done():
+			return
+		case <-p.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+func (p *Pool) claim(workerID string) (*aimg.Job, error) {
+	ctx, cancel := context.WithTimeout(p.claimCtx, p.cfg.CallTimeout)
+	defer cancel()
+	return p.src.Claim(ctx, workerID, p.cfg.ModelIDs)
+}
+
+// call runs a source call that must reach the source even while the pool
+// stops (completing, failing, releasing), bounded by CallTimeout.
+func (p *Pool) call(fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.runCtx), p.cfg.CallTimeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+var errLeaseLost = errors.New("lease lost")
+
+// run renders one claimed Job, heartbeating until it is done.
+func (p *Pool) run(job *aimg.Job) {
+	p.running.Add(1)
+	defer p.running.Add(-1)
+	lease := job.Lease()
+	log := p.log.With("job", job.ID, "attempt", lease.Attempt, "worker", lease.WorkerID)
+
+	var payload aimg.JobPayload
+	if err := json.Unmarshal(job.Payload, &payload); err != nil {
+		p.fail(log, lease, fmt.Sprintf("unreadable job payload: %v", err), false)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(p.runCtx)
+	defer cancel(nil)
+	var progress atomic.Uint64 // math.Float64bits of the fraction done
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		p.heartbeat(ctx, lease, &progress, cancel, log)
+	}()
+	rj := RenderJob{Job: job, Payload: payload, OpenInput: func(ctx context.Context) (io.ReadCloser, error) {
+		return p.src.OpenInput(ctx, lease)
+	}}
+	outputs, err := p.backend.Render(ctx, rj, func(f float64) { progress.Store(floatBits(f)) })
+	cause := context.Cause(ctx)
+	cancel(nil)
+	<-hbDone
+
+	switch {
+	case errors.Is(cause, errLeaseLost):
+		log.Warn("job abandoned: its lease was lost")
+	case p.runCtx.Err() != nil && err != nil:
+		// The pool gave up on running Jobs: back to the queue, attempt unspent.
+		if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, lease) }); err != nil {
+			log.Error("release job", "err", err)
+		} else {
+			log.Info("job released for another worker")
+		}
+	case err != nil:
+		p.fail(log, lease, err.Error(), aimg.ErrorCode(err) != aimg.CodeInvalid)
+	default:
+		err := p.call(func(ctx context.Context) error { return p.src.Complete(ctx, lease, outputs) })
+		switch {
+		case errors.Is(err, aimg.ErrLeaseLost):
+			log.Warn("job finished too late: its lease was lost, the result was discarded")
+		case err != nil:
+			log.Error("complete job", "err", err)
+			p.fail(log, lease, "storing the outputs failed", true)
+		default:
+			log.Debug("job completed")
+		}
+	}
+}
+
+func (p *Pool) fail(log *slog.Logger, lease aimg.Lease, reason string, retry bool) {
+	err := p.call(func(ctx context.Context) error { return p.src.Fail(ctx, lease, reason, retry) })
+	if err != nil && !errors.Is(err, aimg.ErrLeaseLost) {
+		log.Error("fail job", "reason", reason, "err", err)
+	}
+}
+
+// heartbeat extends the lease every HeartbeatInterval until ctx ends; when
+// the source says the lease is lost it cancels the render.
+func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
+	t := time.NewTicker(p.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := p.call(func(cctx context.Context) error {
+			return p.src.Heartbeat(cctx, lease, floatFrom(progress.Load()))
+		})
+		if errors.Is(err, aimg.ErrLeaseLost) {
+			cancel(errLeaseLost)
+			return
+		}
+		if err != nil {
+			// The lease may still be good; the next beat tries again.
+			log.Warn("heartbeat", "err", err)
+		}
+	}
+}
