@@ -361,3 +361,31 @@ func TestGuestIsHandedToTheAccountOnSignIn(t *testing.T) {
 		}
 	})
 }
+
+func TestPasswordsAreNeverLoggedOrReturned(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := acctServer(t, url)
+		const first, second, wrong = "First-Secr3t!", "Second-Secr3t!", "Wrong-Secr3t!"
+		var bodies []string
+		record := func(env *testsupport.Envelope) { bodies = append(bodies, string(env.Raw)) }
+		record(srv.Post(t, "/api/createUser", "", map[string]any{"email": "p@example.com", "password": first}))
+		s := testsupport.SignIn(t, srv, "p@example.com", first)
+		record(srv.Post(t, "/api/authenticateUser", "", map[string]any{"email": "p@example.com", "password": wrong}))
+		record(srv.Post(t, "/api/authenticateUser", "", map[string]any{"email": "nobody@example.com", "password": wrong}))
+		record(srv.Post(t, "/api/setSelfUserProperties", s, map[string]any{"password": second}))
+		record(srv.Post(t, "/api/setSelfUserProperties", s, map[string]any{"password": "weak"}))
+		record(srv.Post(t, "/api/createUser", "", map[string]any{"email": 5, "password": first}))
+		record(srv.AdminGet(t, "/api/getUser?email=p@example.com"))
+		logs := srv.LogText()
+		for _, secret := range []string{first, second, wrong, "weak\"", "$argon2id$"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log contains %q", secret)
+			}
+			for _, b := range bodies {
+				if strings.Contains(b, secret) {
+					t.Errorf("a response contains %q: %s", secret, b)
+				}
+			}
+		}
+	})
+}
