@@ -7,4 +7,5 @@ func (s *Server) routes() {
 	s.registerFileRoutes()
 	s.registerPGQueryRoutes()
 	s.registerItemRoutes()
+	s.registerTechnicalRoutes()
 }
