@@ -40,8 +40,27 @@ func NewPromptFilter(banned []string) *PromptFilter {
 
 // Filter returns prompt without the banned words and phrases, whitespace
 // tidied, and the removed words (lower case, each once, in order of first
-// appearance).
+// appearance). It repeats until nothing banned is left, since a removal can
+// join the parts of a phrase ("bad bad word word").
 func (f *PromptFilter) Filter(prompt string) (clean string, removed []string) {
+	clean = prompt
+	for {
+		// Each pass that removes something removes non-space characters and
+		// adds none, so this ends.
+		next, more := f.filterOnce(clean)
+		clean = next
+		if more == nil {
+			return clean, removed
+		}
+		for _, w := range more {
+			if !slices.Contains(removed, w) {
+				removed = append(removed, w)
+			}
+		}
+	}
+}
+
+func (f *PromptFilter) filterOnce(prompt string) (clean string, removed []string) {
 	if f.re == nil || prompt == "" {
 		return strings.Join(strings.Fields(prompt), " "), nil
 	}
@@ -65,31 +84,27 @@ func (f *PromptFilter) Filter(prompt string) (clean string, removed []string) {
 		}
 		b.WriteString(prompt[pos:start])
 		b.WriteByte(' ')
-		word := strings.Join(strings.Fields(strings.ToLower(prompt[start:end])), " ")
-		if !slices.Contains(removed, word) {
-			removed = append(removed, word)
-		}
+		removed = append(removed, strings.Join(strings.Fields(strings.ToLower(prompt[start:end])), " "))
 		pos, from = end, end
 	}
 	b.WriteString(prompt[pos:])
+	if removed == nil {
+		return strings.Join(strings.Fields(prompt), " "), nil
+	}
 	return tidy(b.String()), removed
 }
 
-// tidy collapses whitespace and drops the empty list entries a removal
-// leaves behind ("a, , b" becomes "a, b").
+// tidy collapses whitespace and, since a removal may leave an empty list
+// entry behind ("a, teen, b"), drops empty comma-separated entries.
 func tidy(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	for strings.Contains(s, ", ,") {
-		s = strings.ReplaceAll(s, ", ,", ",")
+	parts := strings.Split(s, ",")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			kept = append(kept, p)
+		}
 	}
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, ", ")
-	s = strings.TrimSuffix(s, " ,")
-	s = strings.TrimSuffix(s, ",")
-	if strings.HasPrefix(s, ",") {
-		s = strings.TrimSpace(s[1:])
-	}
-	return s
+	return strings.Join(kept, ", ")
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }

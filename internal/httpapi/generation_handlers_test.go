@@ -12,6 +12,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/httpapi"
 	"aimg/internal/testsupport"
 	"aimg/internal/worker/builtin"
 )
@@ -387,4 +388,21 @@ func fetch(t *testing.T, srv *testsupport.Server, url string) []byte {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return b
+}
+
+func FuzzParseIDList(f *testing.F) {
+	for _, s := range []string{"a,b", `["a","b"]`, "", " , ,a", `[1,`, `["a",null]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		ids, err := httpapi.ParseIDListForTest(in)
+		if err != nil {
+			return
+		}
+		for _, id := range ids {
+			if id == "" || strings.TrimSpace(id) != id {
+				t.Fatalf("parse %q gave entry %q", in, id)
+			}
+		}
+	})
 }
