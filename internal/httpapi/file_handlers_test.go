@@ -372,3 +372,42 @@ func TestFileServerOnS3(t *testing.T) {
 	testsupport.ExpectOK(t, srv.Do(t, testsupport.Req{Method: "DELETE", Path: "/api/removeFile?id=" + m.ID, AdminKey: testsupport.AdminKey}))
 	testsupport.ExpectError(t, getFile(t, srv, "id="+m.ID, nil).envelope(t), 404, "File not found")
 }
+
+func TestFileOperationsInOpenAPI(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	doc := srv.App.HTTP.API().OpenAPI()
+	up := doc.Paths["/api/uploadFile"]
+	if up == nil || up.Post == nil || up.Post.RequestBody == nil {
+		t.Fatal("uploadFile is not in the OpenAPI document")
+	}
+	form := up.Post.RequestBody.Content["multipart/form-data"]
+	if form == nil || form.Schema == nil || form.Schema.Properties["file"] == nil || form.Schema.Properties["customMetadata"] == nil {
+		t.Fatalf("uploadFile form = %+v", form)
+	}
+	for path, method := range map[string]string{"/api/getFile": "GET", "/api/getFileMetadata": "GET", "/api/removeFile": "DELETE", "/api/pgQuery": "POST"} {
+		item := doc.Paths[path]
+		if item == nil || (method == "GET" && item.Get == nil) || (method == "DELETE" && item.Delete == nil) || (method == "POST" && item.Post == nil) {
+			t.Errorf("%s %s is not in the OpenAPI document", method, path)
+		}
+	}
+}
+
+func TestLargeUploadRoundTrip(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	content := make([]byte, 6<<20) // over the in-memory verify size, and spilled to disk by the form parser
+	for i := range content {
+		content[i] = byte(i*7 + i>>9)
+	}
+	m := mustUpload(t, srv, "big.bin", content, nil)
+	if m.FileSize != int64(len(content)) || m.ContentType != "application/octet-stream" {
+		t.Fatalf("metadata = %+v", m)
+	}
+	r := getFile(t, srv, "id="+m.ID, nil)
+	if r.status != 200 || !bytes.Equal(r.body, content) {
+		t.Fatalf("getFile = %d, %d bytes", r.status, len(r.body))
+	}
+	r = getFile(t, srv, "id="+m.ID, map[string]string{"Range": "bytes=5000000-5000009"})
+	if r.status != 206 || !bytes.Equal(r.body, content[5000000:5000010]) {
+		t.Fatalf("range = %d %v", r.status, r.body)
+	}
+}
