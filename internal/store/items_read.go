@@ -226,7 +226,7 @@ func (s *Store) InsertItems(ctx context.Context, items []*aimg.Item) error {
 			return err
 		}
 		for start := 0; start < len(items); start += itemsPerInsert {
-			if err := insertItemRows(ctx, tx, items[start:min(start+itemsPerInsert, len(items))]); err != nil {
+			if err := insertItemRows(ctx, tx, s.dialect, items[start:min(start+itemsPerInsert, len(items))]); err != nil {
 				return err
 			}
 		}
@@ -235,7 +235,7 @@ func (s *Store) InsertItems(ctx context.Context, items []*aimg.Item) error {
 }
 
 // insertItemRows writes items with one INSERT statement.
-func insertItemRows(ctx context.Context, q queryer, items []*aimg.Item) error {
+func insertItemRows(ctx context.Context, q queryer, dialect Dialect, items []*aimg.Item) error {
 	const cols = 32
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO items (` + itemColumns + `) VALUES `)
@@ -252,6 +252,12 @@ func insertItemRows(ctx context.Context, q queryer, items []*aimg.Item) error {
 		for j := range cols {
 			if j > 0 {
 				sb.WriteByte(',')
+			}
+			if dialect == SQLite {
+				// SQLite resolves each $N by a linear search of the names seen so
+				// far: quadratic over thousands of parameters; "?" is not.
+				sb.WriteByte('?')
+				continue
 			}
 			sb.WriteByte('$')
 			sb.WriteString(strconv.Itoa(len(args) + j + 1))
