@@ -382,7 +382,7 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 	st := testsupport.OpenStore(t, "sqlite:"+t.TempDir()+"/aimg.db")
 	for q, want := range map[string]string{
 		`SELECT seq, enqueued_at FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY seq LIMIT 1`:        "jobs_queued",
-		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND seq < 10`:                        "jobs_queued",
+		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND seq < 60000`:                     "jobs_queued",
 		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                                    "jobs_running_lease",
 		`SELECT COUNT(*) FROM items WHERE user_id = 'u' AND model_id = 'm' AND status IN ('queued', 'processing')`: "items_user_model_active",
 	} {
@@ -391,6 +391,37 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !strings.Contains(plan, want) || strings.Contains(plan, "SCAN jobs\n") {
+			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
+		}
+	}
+}
+
+// On PostgreSQL, with a realistic table (mostly finished Jobs, several
+// queues) and fresh statistics, the hot queries use the partial indexes too.
+func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
+	st := testsupport.OpenStore(t, testsupport.FreshPostgres(t))
+	ctx := context.Background()
+	for _, seed := range []struct {
+		queue, status string
+		n             int
+	}{{"m-p0-gen", "completed", 50_000}, {"o-p0-gen", "queued", 10_000}, {"m-p0-gen", "queued", 2_000}, {"m-p1-gen", "queued", 100}} {
+		if err := st.SeedJobsForTest(ctx, seed.queue, "m", seed.status, seed.n, t0.UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SeedQueuedJobsForTest(ctx, "m-p0-gen", "m", 0, 0); err != nil { // refresh statistics
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		`SELECT seq FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`: "jobs_queued",
+		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' AND seq < 60000`:                        "jobs_queued",
+		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                                              "jobs_running_lease",
+	} {
+		plan, err := st.ExplainForTest(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, want) {
 			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
 		}
 	}

@@ -1,0 +1,148 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"aimg/internal/aimg"
+	"aimg/internal/store"
+	"aimg/internal/testsupport"
+)
+
+// forEachBenchStore runs fn per dialect; PostgreSQL only when
+// AIMG_TEST_DATABASE_URL is set.
+func forEachBenchStore(b *testing.B, fn func(b *testing.B, st *store.Store)) {
+	b.Run("sqlite", func(b *testing.B) {
+		fn(b, testsupport.OpenStore(b, "sqlite:"+filepath.Join(b.TempDir(), "aimg.db")))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		if os.Getenv(testsupport.PostgresEnv) == "" {
+			b.Skip("set " + testsupport.PostgresEnv)
+		}
+		fn(b, testsupport.OpenStore(b, testsupport.FreshPostgres(b)))
+	})
+}
+
+// Enqueue throughput: one request (Item + Job, limits checked) per op.
+func BenchmarkEnqueue(b *testing.B) {
+	forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(b, st)
+		now := t0
+		b.ResetTimer()
+		for b.Loop() {
+			nj := newJob(u.ID, "m", 0, now)
+			nj.MaxActive = 1 << 30
+			if _, err := st.Enqueue(ctx, nj); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	})
+}
+
+// Claim + complete throughput: each op leases the head Job and completes it.
+func BenchmarkClaimComplete(b *testing.B) {
+	forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(b, st)
+		for i := range b.N {
+			enqueue(b, st, newJob(u.ID, "m", i%2, t0))
+		}
+		b.ResetTimer()
+		for range b.N {
+			j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
+				StarvationBound: time.Minute, Now: t0})
+			if err != nil {
+				b.Fatal(err)
+			}
+			res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+			if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	})
+}
+
+var depths = []int{0, 10_000, 100_000}
+
+// Enqueue latency with 0, 10k and 100k Jobs already queued in the same queue.
+func BenchmarkEnqueueAtDepth(b *testing.B) {
+	for _, depth := range depths {
+		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+				u := newUser(b, st)
+				b.ResetTimer()
+				for b.Loop() {
+					nj := newJob(u.ID, "m", 0, t0)
+					nj.MaxActive = 1 << 30
+					if _, err := st.Enqueue(ctx, nj); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// Claim + complete latency with 0, 10k and 100k Jobs queued behind the head.
+func BenchmarkClaimAtDepth(b *testing.B) {
+	for _, depth := range depths {
+		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				u := newUser(b, st)
+				for range b.N {
+					enqueue(b, st, newJob(u.ID, "m", 0, t0))
+				}
+				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				for range b.N {
+					j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
+						StarvationBound: time.Minute, Now: t0})
+					if err != nil {
+						b.Fatal(err)
+					}
+					res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+					if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// Exact queue position of the Job at the tail of a queue of 10k and 100k:
+// an index range count, so it grows with the position (documented).
+func BenchmarkQueuePositionAtTail(b *testing.B) {
+	for _, depth := range depths[1:] {
+		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+				j := enqueue(b, st, newJob(newUser(b, st).ID, "m", 0, t0))
+				b.ResetTimer()
+				for b.Loop() {
+					pos, err := st.QueuePosition(ctx, j.ID)
+					if err != nil || pos != int64(depth)+1 {
+						b.Fatalf("position %d, %v", pos, err)
+					}
+				}
+			})
+		})
+	}
+}
