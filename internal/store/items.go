@@ -72,11 +72,12 @@ func jsonText(v any) (string, error) {
 	return string(b), err
 }
 
-// insertItem writes a new Item row (inside the caller's transaction, if any).
-func insertItem(ctx context.Context, q queryer, it *aimg.Item) error {
+// itemRow is the column values of it in itemColumns order, with the
+// defaults a new Item gets.
+func itemRow(it *aimg.Item) ([]any, error) {
 	params, err := jsonText(it.Params)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	wf := it.WorkflowRunParameters
 	if wf == nil {
@@ -84,7 +85,7 @@ func insertItem(ctx context.Context, q queryer, it *aimg.Item) error {
 	}
 	wfParams, err := jsonText(wf)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fr := it.Frames
 	if fr == nil {
@@ -92,7 +93,7 @@ func insertItem(ctx context.Context, q queryer, it *aimg.Item) error {
 	}
 	frames, err := jsonText(fr)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	approval := it.PublicApprovalStatus
 	if approval == "" {
@@ -102,17 +103,11 @@ func insertItem(ctx context.Context, q queryer, it *aimg.Item) error {
 	if gen == "" {
 		gen = "1"
 	}
-	_, err = q.ExecContext(ctx, `INSERT INTO items (`+itemColumns+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)`,
-		it.ID, it.UserID, it.BatchID, it.JobID, it.MType, it.MediaType, string(it.Status), it.Error, it.ModelID,
+	return []any{it.ID, it.UserID, it.BatchID, it.JobID, it.MType, it.MediaType, string(it.Status), it.Error, it.ModelID,
 		it.Prompt, it.NegPrompt, it.RawPrompt, it.RawNegPrompt, it.IgnoredWords, params, gen,
 		it.WorkflowTemplateName, wfParams, it.FileID, frames, nullString(it.FolderID), nullMS(it.FolderAddedAt),
 		it.IsPublic, approval, it.IsProtected, it.ViewCount, it.LikeCount, it.DislikeCount,
-		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt))
-	if isUniqueViolation(err) {
-		return &aimg.Error{Code: aimg.CodeConflict, Message: "Item already exists", Err: err}
-	}
-	return err
+		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt)}, nil
 }
 
 // ItemByID returns the Item, deleted or not.

@@ -307,44 +307,6 @@ func insertItemRows(ctx context.Context, q queryer, dialect Dialect, items []*ai
 	return err
 }
 
-// itemRow is the column values of it in itemColumns order, with the same
-// defaults as insertItem.
-func itemRow(it *aimg.Item) ([]any, error) {
-	params, err := jsonText(it.Params)
-	if err != nil {
-		return nil, err
-	}
-	wf := it.WorkflowRunParameters
-	if wf == nil {
-		wf = []aimg.WorkflowRunParameter{}
-	}
-	wfParams, err := jsonText(wf)
-	if err != nil {
-		return nil, err
-	}
-	fr := it.Frames
-	if fr == nil {
-		fr = []aimg.Frame{}
-	}
-	frames, err := jsonText(fr)
-	if err != nil {
-		return nil, err
-	}
-	approval := it.PublicApprovalStatus
-	if approval == "" {
-		approval = aimg.ApprovalNone
-	}
-	gen := it.GeneratorVersion
-	if gen == "" {
-		gen = "1"
-	}
-	return []any{it.ID, it.UserID, it.BatchID, it.JobID, it.MType, it.MediaType, string(it.Status), it.Error, it.ModelID,
-		it.Prompt, it.NegPrompt, it.RawPrompt, it.RawNegPrompt, it.IgnoredWords, params, gen,
-		it.WorkflowTemplateName, wfParams, it.FileID, frames, nullString(it.FolderID), nullMS(it.FolderAddedAt),
-		it.IsPublic, approval, it.IsProtected, it.ViewCount, it.LikeCount, it.DislikeCount,
-		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt)}, nil
-}
-
 // MoveGuestItems hands every Item (deleted ones too) and Job of the guest
 // record to userID in one transaction. Moving twice is a no-op.
 func (s *Store) MoveGuestItems(ctx context.Context, guestUserID, userID string) error {

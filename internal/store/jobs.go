@@ -125,8 +125,10 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 				return aimg.Errorf(aimg.CodeRateLimited, "Generation is limited to %d Items per hour on this account", nj.HourlyLimit)
 			}
 		}
-		created, err := nextCreatedAt(ctx, tx, j.UserID, nj.Now)
-		if err != nil {
+		for _, it := range nj.Items {
+			it.CreatedAt = nj.Now
+		}
+		if err := assignCreatedAt(ctx, tx, s.dialect, nj.Items); err != nil {
 			return err
 		}
 		j.Status, j.EnqueuedAt = aimg.JobQueued, nj.Now
@@ -138,12 +140,10 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 			return err
 		}
 		for _, it := range nj.Items {
-			it.JobID, it.BatchID, it.Status = j.ID, j.BatchID, aimg.StatusQueued
-			it.CreatedAt, it.UpdatedAt = created, nj.Now
-			created = created.Add(time.Millisecond)
-			if err := insertItem(ctx, tx, it); err != nil {
-				return err
-			}
+			it.JobID, it.BatchID, it.Status, it.UpdatedAt = j.ID, j.BatchID, aimg.StatusQueued, nj.Now
+		}
+		if err := insertItemRows(ctx, tx, s.dialect, nj.Items); err != nil {
+			return err
 		}
 		if nj.IdempotencyKey != "" {
 			resp, _ := json.Marshal(idempotentResponse{ItemIDs: j.ItemIDs})
@@ -191,20 +191,6 @@ func (s *Store) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (i
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// nextCreatedAt gives the user's next Item a creation time that no other
-// Item of the user has (items_user_created_unique), at or after now.
-func nextCreatedAt(ctx context.Context, tx *sql.Tx, userID string, now time.Time) (time.Time, error) {
-	var last sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM items WHERE user_id = $1`, userID).Scan(&last); err != nil {
-		return time.Time{}, err
-	}
-	t := now.Truncate(time.Millisecond)
-	if last.Valid && last.Int64 >= ms(t) {
-		t = fromMS(last.Int64 + 1)
-	}
-	return t, nil
 }
 
 func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job) error {
