@@ -32,6 +32,7 @@ type Store interface {
 	TouchSession(ctx context.Context, id string, now, expires time.Time) error
 	DeleteSession(ctx context.Context, id string) (bool, error)
 	DeleteUserSessions(ctx context.Context, userID, keepID string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
 	RotateSession(ctx context.Context, oldID string, next *aimg.Session, expires time.Time) error
 
 	ChangeUserEmail(ctx context.Context, u *aimg.User, previous aimg.ArchivedEmail) error
@@ -42,6 +43,7 @@ type Store interface {
 
 	PutOTP(ctx context.Context, domain, email, codeHash string, now, expires time.Time) error
 	ConsumeOTP(ctx context.Context, domain, email, codeHash string, now time.Time, maxAttempts int) (bool, error)
+	DeleteExpiredOTPs(ctx context.Context, now time.Time) (int64, error)
 
 	CountItems(ctx context.Context, userID string) (int64, error)
 	CountRootItems(ctx context.Context, userID string) (int64, error)

@@ -9,9 +9,9 @@ import (
 	"aimg/internal/worker"
 )
 
-// background is the generation machinery that runs beside the HTTP server:
-// the reaper that requeues Jobs of vanished workers, and the embedded
-// worker pool.
+// background is what runs beside the HTTP server: the reaper that requeues
+// Jobs of vanished workers, the purger of expired sessions and OTPs, and the
+// embedded worker pool.
 type background struct {
 	once   sync.Once
 	cancel context.CancelFunc
@@ -40,15 +40,18 @@ func (a *App) newGeneration() {
 	a.Generation.OnEnqueue = a.Workers.Notify
 }
 
-// Start runs the reaper and the embedded worker pool until ctx ends or Stop
+// Start runs the reaper, the purger and the embedded worker pool until ctx ends or Stop
 // is called. Calling it again does nothing.
 func (a *App) Start(ctx context.Context) {
 	a.bg.once.Do(func() {
 		ctx, a.bg.cancel = context.WithCancel(ctx)
 		a.bg.done = make(chan struct{})
+		var loops sync.WaitGroup
+		loops.Go(func() { a.Generation.RunReaper(ctx) })
+		loops.Go(func() { a.Accounts.RunPurger(ctx) })
 		go func() {
-			defer close(a.bg.done)
-			a.Generation.RunReaper(ctx)
+			loops.Wait()
+			close(a.bg.done)
 		}()
 		if a.Workers != nil {
 			a.Workers.Start(ctx)
@@ -58,7 +61,7 @@ func (a *App) Start(ctx context.Context) {
 
 // Stop drains the background work: the pool stops claiming and finishes its
 // Jobs until ctx ends, then releases what still runs to the queue; the
-// reaper stops.
+// reaper and the purger stop.
 func (a *App) Stop(ctx context.Context) error {
 	var err error
 	if a.Workers != nil {

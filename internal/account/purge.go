@@ -1,0 +1,38 @@
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// PurgeInterval is how often RunPurger removes what has expired.
+const PurgeInterval = 10 * time.Minute
+
+// PurgeExpired deletes the sessions and one-time passwords that expired.
+// Expired rows are already ignored on read; this only keeps tables small.
+func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err error) {
+	now := s.now()
+	if sessions, err = s.store.DeleteExpiredSessions(ctx, now); err != nil {
+		return 0, 0, err
+	}
+	otps, err = s.store.DeleteExpiredOTPs(ctx, now)
+	return sessions, otps, err
+}
+
+// RunPurger calls PurgeExpired every PurgeInterval until ctx ends.
+func (s *Service) RunPurger(ctx context.Context) {
+	t := time.NewTicker(PurgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, m, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("purging expired sessions and OTPs failed", "err", err)
+			} else if n+m > 0 {
+				s.log.Info("purged expired sessions and OTPs", "sessions", n, "otps", m)
+			}
+		}
+	}
+}
