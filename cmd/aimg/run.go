@@ -61,13 +61,32 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 	if err := fs.Parse(args); err != nil {
 		return config.Config{}, err
 	}
-	overrides := map[string]string{"AIMG_ADDR": *addr, "AIMG_DATA_DIR": *dataDir, "AIMG_DATABASE_URL": *dbURL, "AIMG_CONFIG": *cfgFile}
-	return config.FromEnv(func(k string) string {
+	return config.FromEnv(withOverrides(getenv, map[string]string{
+		"AIMG_ADDR": *addr, "AIMG_DATA_DIR": *dataDir, "AIMG_DATABASE_URL": *dbURL, "AIMG_CONFIG": *cfgFile}))
+}
+
+// withOverrides lets the non-empty values given on the command line win over
+// the environment.
+func withOverrides(getenv func(string) string, overrides map[string]string) func(string) string {
+	return func(k string) string {
 		if v := overrides[k]; v != "" {
 			return v
 		}
 		return getenv(k)
-	})
+	}
+}
+
+// openStore opens the configured database and brings its schema up to date.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -112,14 +131,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	cur, _, err := st.SchemaVersion(ctx)
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"aimg/internal/account"
 	"aimg/internal/aimg"
 	"aimg/internal/config"
-	"aimg/internal/store"
 )
 
 const devUsage = `usage: aimg dev seed --items N [--user-email E] [--password P] [--database-url URL] [--data-dir DIR]
@@ -50,24 +49,15 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if *n < 0 || *perTx < 1 {
 		return errors.New("--items must be >= 0 and --batch >= 1")
 	}
-	overrides := map[string]string{"AIMG_DATABASE_URL": *dbURL, "AIMG_DATA_DIR": *dataDir}
-	cfg, err := config.FromEnv(func(k string) string {
-		if v := overrides[k]; v != "" {
-			return v
-		}
-		return getenv(k)
-	})
+	cfg, err := config.FromEnv(withOverrides(getenv, map[string]string{"AIMG_DATABASE_URL": *dbURL, "AIMG_DATA_DIR": *dataDir}))
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 
 	now := time.Now().UTC()
 	domain := cfg.Service.Domains[0].ID
