@@ -93,6 +93,17 @@ func startAIMG(t *testing.T, bin string, env []string) *process {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() {
+			state := "running"
+			if cmd.ProcessState != nil {
+				state = cmd.ProcessState.String()
+			}
+			log, _ := os.ReadFile(logFile.Name())
+			if len(log) > 8000 {
+				log = log[len(log)-8000:]
+			}
+			t.Logf("aimg serve (%s), end of its log:\n%s", state, log)
+		}
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
