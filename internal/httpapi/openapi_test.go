@@ -1,0 +1,61 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"aimg/internal/testsupport"
+)
+
+// Every AIMG endpoint that exists is in the generated OpenAPI document, with
+// the method the spec gives it.
+func TestOpenAPIListsEveryEndpoint(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	resp, err := http.Get(srv.URL + "/api/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		// User Management and Technical (issue 2)
+		"createUser": "post", "authenticateUser": "post", "signOutUser": "post", "requestOTP": "post",
+		"getSelfUser": "get", "setSelfUserProperties": "post", "setSelfUserProfilePicture": "post",
+		"setProfilePictureBanned": "post", "setUserAdditionalInformation": "post", "getUserKVP": "get",
+		"setUserKVP": "post", "deleteUserKVP": "delete", "getUser": "get", "generateStrongPassword": "get",
+		"deleteUser": "delete", "setUserAbuseLevel": "post", "ingestLogs": "post", "getAffiliateAd": "get",
+		// Generation, Items, Files (issue 3)
+		"generateImage": "post", "generateVideo": "post", "getItemStatus": "get", "getModels": "get",
+		"getQueuesLength": "get", "getSamplePrompts": "get", "getItem": "get", "getItemDetails": "get",
+		"getLastCompletedItem": "get", "getMyCreations": "get", "getBatchItems": "get", "uploadFile": "post",
+		"getFile": "get", "getFileMetadata": "get", "removeFile": "delete", "pgQuery": "post",
+	}
+	for name, method := range want {
+		ops, ok := doc.Paths["/api/"+name]
+		if !ok {
+			t.Errorf("/api/%s is missing from the OpenAPI document", name)
+			continue
+		}
+		if _, ok := ops[method]; !ok {
+			t.Errorf("/api/%s has no %s operation (has %v)", name, method, keys(ops))
+		}
+	}
+	if len(doc.Paths) != len(want) {
+		t.Errorf("the document has %d paths, the test knows %d: add new endpoints to this list", len(doc.Paths), len(want))
+	}
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	return k
+}
