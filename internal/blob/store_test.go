@@ -59,6 +59,9 @@ func testS3Config(t *testing.T) S3Config {
 	t.Helper()
 	raw := os.Getenv("AIMG_TEST_S3_URL")
 	if raw == "" {
+		if os.Getenv("AIMG_TEST_REQUIRE_SERVICES") != "" {
+			t.Fatal("AIMG_TEST_S3_URL is required when AIMG_TEST_REQUIRE_SERVICES is set (see scripts/s3-test-server.sh)")
+		}
 		t.Skip("set AIMG_TEST_S3_URL (see scripts/s3-test-server.sh) to run the S3 suite")
 	}
 	u, err := url.Parse(raw)

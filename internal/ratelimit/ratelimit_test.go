@@ -323,6 +323,9 @@ func redisURL(t *testing.T) string {
 	t.Helper()
 	u := os.Getenv("AIMG_TEST_REDIS_URL")
 	if u == "" {
+		if os.Getenv("AIMG_TEST_REQUIRE_SERVICES") != "" {
+			t.Fatal("AIMG_TEST_REDIS_URL is required when AIMG_TEST_REQUIRE_SERVICES is set")
+		}
 		t.Skip("AIMG_TEST_REDIS_URL is not set; skipping Redis tests (e.g. AIMG_TEST_REDIS_URL=redis://127.0.0.1:6379/15)")
 	}
 	return u
