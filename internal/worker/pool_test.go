@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -300,5 +301,34 @@ func TestBackendFailures(t *testing.T) {
 	job, _ = f.st.JobByID(ctx, f.item(t, st.ImageID).JobID)
 	if job.Attempts != 1 {
 		t.Fatalf("invalid job tried %d times, want 1", job.Attempts)
+	}
+}
+
+// panickingBackend crashes on every job, like a buggy backend.
+type panickingBackend struct{}
+
+func (panickingBackend) Render(context.Context, worker.RenderJob, func(float64)) ([]aimg.ItemOutput, error) {
+	var m map[string]int
+	m["boom"]++ // a nil map write: a real runtime panic
+	return nil, nil
+}
+
+// A backend that panics fails its Job once; the pool and the process go on.
+func TestBackendPanicFailsTheJobNotTheServer(t *testing.T) {
+	f := newFixture(t, "sqlite:"+t.TempDir()+"/aimg.db")
+	ctx := context.Background()
+	first, second := f.generate(t), f.generate(t)
+	p := worker.NewPool(f.svc, panickingBackend{}, f.poolConfig("p"), nil)
+	p.Start(ctx)
+	waitFor(t, "both jobs to fail", func() bool {
+		return f.item(t, first.ImageID).Status == aimg.StatusFailed && f.item(t, second.ImageID).Status == aimg.StatusFailed
+	})
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	it := f.item(t, first.ImageID)
+	job, _ := f.st.JobByID(ctx, it.JobID)
+	if job.Attempts != 1 || !strings.Contains(it.Error, "renderer failed") {
+		t.Fatalf("item error %q after %d attempts", it.Error, job.Attempts)
 	}
 }

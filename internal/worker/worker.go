@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,7 +219,7 @@ func (p *Pool) run(job *aimg.Job) {
 	rj := RenderJob{Job: job, Payload: payload, OpenInput: func(ctx context.Context) (io.ReadCloser, error) {
 		return p.src.OpenInput(ctx, lease)
 	}}
-	outputs, err := p.backend.Render(ctx, rj, func(f float64) { progress.Store(floatBits(f)) })
+	outputs, err := p.render(ctx, rj, &progress, log)
 	cause := context.Cause(ctx)
 	cancel(nil)
 	<-hbDone
@@ -247,6 +248,18 @@ func (p *Pool) run(job *aimg.Job) {
 			log.Debug("job completed")
 		}
 	}
+}
+
+// render runs the backend; a panic in it fails the Job (once: it would
+// panic again) instead of taking the whole server down.
+func (p *Pool) render(ctx context.Context, rj RenderJob, progress *atomic.Uint64, log *slog.Logger) (outputs []aimg.ItemOutput, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("backend panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			outputs, err = nil, aimg.Errorf(aimg.CodeInvalid, "The renderer failed on this job")
+		}
+	}()
+	return p.backend.Render(ctx, rj, func(f float64) { progress.Store(floatBits(f)) })
 }
 
 func (p *Pool) fail(log *slog.Logger, lease aimg.Lease, reason string, retry bool) {
