@@ -138,7 +138,7 @@ type Req struct {
 	Body      any               // marshalled as JSON unless it is []byte or string (sent as is)
 	SessionID string            // X-Session-ID
 	AdminKey  string            // X-Administration-Key
-	Header    map[string]string // more headers
+	Header    map[string]string // more headers ("Host" sets the request's host)
 }
 
 // Do sends r and decodes the envelope; it fails the test when the response
@@ -173,6 +173,10 @@ func (s *Server) Do(t testing.TB, r Req) *Envelope {
 		req.Header.Set("X-Administration-Key", r.AdminKey)
 	}
 	for k, v := range r.Header {
+		if k == "Host" { // the client sends req.Host, not a Host header
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
