@@ -299,6 +299,34 @@ func (c *Content) Close() error {
 // unless o.SkipChecksum, or a resized variant (PNG, JPEG and GIF only) from
 // the variant cache, made on first request.
 func (s *Service) Open(ctx context.Context, id string, o OpenOptions) (*Content, error) {
+	f, err := s.lookup(ctx, id, &o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Width == 0 && o.Height == 0 {
+		return s.openOriginal(ctx, f, o.SkipChecksum)
+	}
+	return s.openVariant(ctx, f, o)
+}
+
+// VerifiedETag is the strong entity tag Open gives the verified content,
+// from the metadata alone: a client revalidating a copy it got verified
+// needs no read of the file. Without verification (SkipChecksum) there is
+// none: ok is false.
+func (s *Service) VerifiedETag(ctx context.Context, id string, o OpenOptions) (etag string, ok bool, err error) {
+	f, err := s.lookup(ctx, id, &o)
+	if err != nil || o.SkipChecksum {
+		return "", false, err
+	}
+	if o.Width == 0 && o.Height == 0 {
+		return `"` + f.Checksum + `"`, true, nil
+	}
+	return variantETag(f, o), true, nil
+}
+
+// lookup checks the options (filling in the default mode) and reads the
+// file's metadata.
+func (s *Service) lookup(ctx context.Context, id string, o *OpenOptions) (*aimg.File, error) {
 	if id == "" {
 		return nil, aimg.Invalid("id", "is required")
 	}
@@ -323,14 +351,11 @@ func (s *Service) Open(ctx context.Context, id string, o OpenOptions) (*Content,
 	if err != nil {
 		return nil, err
 	}
-	if o.Width == 0 && o.Height == 0 {
-		return s.openOriginal(ctx, f, o.SkipChecksum)
-	}
-	if !media.Resizable(f.ContentType) {
+	if (o.Width != 0 || o.Height != 0) && !media.Resizable(f.ContentType) {
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
 			Message: fmt.Sprintf("width, height: only PNG, JPEG and GIF files can be resized; this file is %s", f.ContentType)}
 	}
-	return s.openVariant(ctx, f, o)
+	return f, nil
 }
 
 func (s *Service) openOriginal(ctx context.Context, f *aimg.File, skipChecksum bool) (*Content, error) {

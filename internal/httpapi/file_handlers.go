@@ -5,6 +5,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -65,6 +66,20 @@ type getFileInput struct {
 	Height       int    `query:"height" doc:"Resize (PNG, JPEG, GIF): the height in pixels; 0 = from width."`
 	Mode         string `query:"mode" enum:"fit,fill," doc:"fit (default): inside width x height; fill: cover it, centre-cropped."`
 	FS           bool   `query:"fs" doc:"Accepted for compatibility and ignored: there is no old file server."`
+	IfNoneMatch  string `header:"If-None-Match" doc:"ETags the client holds; a match is answered 304 without reading the file."`
+}
+
+// etagListMatches compares an If-None-Match list with etag the weak way
+// (RFC 9110 13.1.2): W/ prefixes are ignored, "*" matches anything.
+func etagListMatches(list, etag string) bool {
+	bare := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == bare {
+			return true
+		}
+	}
+	return false
 }
 
 // registerFileRoutes registers the file server operations of "Technical".
@@ -142,9 +157,24 @@ func (s *Server) registerFileRoutes() {
 		Content:     map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
 	}}
 	huma.Register(s.api, get, func(ctx context.Context, in *getFileInput) (*huma.StreamResponse, error) {
-		content, err := s.Files.Open(ctx, in.ID, files.OpenOptions{
-			SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode,
-		})
+		opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode}
+		if in.IfNoneMatch != "" {
+			// Browsers revalidate on every use (no-cache): answer from the
+			// metadata instead of reading and hashing the whole file again.
+			etag, ok, err := s.Files.VerifiedETag(ctx, in.ID, opts)
+			if err != nil {
+				return nil, err
+			}
+			if ok && etagListMatches(in.IfNoneMatch, etag) {
+				return &huma.StreamResponse{Body: func(hctx huma.Context) {
+					_, w := humago.Unwrap(hctx)
+					w.Header().Set("ETag", etag)
+					w.Header().Set("Cache-Control", "public, no-cache")
+					w.WriteHeader(http.StatusNotModified)
+				}}, nil
+			}
+		}
+		content, err := s.Files.Open(ctx, in.ID, opts)
 		if errors.Is(err, files.ErrCorrupted) {
 			// A server-side data error, stated plainly: the client may retry
 			// with skipChecksum=true to get the bytes as stored.

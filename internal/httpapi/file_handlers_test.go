@@ -350,6 +350,16 @@ func TestGetFileCorrupted(t *testing.T) {
 		if r.status != 200 || !bytes.Equal(r.body, corrupted) || !strings.HasPrefix(r.header.Get("ETag"), "W/") {
 			t.Fatalf("skipChecksum = %d %q %v", r.status, r.body, r.header)
 		}
+		// A client holding the verified original revalidates from the
+		// metadata alone: its copy is good, and the rotten blob is not read.
+		good := `"` + m.Checksum + `"`
+		if r := getFile(t, srv, "id="+m.ID, map[string]string{"If-None-Match": `"other", ` + good}); r.status != 304 || len(r.body) != 0 || r.header.Get("ETag") != good {
+			t.Fatalf("revalidation = %d %q %v", r.status, r.body, r.header)
+		}
+		// A tag that does not match still gets the integrity error, not bytes.
+		if r := getFile(t, srv, "id="+m.ID, map[string]string{"If-None-Match": `"stale"`}); r.status != 500 {
+			t.Fatalf("stale tag = %d", r.status)
+		}
 	})
 }
 
