@@ -369,7 +369,13 @@ func moveGuestItems(ctx context.Context, tx *sql.Tx, dialect Dialect, guestUserI
 			}
 		}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE jobs SET user_id = $2 WHERE user_id = $1`, guestUserID, userID)
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET user_id = $2 WHERE user_id = $1`, guestUserID, userID); err != nil {
+		return err
+	}
+	// A request retried after signing in with the key it had as a guest still
+	// returns the first result; a key the account already used stays its own.
+	_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET user_id = $2 WHERE user_id = $1
+		AND key NOT IN (SELECT key FROM idempotency_keys WHERE user_id = $2)`, guestUserID, userID)
 	return err
 }
 

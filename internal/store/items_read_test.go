@@ -360,6 +360,8 @@ func TestMoveGuestItems(t *testing.T) {
 		insertItems(t, st, theirs...)
 		mustExec(t, st, `INSERT INTO jobs (id, queue_id, model_id, user_id, batch_id, kind, status, enqueued_at)
 			VALUES ('j1', 'f222-p0-gen', 'f222', $1, $2, 'image', 'queued', 1)`, guest, theirs[0].BatchID)
+		mustExec(t, st, `INSERT INTO idempotency_keys (user_id, key, response, created_at) VALUES
+			($1, 'guest-only', '{"g":1}', 1), ($1, 'both', '{"g":2}', 1), ($2, 'both', '{"u":2}', 1)`, guest, user)
 
 		for range 2 { // the second move finds nothing to do
 			if err := st.MoveGuestItems(ctx, guest, user); err != nil {
@@ -402,6 +404,15 @@ func TestMoveGuestItems(t *testing.T) {
 		}
 		if n, err := st.UserJobCountForTest(ctx, guest); err != nil || n != 0 {
 			t.Errorf("jobs left with the guest: %d %v, want 0", n, err)
+		}
+		// Idempotency keys follow, except one the account already has.
+		for _, k := range []struct{ user, key, want string }{
+			{user, "guest-only", `{"g":1}`}, {user, "both", `{"u":2}`}, {guest, "both", `{"g":2}`},
+		} {
+			var resp string
+			if err := st.QueryRowForTest(ctx, `SELECT response FROM idempotency_keys WHERE user_id = $1 AND key = $2`, k.user, k.key).Scan(&resp); err != nil || resp != k.want {
+				t.Errorf("key %s of %s: %q %v, want %s", k.key, k.user, resp, err, k.want)
+			}
 		}
 	})
 }
