@@ -30,7 +30,7 @@ func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string)
 // tells the worker to stop.
 func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
 	now := s.now()
-	return s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now.Add(s.cfg.LeaseDuration))
+	return s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now, now.Add(s.cfg.LeaseDuration))
 }
 
 // Complete stores the outputs as Files owned by the Job's user and completes

@@ -320,10 +320,12 @@ func queueHeads(ctx context.Context, tx *sql.Tx, c Claim) ([]queueHead, error) {
 
 // Heartbeat records progress (0..1) and extends the lease to expires. It
 // returns aimg.ErrLeaseLost when the worker no longer holds the Job.
-func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, expires time.Time) error {
+func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, now, expires time.Time) error {
+	// A lease that has already expired stays expired, even before the
+	// reaper gets to it: the worker and the reaper never disagree.
 	res, err := s.w.ExecContext(ctx, `UPDATE jobs SET lease_expires_at = $4, progress = $5
-		WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3`,
-		l.JobID, l.WorkerID, l.Attempt, ms(expires), progress)
+		WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3 AND lease_expires_at > $6`,
+		l.JobID, l.WorkerID, l.Attempt, ms(expires), progress, ms(now))
 	if err != nil {
 		return err
 	}

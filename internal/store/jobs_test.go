@@ -146,8 +146,14 @@ func TestLeaseFencing(t *testing.T) {
 		u := newUser(t, st)
 		j := enqueue(t, st, newJob(u.ID, "m", 0, t0))
 		first := claim(t, st, "w1", t0, "m")
-		if err := st.Heartbeat(ctx, first.Lease(), 0.5, t0.Add(testLease+time.Second)); err != nil {
+		if err := st.Heartbeat(ctx, first.Lease(), 0.5, t0, t0.Add(testLease+time.Second)); err != nil {
 			t.Fatalf("heartbeat: %v", err)
+		}
+		// A heartbeat that comes after the lease expired, before the reaper
+		// ran, does not revive it.
+		late := t0.Add(testLease + 2*time.Second)
+		if err := st.Heartbeat(ctx, first.Lease(), 0.6, late, late.Add(testLease)); err != aimg.ErrLeaseLost {
+			t.Fatalf("late heartbeat: %v, want the lease lost", err)
 		}
 		// The lease expires without heartbeats: the reaper requeues the Job.
 		if rq, f, err := st.RequeueExpired(ctx, t0.Add(testLease)); err != nil || rq != 0 || f != 0 {
@@ -164,7 +170,7 @@ func TestLeaseFencing(t *testing.T) {
 		if second.ID != j.ID || second.Attempts != 2 {
 			t.Fatalf("reclaim = %s attempt %d", second.ID, second.Attempts)
 		}
-		if err := st.Heartbeat(ctx, first.Lease(), 0.9, t0.Add(2*time.Minute)); err != aimg.ErrLeaseLost {
+		if err := st.Heartbeat(ctx, first.Lease(), 0.9, t0.Add(time.Minute), t0.Add(2*time.Minute)); err != aimg.ErrLeaseLost {
 			t.Fatalf("stale heartbeat: %v", err)
 		}
 		res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f-stale"}}

@@ -116,6 +116,14 @@ func (f *fixture) poolConfig(name string) worker.Config {
 		HeartbeatInterval: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond}
 }
 
+// stopSoon stops p, giving up on a hung render after a while so that a
+// failed test ends instead of waiting on it forever.
+func stopSoon(p *worker.Pool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = p.Stop(ctx)
+}
+
 // blockingBackend renders nothing until released, like a hung GPU.
 type blockingBackend struct {
 	started chan struct{}
@@ -163,7 +171,7 @@ func TestLostLeaseCompletesElsewhere(t *testing.T) {
 		stale := silentSource{JobSource: f.svc, completeErr: make(chan error, 1)}
 		a := worker.NewPool(stale, hung, f.poolConfig("a"), nil)
 		a.Start(ctx)
-		defer a.Stop(ctx)
+		defer stopSoon(a)
 		<-hung.started
 		if it := f.item(t, st.ImageID); it.Status != aimg.StatusProcessing {
 			t.Fatalf("item %s while worker a renders", it.Status)
@@ -178,7 +186,7 @@ func TestLostLeaseCompletesElsewhere(t *testing.T) {
 
 		b := worker.NewPool(f.svc, worker.Builtin{}, f.poolConfig("b"), nil)
 		b.Start(ctx)
-		defer b.Stop(ctx)
+		defer stopSoon(b)
 		waitFor(t, "worker b to complete the job", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusCompleted })
 		done := f.item(t, st.ImageID)
 		job, _ := f.st.JobByID(ctx, done.JobID)
@@ -209,7 +217,7 @@ func TestHeartbeatLeaseLostCancelsRender(t *testing.T) {
 	hung := newBlocking()
 	a := worker.NewPool(f.svc, hung, f.poolConfig("a"), nil)
 	a.Start(ctx)
-	defer a.Stop(ctx)
+	defer stopSoon(a)
 	<-hung.started
 	f.clock.Advance(f.cfg.Generation.LeaseDuration + time.Second)
 	f.svc.ReapOnce(ctx) // requeued: a's next heartbeat is refused
