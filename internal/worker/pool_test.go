@@ -221,9 +221,13 @@ func TestHeartbeatLeaseLostCancelsRender(t *testing.T) {
 	<-hung.started
 	f.clock.Advance(f.cfg.Generation.LeaseDuration + time.Second)
 	f.svc.ReapOnce(ctx) // requeued: a's next heartbeat is refused
-	waitFor(t, "worker a to give the job up", func() bool { return a.Running() == 0 })
-	// a is idle again and claims the Job anew (attempt 2).
-	waitFor(t, "the job to be claimed again", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusProcessing })
+	// a has one slot: it can claim the Job anew (attempt 2) only after the
+	// lost lease stopped its first render. (Running() == 0 is too brief to
+	// observe: the slot claims again at once.)
+	waitFor(t, "worker a to give the job up and claim it again", func() bool {
+		job, err := f.st.JobByID(ctx, f.item(t, st.ImageID).JobID)
+		return err == nil && job.Attempts == 2 && job.Status == aimg.JobRunning
+	})
 	close(hung.release)
 	waitFor(t, "completion", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusCompleted })
 	job, _ := f.st.JobByID(ctx, f.item(t, st.ImageID).JobID)
