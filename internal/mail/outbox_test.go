@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"aimg/internal/testsupport/testclock"
 	"bytes"
 	"context"
 	"log/slog"
@@ -8,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -16,26 +16,8 @@ import (
 
 const testFrom = "AIMG <noreply@aimg.example>"
 
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC))
 }
 
 // otpMessage has what breaks naive mail code: non-ASCII everywhere, lines

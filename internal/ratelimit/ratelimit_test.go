@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"aimg/internal/testsupport/testclock"
 	"context"
 	"errors"
 	"fmt"
@@ -169,26 +170,8 @@ func exhaust(t *testing.T, l Limiter, name, key string, rule Rule) Result {
 	return Result{}
 }
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 }
 
 func TestMemory(t *testing.T) {

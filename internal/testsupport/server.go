@@ -17,27 +17,14 @@ import (
 	"aimg/internal/app"
 	"aimg/internal/config"
 	"aimg/internal/mail"
+	"aimg/internal/testsupport/testclock"
 )
 
-// Clock is a settable clock for tests; it starts at a fixed instant.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Clock is the settable clock of test servers.
+type Clock = testclock.Clock
 
-func NewClock() *Clock { return &Clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// NewClock returns a clock at a fixed instant.
+func NewClock() *Clock { return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // AdminKey is the admin key of test servers.
 const AdminKey = "test-admin-key-0123456789"
