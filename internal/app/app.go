@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 	}
 	a.Files = files.New(a.Store, a.Blobs, cfg.PublicURL, now, log)
 	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
-	a.Library = library.New(a.Store, library.PublicFileURLs(cfg.PublicURL), library.ModelNameFunc(func(id string) string {
+	a.Library = library.New(a.Store, a.Files, library.ModelNameFunc(func(id string) string {
 		m, _ := cfg.Service.Model(id)
 		return m.Name
 	}))

@@ -5,7 +5,6 @@ package library
 
 import (
 	"context"
-	"net/url"
 	"strings"
 
 	"aimg/internal/aimg"
@@ -26,14 +25,6 @@ type Store interface {
 // FileURLs gives a File's absolute URL; *files.Service has it.
 type FileURLs interface {
 	URL(fileID string) string
-}
-
-// PublicFileURLs builds the same URLs as files.Service.URL from the public
-// base URL, for wiring where the files service is not at hand.
-type PublicFileURLs string
-
-func (base PublicFileURLs) URL(fileID string) string {
-	return string(base) + "/api/getFile?id=" + url.QueryEscape(fileID)
 }
 
 // ModelNamer gives a Model's human-readable name (ImageInfo.modelName).
