@@ -15,6 +15,21 @@ import (
 
 // forEachBenchStore runs fn per dialect; PostgreSQL only when
 // AIMG_TEST_DATABASE_URL is set.
+// claimAndComplete is one worker turn: claim the head Job of model "m" and
+// complete it.
+func claimAndComplete(b *testing.B, st *store.Store) {
+	ctx := context.Background()
+	j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
+		StarvationBound: time.Minute, Now: t0})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+	if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
+		b.Fatal(err)
+	}
+}
+
 func forEachBenchStore(b *testing.B, fn func(b *testing.B, st *store.Store)) {
 	b.Run("sqlite", func(b *testing.B) {
 		fn(b, testsupport.OpenStore(b, "sqlite:"+filepath.Join(b.TempDir(), "aimg.db")))
@@ -48,22 +63,13 @@ func BenchmarkEnqueue(b *testing.B) {
 // Claim + complete throughput: each op leases the head Job and completes it.
 func BenchmarkClaimComplete(b *testing.B) {
 	forEachBenchStore(b, func(b *testing.B, st *store.Store) {
-		ctx := context.Background()
 		u := newUser(b, st)
 		for i := range b.N {
 			enqueue(b, st, newJob(u.ID, "m", i%2, t0))
 		}
 		b.ResetTimer()
 		for range b.N {
-			j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
-				StarvationBound: time.Minute, Now: t0})
-			if err != nil {
-				b.Fatal(err)
-			}
-			res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
-			if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
-				b.Fatal(err)
-			}
+			claimAndComplete(b, st)
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 	})
@@ -109,15 +115,7 @@ func BenchmarkClaimAtDepth(b *testing.B) {
 				}
 				b.ResetTimer()
 				for range b.N {
-					j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
-						StarvationBound: time.Minute, Now: t0})
-					if err != nil {
-						b.Fatal(err)
-					}
-					res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
-					if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
-						b.Fatal(err)
-					}
+					claimAndComplete(b, st)
 				}
 			})
 		})
