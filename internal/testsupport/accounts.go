@@ -47,14 +47,6 @@ func SignUp(t testing.TB, s *Server, email string) Account {
 	return signUp(t, s, map[string]any{"email": email, "password": TestPassword})
 }
 
-// SignUpWithOTP registers email like a person would: requestOTP with
-// signUp=true, then createUser with the emailed OTP and TestPassword.
-func SignUpWithOTP(t testing.TB, s *Server, email string) Account {
-	t.Helper()
-	code := RequestOTP(t, s, email, true)
-	return signUp(t, s, map[string]any{"email": email, "otp": code, "password": TestPassword})
-}
-
 // WithoutRateLimits is a NewServer edit that removes every rate limit.
 func WithoutRateLimits(c *config.Config) { c.Service.RateLimits = nil }
 

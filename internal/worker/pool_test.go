@@ -222,8 +222,8 @@ func TestHeartbeatLeaseLostCancelsRender(t *testing.T) {
 	f.clock.Advance(f.cfg.Generation.LeaseDuration + time.Second)
 	f.svc.ReapOnce(ctx) // requeued: a's next heartbeat is refused
 	// a has one slot: it can claim the Job anew (attempt 2) only after the
-	// lost lease stopped its first render. (Running() == 0 is too brief to
-	// observe: the slot claims again at once.)
+	// lost lease stopped its first render. (A moment of idleness between the
+	// two would be too brief to observe: the slot claims again at once.)
 	waitFor(t, "worker a to give the job up and claim it again", func() bool {
 		job, err := f.st.JobByID(ctx, f.item(t, st.ImageID).JobID)
 		return err == nil && job.Attempts == 2 && job.Status == aimg.JobRunning

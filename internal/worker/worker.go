@@ -82,7 +82,6 @@ type Pool struct {
 	runCtx              context.Context // cancelled when running Jobs must be given up
 	abandon             context.CancelFunc
 	wg                  sync.WaitGroup
-	running             atomic.Int64
 	stopErr             error
 }
 
@@ -127,9 +126,6 @@ func (p *Pool) Notify() {
 	default:
 	}
 }
-
-// Running is how many Jobs the pool is rendering now.
-func (p *Pool) Running() int { return int(p.running.Load()) }
 
 // Stop stops claiming and waits for the running Jobs to finish until ctx
 // ends; Jobs still running then are abandoned and released to their queue.
@@ -198,8 +194,6 @@ var errLeaseLost = errors.New("lease lost")
 
 // run renders one claimed Job, heartbeating until it is done.
 func (p *Pool) run(job *aimg.Job) {
-	p.running.Add(1)
-	defer p.running.Add(-1)
 	lease := job.Lease()
 	log := p.log.With("job", job.ID, "attempt", lease.Attempt, "worker", lease.WorkerID)
 
