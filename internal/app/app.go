@@ -28,6 +28,7 @@ import (
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/ratelimit"
+	"aimg/internal/server"
 	"aimg/internal/store"
 	"aimg/internal/worker"
 )
@@ -43,7 +44,8 @@ type App struct {
 	Blobs    blob.Store
 	Files    *files.Service
 	Library  *library.Service
-	HTTP     *httpapi.Server
+	API      *httpapi.Server // the AIMG API surface
+	HTTP     *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
 	Workers    *worker.Pool // nil without the embedded worker
@@ -105,20 +107,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.HTTP = httpapi.New(httpapi.Deps{
+	a.API = httpapi.New(httpapi.Deps{
 		Config:     cfg,
 		Logger:     log,
 		Now:        now,
-		Metrics:    reg,
 		Limiter:    a.Limiter,
 		Accounts:   a.Accounts,
 		Files:      a.Files,
 		RawSQL:     a.Store.RawQuery,
 		Library:    a.Library,
 		Generation: a.Generation,
-		Ready:      []httpapi.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
 		Version:    version,
 	})
+	a.HTTP = server.New(server.Options{
+		Logger:            log,
+		Now:               now,
+		Metrics:           reg,
+		Version:           version,
+		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
+		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
+	}, a.API.Surface())
 	return a, nil
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"strings"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"aimg/internal/aimg"
+	"aimg/internal/server"
 )
 
 // Auth is embedded in the input of every operation that may carry a session
@@ -15,26 +18,86 @@ type Auth struct {
 	AdminKey  string `header:"X-Administration-Key" doc:"The administration key, for admin calls."`
 }
 
-// sessionPolicy says what an operation does without X-Session-ID.
-type sessionPolicy int
+func (a *Auth) credentials() Auth { return *a }
+
+// credentialed is every input that embeds Auth.
+type credentialed interface{ credentials() Auth }
+
+// access says who may call an operation (the route table's third column).
+type access int
 
 const (
-	sessionOptional sessionPolicy = iota // anonymous callers are fine
-	sessionRequired                      // 401 without a session
-	sessionCreate                        // start a new session (createUser, authenticateUser, getSelfUser)
+	anyone     access = iota // no session needed; one that is sent is resolved
+	newSession               // without X-Session-ID a new session is started (createUser, authenticateUser, getSelfUser)
+	session                  // a session (a guest is fine) or the admin key; else 401
+	signedIn                 // a signed-in account's session; else 401
+	admin                    // the X-Administration-Key; else 401 (403 for a signed-in user), before the body is read
+	ownSession               // the handler reads X-Session-ID itself and nothing is resolved (signOutUser)
 )
 
-// caller resolves who is calling. An unknown but well-formed session id
-// starts a new anonymous session under that id.
-func (s *Server) caller(ctx context.Context, a Auth, p sessionPolicy) (aimg.Caller, error) {
-	ri := infoFrom(ctx)
-	c := aimg.Caller{
-		Admin:    s.adminKeyOK(a.AdminKey),
-		ClientIP: ri.clientIP,
-		Domain:   s.Config.Service.DomainForHost(ri.host).ID,
+func (a access) String() string {
+	return [...]string{"anyone", "newSession", "session", "signedIn", "admin", "ownSession"}[a]
+}
+
+// security is what the OpenAPI document declares for the access level; an
+// empty requirement ({}) means the credential is optional.
+func (a access) security() []map[string][]string {
+	sess, key, none := map[string][]string{"session": {}}, map[string][]string{"adminKey": {}}, map[string][]string{}
+	switch a {
+	case session, signedIn:
+		return []map[string][]string{sess, key}
+	case admin:
+		return []map[string][]string{key}
+	default:
+		return []map[string][]string{none, sess}
 	}
-	if a.SessionID == "" && p != sessionCreate {
-		if p == sessionRequired && !c.Admin {
+}
+
+// route is one row of the table, kept for tests and tools.
+type route struct {
+	Name, Method string
+	Access       access
+}
+
+// Routes lists the operations as registered.
+func (s *Server) Routes() []route { return s.table }
+
+// register mounts one operation: the caller is resolved as its access level
+// says before the handler runs, and the OpenAPI security requirement is
+// generated from the same level.
+func register[I, O any](s *Server, spec opSpec, who access, h func(context.Context, aimg.Caller, *I) (*O, error)) {
+	op := s.build(spec)
+	if _, ok := any(new(I)).(credentialed); ok {
+		op.Security = who.security()
+	}
+	if who == admin {
+		op.Middlewares = append(op.Middlewares, s.requireAdminFirst)
+	}
+	s.table = append(s.table, route{Name: op.OperationID, Method: op.Method, Access: who})
+	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		var a Auth
+		if c, ok := any(in).(credentialed); ok {
+			a = c.credentials()
+		}
+		c, err := s.resolve(ctx, a, who)
+		if err != nil {
+			return nil, err
+		}
+		return h(ctx, c, in)
+	})
+}
+
+// resolve finds who is calling, as the access level requires.
+func (s *Server) resolve(ctx context.Context, a Auth, who access) (aimg.Caller, error) {
+	switch who {
+	case admin:
+		return s.admin(ctx, a)
+	case ownSession:
+		return s.anonymousCaller(ctx, a), nil
+	}
+	c := s.anonymousCaller(ctx, a)
+	if a.SessionID == "" && who != newSession {
+		if (who == session && !c.Admin) || who == signedIn {
 			return c, aimg.ErrUnauthenticated
 		}
 		return c, nil
@@ -45,19 +108,32 @@ func (s *Server) caller(ctx context.Context, a Auth, p sessionPolicy) (aimg.Call
 	}
 	c.Session, c.User = sess, user
 	if user != nil {
-		ri.userID = user.ID
+		server.Info(ctx).UserID = user.ID
+	}
+	if who == signedIn && !c.SignedIn() {
+		return c, aimg.ErrUnauthenticated
 	}
 	return c, nil
+}
+
+// anonymousCaller is the caller before any session is looked up.
+func (s *Server) anonymousCaller(ctx context.Context, a Auth) aimg.Caller {
+	ri := server.Info(ctx)
+	return aimg.Caller{
+		Admin:    s.adminKeyOK(a.AdminKey),
+		ClientIP: ri.ClientIP,
+		Domain:   s.Config.Service.DomainForHost(ri.Host).ID,
+	}
 }
 
 // admin requires a valid X-Administration-Key. A wrong key is treated as
 // none: 401 for anonymous callers, 403 for signed-in users.
 func (s *Server) admin(ctx context.Context, a Auth) (aimg.Caller, error) {
 	if s.adminKeyOK(a.AdminKey) {
-		return s.caller(ctx, a, sessionOptional)
+		return s.resolve(ctx, a, anyone)
 	}
 	a.AdminKey = ""
-	c, err := s.caller(ctx, a, sessionOptional)
+	c, err := s.resolve(ctx, a, anyone)
 	if err != nil {
 		return c, err
 	}

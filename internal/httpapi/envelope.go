@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"aimg/internal/aimg"
+	"aimg/internal/server"
 )
 
 // Envelope is the body of every AIMG JSON response (DECISIONS.md "Mounting and envelope").
@@ -72,7 +76,18 @@ type errorBody struct {
 func (e *errorBody) Error() string  { return e.ErrorMessage }
 func (e *errorBody) GetStatus() int { return e.status }
 
+// maxErrorMessageBytes caps every errorMessage: messages may quote what the
+// client sent, and an echo must not grow with it.
+const maxErrorMessageBytes = 1024
+
 func newErrorBody(status int, msg string) *errorBody {
+	if len(msg) > maxErrorMessageBytes {
+		cut := maxErrorMessageBytes
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
 	return &errorBody{status: status, HasError: true, ErrorMessage: msg, ErrorCode: status}
 }
 
@@ -103,16 +118,39 @@ func statusOf(code aimg.Code) int {
 	}
 }
 
-// toErrorBody turns anything a handler or huma reports into the envelope.
-// Internal errors are logged with the request id and hidden from the client.
-func toErrorBody(ctx context.Context, log *slog.Logger, status int, msg string, errs ...error) *errorBody {
+// toErrorBody turns anything a handler or huma reports into the envelope
+// (huma calls it through server.UseHumaErrors; hctx is nil for huma's
+// schema example). Internal errors are logged with the request id and
+// hidden from the client; an error caused by the client going away is not a
+// server error and is recorded as 499.
+func toErrorBody(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+	ctx := context.Background()
+	if hctx != nil {
+		ctx = hctx.Context()
+	}
+	for _, err := range errs {
+		var ae *aimg.Error
+		if errors.As(err, &ae) && ae.RetryAfter > 0 && hctx != nil {
+			hctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+		}
+	}
+	if status == http.StatusUnsupportedMediaType {
+		ct := ""
+		if hctx != nil {
+			ct = hctx.Header("Content-Type")
+		}
+		return newErrorBody(status, fmt.Sprintf("Content-Type: %q is not supported; send application/json", ct))
+	}
+	return errorBodyFor(ctx, status, msg, errs...)
+}
+
+func errorBodyFor(ctx context.Context, status int, msg string, errs ...error) *errorBody {
 	for _, err := range errs {
 		var ae *aimg.Error
 		if errors.As(err, &ae) {
 			st := statusOf(ae.Code)
 			if st == http.StatusInternalServerError {
-				logInternal(ctx, log, err)
-				return newErrorBody(st, "Internal error")
+				return internalError(ctx, err)
 			}
 			return newErrorBody(st, ae.Message)
 		}
@@ -125,11 +163,22 @@ func toErrorBody(ctx context.Context, log *slog.Logger, status int, msg string, 
 	case status == http.StatusUnprocessableEntity || status == http.StatusBadRequest:
 		return newErrorBody(http.StatusBadRequest, validationMessage(msg, errs))
 	case status >= 500:
-		logInternal(ctx, log, errors.Join(append([]error{errors.New(msg)}, errs...)...))
-		return newErrorBody(status, "Internal error")
+		return internalError(ctx, errors.Join(append([]error{errors.New(msg)}, errs...)...))
 	default:
 		return newErrorBody(status, capitalize(msg))
 	}
+}
+
+// internalError logs err and answers "Internal error", unless the request
+// failed because its client went away: that is no server fault.
+func internalError(ctx context.Context, err error) *errorBody {
+	if server.ClientGone(ctx) && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return newErrorBody(server.StatusClientClosedRequest, "Client closed request")
+	}
+	if log := server.Info(ctx).Log; log != nil {
+		log.ErrorContext(ctx, "internal error", "request_id", server.Info(ctx).ID, "err", err)
+	}
+	return newErrorBody(http.StatusInternalServerError, "Internal error")
 }
 
 // validationMessage names each field at fault, e.g. "email: expected string".
@@ -169,15 +218,8 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func logInternal(ctx context.Context, log *slog.Logger, err error) {
-	if log == nil {
-		return
-	}
-	log.ErrorContext(ctx, "internal error", "request_id", requestID(ctx), "err", err)
-}
-
 // writeError writes an envelope outside huma (middleware, fallbacks).
-func writeError(w http.ResponseWriter, status int, msg string) {
+func writeError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(newErrorBody(status, msg))

@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -35,7 +34,7 @@ func (s *Server) fileMetadata(f *aimg.File) FileMetadata {
 		FileName:          f.Name,
 		ContentType:       f.ContentType,
 		FileSize:          f.Size,
-		CreatedDate:       f.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		CreatedDate:       isoTime(f.CreatedAt),
 		Checksum:          f.Checksum,
 		ChecksumAlgorithm: f.ChecksumAlgorithm,
 		OwnerID:           f.OwnerID,
@@ -82,134 +81,96 @@ func etagListMatches(list, etag string) bool {
 	return false
 }
 
-// registerFileRoutes registers the file server operations of "Technical".
-func (s *Server) registerFileRoutes() {
-	upload := s.op(http.MethodPost, "uploadFile", "Upload a file (admin)", tagTechnical)
-	upload.MaxBodyBytes = s.Config.Service.HTTP.MaxImageBodyBytes
-	upload.BodyReadTimeout = 10 * time.Minute
-	// Refuse a caller without the admin key before the body is read.
-	upload.Middlewares = huma.Middlewares{s.requireAdminFirst}
-	huma.Register(s.api, upload, func(ctx context.Context, in *uploadFileInput) (*Response[FileMetadata], error) {
-		c, err := s.admin(ctx, in.Auth)
-		if err != nil {
-			return nil, err
-		}
-		form := in.RawBody.Data()
-		if err := files.ValidateCustomMetadata([]byte(form.CustomMetadata)); err != nil {
-			return nil, err
-		}
-		defer form.File.Close()
-		name := form.File.Filename
-		if form.FileName != "" {
-			name = form.FileName
-		}
-		owner := ""
-		if c.User != nil {
-			owner = c.User.ID
-		}
-		f, err := s.Files.Put(ctx, files.PutInput{
-			ID:             form.ID,
-			Name:           name,
-			ContentType:    form.File.ContentType,
-			OwnerID:        owner,
-			CustomMetadata: []byte(form.CustomMetadata),
-			Body:           form.File,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return reply(s.fileMetadata(f))
+func (s *Server) uploadFile(ctx context.Context, c aimg.Caller, in *uploadFileInput) (*Response[FileMetadata], error) {
+	form := in.RawBody.Data()
+	if err := files.ValidateCustomMetadata([]byte(form.CustomMetadata)); err != nil {
+		return nil, err
+	}
+	defer form.File.Close()
+	name := form.File.Filename
+	if form.FileName != "" {
+		name = form.FileName
+	}
+	owner := ""
+	if c.User != nil {
+		owner = c.User.ID
+	}
+	f, err := s.Files.Put(ctx, files.PutInput{
+		ID:             form.ID,
+		Name:           name,
+		ContentType:    form.File.ContentType,
+		OwnerID:        owner,
+		CustomMetadata: []byte(form.CustomMetadata),
+		Body:           form.File,
 	})
-
-	huma.Register(s.api, s.op(http.MethodGet, "getFileMetadata", "Get a file's metadata (admin)", tagTechnical),
-		func(ctx context.Context, in *fileIDInput) (*Response[FileMetadata], error) {
-			if _, err := s.admin(ctx, in.Auth); err != nil {
-				return nil, err
-			}
-			f, err := s.Files.Metadata(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return reply(s.fileMetadata(f))
-		})
-
-	huma.Register(s.api, s.op(http.MethodDelete, "removeFile", "Remove a file (admin)", tagTechnical),
-		func(ctx context.Context, in *fileIDInput) (*Response[Success], error) {
-			if _, err := s.admin(ctx, in.Auth); err != nil {
-				return nil, err
-			}
-			ok, err := s.Files.Remove(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return reply(Success{Success: false, Message: "File not found"})
-			}
-			return reply(Success{Success: true})
-		})
-
-	get := s.op(http.MethodGet, "getFile", "Get a file (public)", tagTechnical)
-	get.Description = "Serves the file inline with its Content-Type, ETag (If-None-Match gives 304) and Range support. " +
-		"The original is verified against its SHA-256 unless skipChecksum=true; a file that fails the check is " +
-		"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized."
-	get.Responses = map[string]*huma.Response{"200": {
-		Description: "The file's bytes.",
-		Content:     map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
-	}}
-	huma.Register(s.api, get, func(ctx context.Context, in *getFileInput) (*huma.StreamResponse, error) {
-		opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode}
-		if in.IfNoneMatch != "" {
-			// Browsers revalidate on every use (no-cache): answer from the
-			// metadata instead of reading and hashing the whole file again.
-			etag, ok, err := s.Files.VerifiedETag(ctx, in.ID, opts)
-			if err != nil {
-				return nil, err
-			}
-			if ok && etagListMatches(in.IfNoneMatch, etag) {
-				return &huma.StreamResponse{Body: func(hctx huma.Context) {
-					_, w := humago.Unwrap(hctx)
-					w.Header().Set("ETag", etag)
-					w.Header().Set("Cache-Control", "public, no-cache")
-					w.WriteHeader(http.StatusNotModified)
-				}}, nil
-			}
-		}
-		content, err := s.Files.Open(ctx, in.ID, opts)
-		if errors.Is(err, files.ErrCorrupted) {
-			// A server-side data error, stated plainly: the client may retry
-			// with skipChecksum=true to get the bytes as stored.
-			return nil, newErrorBody(http.StatusInternalServerError,
-				"The file failed its integrity check (its stored bytes do not match its checksum) and was not served")
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			defer content.Close()
-			r, w := humago.Unwrap(hctx)
-			h := w.Header()
-			h.Set("Content-Type", content.ContentType)
-			h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": content.Name}))
-			h.Set("ETag", content.ETag)
-			h.Set("Cache-Control", "public, no-cache")
-			// A stored file never runs as a page on the API's origin.
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-			http.ServeContent(w, r, "", content.ModTime, content)
-		}}, nil
-	})
+	if err != nil {
+		return nil, err
+	}
+	return reply(s.fileMetadata(f))
 }
 
-// requireAdminFirst answers 401/403 before huma reads the operation's body.
-func (s *Server) requireAdminFirst(ctx huma.Context, next func(huma.Context)) {
-	a := Auth{SessionID: ctx.Header("X-Session-ID"), AdminKey: ctx.Header("X-Administration-Key")}
-	if s.adminKeyOK(a.AdminKey) {
-		next(ctx)
-		return
+func (s *Server) getFileMetadata(ctx context.Context, _ aimg.Caller, in *fileIDInput) (*Response[FileMetadata], error) {
+	f, err := s.Files.Metadata(ctx, in.ID)
+	if err != nil {
+		return nil, err
 	}
-	_, err := s.admin(ctx.Context(), a)
-	if err == nil {
-		err = aimg.ErrAdminRequired // admin never accepts a caller without the key
+	return reply(s.fileMetadata(f))
+}
+
+func (s *Server) removeFile(ctx context.Context, _ aimg.Caller, in *fileIDInput) (*Response[Success], error) {
+	ok, err := s.Files.Remove(ctx, in.ID)
+	if err != nil {
+		return nil, err
 	}
-	_ = huma.WriteErr(s.api, ctx, statusOf(aimg.ErrorCode(err)), err.Error(), err)
+	if !ok {
+		return reply(Success{Success: false, Message: "File not found"})
+	}
+	return reply(Success{Success: true})
+}
+
+const getFileDoc = "Serves the file inline with its Content-Type, ETag (If-None-Match gives 304) and Range support. " +
+	"The original is verified against its SHA-256 unless skipChecksum=true; a file that fails the check is " +
+	"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized."
+
+func (s *Server) getFile(ctx context.Context, _ aimg.Caller, in *getFileInput) (*huma.StreamResponse, error) {
+	opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode}
+	if in.IfNoneMatch != "" {
+		// Browsers revalidate on every use (no-cache): answer from the
+		// metadata instead of reading and hashing the whole file again.
+		etag, ok, err := s.Files.VerifiedETag(ctx, in.ID, opts)
+		if err != nil {
+			return nil, err
+		}
+		if ok && etagListMatches(in.IfNoneMatch, etag) {
+			return &huma.StreamResponse{Body: func(hctx huma.Context) {
+				_, w := humago.Unwrap(hctx)
+				w.Header().Set("ETag", etag)
+				w.Header().Set("Cache-Control", "public, no-cache")
+				w.WriteHeader(http.StatusNotModified)
+			}}, nil
+		}
+	}
+	content, err := s.Files.Open(ctx, in.ID, opts)
+	if errors.Is(err, files.ErrCorrupted) {
+		// A server-side data error, stated plainly: the client may retry
+		// with skipChecksum=true to get the bytes as stored.
+		return nil, newErrorBody(http.StatusInternalServerError,
+			"The file failed its integrity check (its stored bytes do not match its checksum) and was not served")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		defer content.Close()
+		r, w := humago.Unwrap(hctx)
+		h := w.Header()
+		h.Set("Content-Type", content.ContentType)
+		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": content.Name}))
+		h.Set("ETag", content.ETag)
+		h.Set("Cache-Control", "public, no-cache")
+		// A stored file never runs as a page on the API's origin.
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		http.ServeContent(w, r, "", content.ModTime, content)
+	}}, nil
 }

@@ -385,7 +385,7 @@ func TestFileServerOnS3(t *testing.T) {
 
 func TestFileOperationsInOpenAPI(t *testing.T) {
 	srv := testsupport.NewServer(t, "")
-	doc := srv.App.HTTP.API().OpenAPI()
+	doc := srv.App.API.API().OpenAPI()
 	up := doc.Paths["/api/uploadFile"]
 	if up == nil || up.Post == nil || up.Post.RequestBody == nil {
 		t.Fatal("uploadFile is not in the OpenAPI document")

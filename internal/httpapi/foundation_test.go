@@ -34,7 +34,7 @@ type probeOutput struct {
 // withProbe registers a test operation that echoes, fails or panics on demand.
 func withProbe(t *testing.T, srv *testsupport.Server) {
 	t.Helper()
-	huma.Register(srv.App.HTTP.API(), huma.Operation{
+	huma.Register(srv.App.API.API(), huma.Operation{
 		OperationID: "probe", Method: http.MethodPost, Path: "/api/probe", MaxBodyBytes: 1 << 20,
 	}, func(ctx context.Context, in *probeInput) (*probeOutput, error) {
 		switch in.Body.Fail {

@@ -2,17 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"strings"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"aimg/internal/aimg"
 	"aimg/internal/generation"
 )
-
-const tagGeneration = "Image Generation"
 
 // Model is the spec's Model object.
 type Model struct {
@@ -55,13 +48,6 @@ func modelOut(m aimg.Model) Model {
 		MinCfgScale: m.MinCfgScale, MaxCfgScale: m.MaxCfgScale, SupportsVariations: m.SupportsVariations,
 		RegistrationWall: m.RegistrationWall, DefaultFaceFix: m.DefaultFaceFix, WikiURL: m.WikiURL,
 	}
-}
-
-func nonNil[T any](v []T) []T {
-	if v == nil {
-		return []T{}
-	}
-	return v
 }
 
 // Prompt is the spec's Prompt object.
@@ -121,103 +107,69 @@ type samplePromptsInput struct {
 	RandomOne bool `query:"randomOne"`
 }
 
-// parseIDList reads a list parameter sent as "a,b" or as a JSON array.
-func parseIDList(field, v string) ([]string, error) {
-	v = strings.TrimSpace(v)
-	if strings.HasPrefix(v, "[") {
-		var list []string
-		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			return nil, aimg.Invalid(field, "expected a comma-separated list or a JSON array of strings")
-		}
-		return cleanList(list), nil
+func (s *Server) generateImage(ctx context.Context, c aimg.Caller, in *generateImageInput) (*Response[*generation.Status], error) {
+	b := in.Body
+	st, err := s.Generation.GenerateImage(ctx, c, generation.ImageRequest{
+		Prompt: b.Prompt, NegPrompt: b.NegPrompt, ModelName: b.ModelName, Steps: b.Steps, Seed: b.Seed,
+		Subseed: b.Subseed, SubseedStrength: b.SubseedStrength, Width: b.Width, Height: b.Height,
+		Sampler: b.Sampler, CFGScale: b.CFGScale, RestoreFaces: b.RestoreFaces, FolderID: b.FolderID,
+		IdempotencyKey: in.IdempotencyKey,
+	})
+	if err != nil {
+		return nil, err
 	}
-	return SplitCommaList(v), nil
+	return reply(st)
 }
 
-// registerGenerationRoutes registers the "Image Generation" operations.
-func (s *Server) registerGenerationRoutes() {
-	huma.Register(s.api, s.op(http.MethodPost, "generateImage", "Generate an image", tagGeneration),
-		func(ctx context.Context, in *generateImageInput) (*Response[*generation.Status], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			b := in.Body
-			st, err := s.Generation.GenerateImage(ctx, c, generation.ImageRequest{
-				Prompt: b.Prompt, NegPrompt: b.NegPrompt, ModelName: b.ModelName, Steps: b.Steps, Seed: b.Seed,
-				Subseed: b.Subseed, SubseedStrength: b.SubseedStrength, Width: b.Width, Height: b.Height,
-				Sampler: b.Sampler, CFGScale: b.CFGScale, RestoreFaces: b.RestoreFaces, FolderID: b.FolderID,
-				IdempotencyKey: in.IdempotencyKey,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return reply(st)
-		})
+func (s *Server) generateVideo(ctx context.Context, c aimg.Caller, in *generateVideoInput) (*Response[*generation.Status], error) {
+	b := in.Body
+	st, err := s.Generation.GenerateVideo(ctx, c, generation.VideoRequest{
+		Prompt: b.Prompt, ModelName: b.ModelName, Steps: b.Steps, Seed: b.Seed, RestoreFaces: b.RestoreFaces,
+		Input: b.Input, ControlNetPreset: b.ControlNetPreset, FolderID: b.FolderID,
+		IdempotencyKey: in.IdempotencyKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return reply(st)
+}
 
-	huma.Register(s.api, s.op(http.MethodPost, "generateVideo", "Generate a video", tagGeneration),
-		func(ctx context.Context, in *generateVideoInput) (*Response[*generation.Status], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			b := in.Body
-			st, err := s.Generation.GenerateVideo(ctx, c, generation.VideoRequest{
-				Prompt: b.Prompt, ModelName: b.ModelName, Steps: b.Steps, Seed: b.Seed, RestoreFaces: b.RestoreFaces,
-				Input: b.Input, ControlNetPreset: b.ControlNetPreset, FolderID: b.FolderID,
-				IdempotencyKey: in.IdempotencyKey,
-			})
-			if err != nil {
-				return nil, err
-			}
-			return reply(st)
-		})
+func (s *Server) getItemStatus(ctx context.Context, c aimg.Caller, in *itemStatusInput) (*Response[*generation.Status], error) {
+	st, err := s.Generation.ItemStatus(ctx, c, in.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(st)
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getItemStatus", "Get an Item's generation status", tagGeneration),
-		func(ctx context.Context, in *itemStatusInput) (*Response[*generation.Status], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			st, err := s.Generation.ItemStatus(ctx, c, in.ImageID)
-			if err != nil {
-				return nil, err
-			}
-			return reply(st)
-		})
+func (s *Server) getModels(ctx context.Context, _ aimg.Caller, in *modelsInput) (*Response[[]Model], error) {
+	ids, err := parseIDList("modelIDs", in.ModelIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := []Model{}
+	for _, m := range s.Generation.Models(ids) {
+		out = append(out, modelOut(m))
+	}
+	return reply(out)
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getModels", "List the AI generation Models", tagGeneration),
-		func(ctx context.Context, in *modelsInput) (*Response[[]Model], error) {
-			ids, err := parseIDList("modelIDs", in.ModelIDs)
-			if err != nil {
-				return nil, err
-			}
-			out := []Model{}
-			for _, m := range s.Generation.Models(ids) {
-				out = append(out, modelOut(m))
-			}
-			return reply(out)
-		})
+func (s *Server) getQueuesLength(ctx context.Context, _ aimg.Caller, in *modelsInput) (*Response[[]generation.QueueLength], error) {
+	ids, err := parseIDList("modelIDs", in.ModelIDs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.Generation.QueueLengths(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return reply(out)
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getQueuesLength", "Get the length of the generation queues", tagGeneration),
-		func(ctx context.Context, in *modelsInput) (*Response[[]generation.QueueLength], error) {
-			ids, err := parseIDList("modelIDs", in.ModelIDs)
-			if err != nil {
-				return nil, err
-			}
-			out, err := s.Generation.QueueLengths(ctx, ids)
-			if err != nil {
-				return nil, err
-			}
-			return reply(out)
-		})
-
-	huma.Register(s.api, s.op(http.MethodGet, "getSamplePrompts", "List sample prompts", tagGeneration),
-		func(ctx context.Context, in *samplePromptsInput) (*Response[[]Prompt], error) {
-			out := []Prompt{}
-			for _, p := range s.Generation.SamplePrompts(in.RandomOne) {
-				out = append(out, Prompt{PositivePrompt: p.PositivePrompt, NegativePrompt: p.NegativePrompt})
-			}
-			return reply(out)
-		})
+func (s *Server) getSamplePrompts(ctx context.Context, _ aimg.Caller, in *samplePromptsInput) (*Response[[]Prompt], error) {
+	out := []Prompt{}
+	for _, p := range s.Generation.SamplePrompts(in.RandomOne) {
+		out = append(out, Prompt{PositivePrompt: p.PositivePrompt, NegativePrompt: p.NegativePrompt})
+	}
+	return reply(out)
 }

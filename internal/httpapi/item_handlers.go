@@ -2,18 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"aimg/internal/aimg"
 	"aimg/internal/library"
 )
-
-const tagImages = "Image Management"
 
 // Image is the spec's Image.
 type Image struct {
@@ -78,24 +72,6 @@ type ImageInfo struct {
 	IsPubliclyVisible     bool                        `json:"isPubliclyVisible"`
 	PublicApprovalStatus  *string                     `json:"publicApprovalStatus,omitempty" doc:"Only for the owner and Admins."`
 	FolderID              *string                     `json:"folderID,omitempty"`
-}
-
-// itemTimeISO is the ISO 8601 form of the *Timestamp fields.
-func itemTimeISO(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-func msAndISO(t *time.Time) (*int64, *string) {
-	if t == nil {
-		return nil, nil
-	}
-	ms, iso := t.UnixMilli(), itemTimeISO(*t)
-	return &ms, &iso
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func toImage(v library.View) Image {
@@ -172,95 +148,67 @@ type batchItemsInput struct {
 	BatchID string `query:"batchID" doc:"The batch id. Mandatory."`
 }
 
-// registerItemRoutes registers the read side of "Image Management".
-func (s *Server) registerItemRoutes() {
-	huma.Register(s.api, s.op(http.MethodGet, "getItem", "Get an Item", tagImages),
-		func(ctx context.Context, in *itemInput) (*Response[Image], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			v, err := s.Library.GetItem(ctx, c, in.ImageID)
-			if err != nil {
-				return nil, err
-			}
-			return reply(toImage(v))
-		})
+func (s *Server) getItem(ctx context.Context, c aimg.Caller, in *itemInput) (*Response[Image], error) {
+	v, err := s.Library.GetItem(ctx, c, in.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(toImage(v))
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getItemDetails", "Get an Item with its generation parameters", tagImages),
-		func(ctx context.Context, in *itemInput) (*Response[ImageInfo], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			d, err := s.Library.GetItemDetails(ctx, c, in.ImageID)
-			if err != nil {
-				return nil, err
-			}
-			return reply(toImageInfo(d))
-		})
+func (s *Server) getItemDetails(ctx context.Context, c aimg.Caller, in *itemInput) (*Response[ImageInfo], error) {
+	d, err := s.Library.GetItemDetails(ctx, c, in.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	return reply(toImageInfo(d))
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getLastCompletedItem", "Get the last completed Item", tagImages),
-		func(ctx context.Context, in *lastCompletedInput) (*Response[Image], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			v, err := s.Library.LastCompleted(ctx, c, in.MType)
-			if err != nil {
-				return nil, err
-			}
-			return reply(toImage(v))
-		})
+func (s *Server) getLastCompletedItem(ctx context.Context, c aimg.Caller, in *lastCompletedInput) (*Response[Image], error) {
+	v, err := s.Library.LastCompleted(ctx, c, in.MType)
+	if err != nil {
+		return nil, err
+	}
+	return reply(toImage(v))
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getMyCreations", "List the current User's Items", tagImages),
-		func(ctx context.Context, in *myCreationsInput) (*PagedResponse[[]Image], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			p, err := parsePage(in.PageQuery)
-			if err != nil {
-				return nil, err
-			}
-			var isPublic *bool
-			if v := strings.TrimSpace(in.IsPublic); v != "" {
-				b, err := strconv.ParseBool(v)
-				if err != nil {
-					return nil, aimg.Invalid("isPublic", "must be true or false")
-				}
-				isPublic = &b
-			}
-			res, err := s.Library.MyCreations(ctx, c, library.Filter{
-				MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
-			}, library.Page{Index: p.Index, Reverse: p.Reverse, Limit: p.Limit, Skip: p.Skip})
-			if err != nil {
-				return nil, err
-			}
-			images := make([]Image, len(res.Items))
-			for i, v := range res.Items {
-				images[i] = toImage(v)
-			}
-			out := &PagedResponse[[]Image]{}
-			out.Body.Payload = images
-			out.Body.Metadata = p.metadata(len(images), res.Next, &res.Total)
-			return out, nil
-		})
+func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreationsInput) (*PagedResponse[[]Image], error) {
+	p, err := parsePage(in.PageQuery)
+	if err != nil {
+		return nil, err
+	}
+	var isPublic *bool
+	if v := strings.TrimSpace(in.IsPublic); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, aimg.Invalid("isPublic", "must be true or false")
+		}
+		isPublic = &b
+	}
+	res, err := s.Library.MyCreations(ctx, c, library.Filter{
+		MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
+	}, library.Page{Index: p.Index, Reverse: p.Reverse, Limit: p.Limit, Skip: p.Skip})
+	if err != nil {
+		return nil, err
+	}
+	images := make([]Image, len(res.Items))
+	for i, v := range res.Items {
+		images[i] = toImage(v)
+	}
+	out := &PagedResponse[[]Image]{}
+	out.Body.Payload = images
+	out.Body.Metadata = p.metadata(len(images), res.Next, &res.Total)
+	return out, nil
+}
 
-	huma.Register(s.api, s.op(http.MethodGet, "getBatchItems", "List the Items of a batch", tagImages),
-		func(ctx context.Context, in *batchItemsInput) (*Response[[]ImageInfo], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			ds, err := s.Library.BatchItems(ctx, c, in.BatchID)
-			if err != nil {
-				return nil, err
-			}
-			infos := make([]ImageInfo, len(ds))
-			for i, d := range ds {
-				infos[i] = toImageInfo(d)
-			}
-			return reply(infos)
-		})
+func (s *Server) getBatchItems(ctx context.Context, c aimg.Caller, in *batchItemsInput) (*Response[[]ImageInfo], error) {
+	ds, err := s.Library.BatchItems(ctx, c, in.BatchID)
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]ImageInfo, len(ds))
+	for i, d := range ds {
+		infos[i] = toImageInfo(d)
+	}
+	return reply(infos)
 }

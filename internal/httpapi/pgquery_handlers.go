@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
 
 	"aimg/internal/aimg"
 	"aimg/internal/store"
-
-	"github.com/danielgtaylor/huma/v2"
 )
 
 // pgQuery limits: a statement runs at most pgQueryTimeout and returns at
@@ -53,41 +50,35 @@ type PGQueryResult struct {
 	RowLimit   int               `json:"rowLimit"`
 }
 
-// registerPGQueryRoutes registers pgQuery, governed by AIMG_PGQUERY.
-func (s *Server) registerPGQueryRoutes() {
-	op := s.op(http.MethodPost, "pgQuery", "Run an SQL statement (admin)", tagTechnical)
-	op.Description = fmt.Sprintf("Runs one statement on the service's database (PostgreSQL or SQLite). AIMG_PGQUERY "+
-		"governs it: off refuses (403), readonly (default) runs it in a read-only transaction that is rolled back, "+
-		"readwrite commits. Statements time out after %s; at most %d rows are returned.", pgQueryTimeout, pgQueryMaxRows)
-	huma.Register(s.api, op, func(ctx context.Context, in *pgQueryInput) (*Response[PGQueryResult], error) {
-		if _, err := s.admin(ctx, in.Auth); err != nil {
-			return nil, err
+var pgQueryDoc = fmt.Sprintf("Runs one statement on the service's database (PostgreSQL or SQLite). AIMG_PGQUERY "+
+	"governs it: off refuses (403), readonly (default) runs it in a read-only transaction that is rolled back, "+
+	"readwrite commits. Statements time out after %s; at most %d rows are returned.", pgQueryTimeout, pgQueryMaxRows)
+
+func (s *Server) pgQuery(ctx context.Context, _ aimg.Caller, in *pgQueryInput) (*Response[PGQueryResult], error) {
+	if s.Config.PGQuery == "off" {
+		return nil, aimg.Errorf(aimg.CodeForbidden, "pgQuery is disabled on this server (AIMG_PGQUERY=off)")
+	}
+	params := make([]any, len(in.Body.QueryParams))
+	for i, raw := range in.Body.QueryParams {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // keep integers beyond 2^53 exact
+		if err := dec.Decode(&params[i]); err != nil {
+			return nil, aimg.Invalid(fmt.Sprintf("queryParams[%d]", i), "%v", err)
 		}
-		if s.Config.PGQuery == "off" {
-			return nil, aimg.Errorf(aimg.CodeForbidden, "pgQuery is disabled on this server (AIMG_PGQUERY=off)")
-		}
-		params := make([]any, len(in.Body.QueryParams))
-		for i, raw := range in.Body.QueryParams {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.UseNumber() // keep integers beyond 2^53 exact
-			if err := dec.Decode(&params[i]); err != nil {
-				return nil, aimg.Invalid(fmt.Sprintf("queryParams[%d]", i), "%v", err)
-			}
-		}
-		res, err := s.RawSQL(ctx, in.Body.QueryText, params, store.RawQueryOptions{
-			ReadOnly: s.Config.PGQuery != "readwrite",
-			Timeout:  pgQueryTimeout,
-			MaxRows:  pgQueryMaxRows,
-		})
-		if err != nil {
-			return nil, err
-		}
-		out, err := pgQueryResult(res)
-		if err != nil {
-			return nil, aimg.Internal(err)
-		}
-		return reply(out)
+	}
+	res, err := s.RawSQL(ctx, in.Body.QueryText, params, store.RawQueryOptions{
+		ReadOnly: s.Config.PGQuery != "readwrite",
+		Timeout:  pgQueryTimeout,
+		MaxRows:  pgQueryMaxRows,
 	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgQueryResult(res)
+	if err != nil {
+		return nil, aimg.Internal(err)
+	}
+	return reply(out)
 }
 
 func pgQueryResult(res *store.RawResult) (PGQueryResult, error) {

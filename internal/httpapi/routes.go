@@ -1,11 +1,118 @@
 package httpapi
 
-// routes registers every AIMG operation; each group lives in its own file.
+import (
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// routes is the AIMG API: every operation with its method, its name (the
+// path is /api/<name>), who may call it, and its handler. The access column
+// is enforced by register and is also what the OpenAPI document declares.
 func (s *Server) routes() {
-	s.registerAccountRoutes()
-	s.registerGenerationRoutes()
-	s.registerFileRoutes()
-	s.registerPGQueryRoutes()
-	s.registerItemRoutes()
-	s.registerTechnicalRoutes()
+	// User Management
+	register(s, post("createUser", "Create a User", tagUsers), newSession, s.createUser)
+	register(s, post("authenticateUser", "Sign a User in", tagUsers), newSession, s.authenticateUser)
+	register(s, post("signOutUser", "Sign the current User out", tagUsers), ownSession, s.signOutUser)
+	register(s, post("requestOTP", "Email a one-time password and magic link", tagUsers), anyone, s.requestOTP)
+	register(s, get("getSelfUser", "Get the current User", tagUsers), newSession, s.getSelfUser)
+	register(s, post("setSelfUserProperties", "Change the current User's properties", tagUsers), signedIn, s.setSelfUserProperties)
+	register(s, post("setSelfUserProfilePicture", "Set or remove the current User's profile picture", tagUsers, imageBody), signedIn, s.setSelfUserProfilePicture)
+	register(s, post("setProfilePictureBanned", "Ban or unban a User's profile picture (Admin)", tagUsers), admin, s.setProfilePictureBanned)
+	register(s, post("setUserAdditionalInformation", "Set the notes on a User (Admin)", tagUsers), admin, s.setUserAdditionalInformation)
+	register(s, get("getUserKVP", "Get a value of the current User", tagUsers), signedIn, s.getUserKVP)
+	register(s, post("setUserKVP", "Set a value of the current User", tagUsers), signedIn, s.setUserKVP)
+	register(s, del("deleteUserKVP", "Delete a value of the current User", tagUsers), signedIn, s.deleteUserKVP)
+	register(s, get("getUser", "Get a User (extended for Admins)", tagUsers, described(getUserDoc)), anyone, s.getUser)
+	register(s, get("generateStrongPassword", "Generate a password that satisfies the rule", tagUsers), anyone, s.generateStrongPassword)
+	register(s, del("deleteUser", "Delete the current User (Admins: any User)", tagUsers), session, s.deleteUser)
+	register(s, post("setUserAbuseLevel", "Set or read a User's abuse level (Admin)", tagUsers), admin, s.setUserAbuseLevel)
+
+	// Image Generation
+	register(s, post("generateImage", "Generate an image", tagGeneration), session, s.generateImage)
+	register(s, post("generateVideo", "Generate a video", tagGeneration), session, s.generateVideo)
+	register(s, get("getItemStatus", "Get an Item's generation status", tagGeneration), session, s.getItemStatus)
+	register(s, get("getModels", "List the AI generation Models", tagGeneration), anyone, s.getModels)
+	register(s, get("getQueuesLength", "Get the length of the generation queues", tagGeneration), anyone, s.getQueuesLength)
+	register(s, get("getSamplePrompts", "List sample prompts", tagGeneration), anyone, s.getSamplePrompts)
+
+	// Image Management (read side)
+	register(s, get("getItem", "Get an Item", tagImages), session, s.getItem)
+	register(s, get("getItemDetails", "Get an Item with its generation parameters", tagImages), session, s.getItemDetails)
+	register(s, get("getLastCompletedItem", "Get the last completed Item", tagImages), session, s.getLastCompletedItem)
+	register(s, get("getMyCreations", "List the current User's Items", tagImages), session, s.getMyCreations)
+	register(s, get("getBatchItems", "List the Items of a batch", tagImages), session, s.getBatchItems)
+
+	// Technical: files, pgQuery, logs, ads
+	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)
+	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)
+	register(s, get("getFileMetadata", "Get a file's metadata (admin)", tagTechnical), admin, s.getFileMetadata)
+	register(s, del("removeFile", "Remove a file (admin)", tagTechnical), admin, s.removeFile)
+	register(s, post("pgQuery", "Run an SQL statement (admin)", tagTechnical, described(pgQueryDoc)), admin, s.pgQuery)
+	register(s, post("ingestLogs", "Ingest front-end logs", tagTechnical), session, s.ingestLogs)
+	register(s, get("getAffiliateAd", "Get an affiliate ad to show", tagTechnical), anyone, s.getAffiliateAd)
+}
+
+// Tags group the operations in the OpenAPI document as the spec does.
+const (
+	tagUsers      = "User Management"
+	tagGeneration = "Image Generation"
+	tagImages     = "Image Management"
+	tagTechnical  = "Technical"
+)
+
+// opOption adjusts an operation beyond its method, name and summary.
+type opOption func(s *Server, op *huma.Operation)
+
+func get(name, summary, tag string, opts ...opOption) opSpec {
+	return opSpec{http.MethodGet, name, summary, tag, opts}
+}
+func post(name, summary, tag string, opts ...opOption) opSpec {
+	return opSpec{http.MethodPost, name, summary, tag, opts}
+}
+func del(name, summary, tag string, opts ...opOption) opSpec {
+	return opSpec{http.MethodDelete, name, summary, tag, opts}
+}
+
+// opSpec is one row's operation before it is built against the config.
+type opSpec struct {
+	method, name, summary, tag string
+	opts                       []opOption
+}
+
+// imageBody lets the body carry an image (a data URI or an upload).
+func imageBody(s *Server, op *huma.Operation) {
+	op.MaxBodyBytes = s.Config.Service.HTTP.MaxImageBodyBytes
+}
+
+func bodyReadTimeout(d time.Duration) opOption {
+	return func(_ *Server, op *huma.Operation) { op.BodyReadTimeout = d }
+}
+
+func described(doc string) opOption {
+	return func(_ *Server, op *huma.Operation) { op.Description = doc }
+}
+
+// binaryResponse documents a 200 that is the file's bytes, not an envelope.
+func binaryResponse(_ *Server, op *huma.Operation) {
+	op.Responses = map[string]*huma.Response{"200": {
+		Description: "The file's bytes.",
+		Content:     map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
+	}}
+}
+
+func (s *Server) build(spec opSpec) huma.Operation {
+	op := huma.Operation{
+		OperationID:  spec.name,
+		Method:       spec.method,
+		Path:         "/api/" + spec.name,
+		Summary:      spec.summary,
+		Tags:         []string{spec.tag},
+		MaxBodyBytes: s.Config.Service.HTTP.MaxBodyBytes,
+	}
+	for _, o := range spec.opts {
+		o(s, &op)
+	}
+	return op
 }

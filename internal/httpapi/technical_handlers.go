@@ -6,14 +6,12 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"aimg/internal/aimg"
+	"aimg/internal/server"
 )
 
 // LogEntry is the spec's LogEntry, sent by front-ends to ingestLogs.
@@ -121,65 +119,54 @@ type affiliateAdPayload struct {
 	AdLink string `json:"adLink"`
 }
 
-const tagTechnical = "Technical"
+func (s *Server) ingestLogs(ctx context.Context, c aimg.Caller, in *ingestLogsInput) (*Response[Success], error) {
+	service := in.Body.ServiceName
+	if service == "" {
+		d := s.Config.Service.DomainForHost(server.Info(ctx).Host)
+		service = "FrontEnd/Client/" + d.DisplayName + "/" + s.Config.Service.Environment
+	} else if err := checkServiceName(service); err != nil {
+		return nil, err
+	}
+	if err := validateLogEntries(in.Body.Logs); err != nil {
+		return nil, err
+	}
+	userID, sessionID := "", ""
+	if c.User != nil {
+		userID = c.User.ID
+	}
+	if c.Session != nil {
+		sessionID = c.Session.ID
+	}
+	for _, e := range in.Body.Logs {
+		attrs := []slog.Attr{
+			slog.String("source", "client"),
+			slog.String("service", service),
+			slog.String("request_id", server.Info(ctx).ID),
+			slog.String("user", userID),
+			slog.String("session", sessionID),
+			slog.Bool("admin", c.Admin),
+			slog.String("client", c.ClientIP),
+		}
+		if e.Timestamp != nil {
+			attrs = append(attrs, slog.Time("client_time", time.UnixMilli(int64(*e.Timestamp)).UTC()))
+		}
+		for _, kv := range [][2]string{{"api_subscope", e.APISubscope}, {"http_method", e.HTTPMethod},
+			{"http_path", e.HTTPPath}, {"http_url", e.HTTPURL}, {"error_name", e.ErrorName},
+			{"error_message", e.ErrorMessage}, {"error_stack", e.ErrorStack}} {
+			if kv[1] != "" {
+				attrs = append(attrs, slog.String(kv[0], kv[1]))
+			}
+		}
+		s.Logger.LogAttrs(ctx, logLevels[e.Level], e.Message, attrs...)
+	}
+	return reply(Success{Success: true})
+}
 
-// registerTechnicalRoutes registers ingestLogs and getAffiliateAd.
-func (s *Server) registerTechnicalRoutes() {
-	huma.Register(s.api, s.op(http.MethodPost, "ingestLogs", "Ingest front-end logs", tagTechnical),
-		func(ctx context.Context, in *ingestLogsInput) (*Response[Success], error) {
-			c, err := s.caller(ctx, in.Auth, sessionRequired)
-			if err != nil {
-				return nil, err
-			}
-			service := in.Body.ServiceName
-			if service == "" {
-				d := s.Config.Service.DomainForHost(infoFrom(ctx).host)
-				service = "FrontEnd/Client/" + d.DisplayName + "/" + s.Config.Service.Environment
-			} else if err := checkServiceName(service); err != nil {
-				return nil, err
-			}
-			if err := validateLogEntries(in.Body.Logs); err != nil {
-				return nil, err
-			}
-			userID, sessionID := "", ""
-			if c.User != nil {
-				userID = c.User.ID
-			}
-			if c.Session != nil {
-				sessionID = c.Session.ID
-			}
-			for _, e := range in.Body.Logs {
-				attrs := []slog.Attr{
-					slog.String("source", "client"),
-					slog.String("service", service),
-					slog.String("request_id", requestID(ctx)),
-					slog.String("user", userID),
-					slog.String("session", sessionID),
-					slog.Bool("admin", c.Admin),
-					slog.String("client", c.ClientIP),
-				}
-				if e.Timestamp != nil {
-					attrs = append(attrs, slog.Time("client_time", time.UnixMilli(int64(*e.Timestamp)).UTC()))
-				}
-				for _, kv := range [][2]string{{"api_subscope", e.APISubscope}, {"http_method", e.HTTPMethod},
-					{"http_path", e.HTTPPath}, {"http_url", e.HTTPURL}, {"error_name", e.ErrorName},
-					{"error_message", e.ErrorMessage}, {"error_stack", e.ErrorStack}} {
-					if kv[1] != "" {
-						attrs = append(attrs, slog.String(kv[0], kv[1]))
-					}
-				}
-				s.Logger.LogAttrs(ctx, logLevels[e.Level], e.Message, attrs...)
-			}
-			return reply(Success{Success: true})
-		})
-
-	huma.Register(s.api, s.op(http.MethodGet, "getAffiliateAd", "Get an affiliate ad to show", tagTechnical),
-		func(ctx context.Context, _ *affiliateAdInput) (*Response[affiliateAdPayload], error) {
-			ads := s.Config.Service.AffiliateAds
-			if len(ads) == 0 {
-				return nil, aimg.Errorf(aimg.CodeNotFound, "No affiliate ad is configured")
-			}
-			ad := ads[rand.IntN(len(ads))] // which ad to show is not a secret
-			return reply(affiliateAdPayload{AdText: ad.Text, AdLink: ad.Link})
-		})
+func (s *Server) getAffiliateAd(ctx context.Context, _ aimg.Caller, _ *affiliateAdInput) (*Response[affiliateAdPayload], error) {
+	ads := s.Config.Service.AffiliateAds
+	if len(ads) == 0 {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "No affiliate ad is configured")
+	}
+	ad := ads[rand.IntN(len(ads))] // which ad to show is not a secret
+	return reply(affiliateAdPayload{AdText: ad.Text, AdLink: ad.Link})
 }

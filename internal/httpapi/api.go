@@ -1,0 +1,125 @@
+// Package httpapi is the AIMG API surface: huma operations on the standard
+// ServeMux (so the OpenAPI document is generated from the code), one route
+// table (routes.go), the AIMG envelope and its error writer. Handlers call
+// services; they never write SQL. The root handler, request ids, logging and
+// metrics are internal/server's.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"aimg/internal/account"
+	"aimg/internal/config"
+	"aimg/internal/files"
+	"aimg/internal/generation"
+	"aimg/internal/library"
+	"aimg/internal/ratelimit"
+	"aimg/internal/server"
+	"aimg/internal/store"
+)
+
+// Deps is everything the handlers need, built by the app package.
+type Deps struct {
+	Config     config.Config
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Limiter    ratelimit.Limiter
+	Accounts   *account.Service
+	Files      *files.Service
+	Library    *library.Service
+	Generation *generation.Service
+	Version    string
+	// RawSQL runs pgQuery statements (store.Store.RawQuery).
+	RawSQL func(ctx context.Context, text string, params []any, o store.RawQueryOptions) (*store.RawResult, error)
+}
+
+// Server is the AIMG API's handler tree, mounted at /api/.
+type Server struct {
+	Deps
+	mux      *http.ServeMux
+	api      huma.API
+	adminSum [32]byte
+	table    []route
+	handler  http.Handler
+}
+
+// New builds the routes and the surface's own middleware.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, mux: http.NewServeMux()}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.adminSum = sha256.Sum256([]byte(d.Config.AdminKey))
+
+	hc := huma.DefaultConfig("AIMG API", d.Version)
+	hc.Info.Description = "The AIMG back end: accounts, the Item library, image and video generation, files. " +
+		"Every response is the AIMG envelope {hasError, errorMessage, errorCode, payload, metadata}."
+	hc.OpenAPIPath = "/api/openapi"
+	hc.DocsPath = "" // served by docsPage from the binary, not from a CDN
+	hc.SchemasPath = "/api/schemas"
+	hc.CreateHooks = nil                         // no $schema links in bodies: clients expect the bare envelope
+	hc.AllowAdditionalPropertiesByDefault = true // DECISIONS.md: unknown JSON fields are ignored
+	hc.FieldsOptionalByDefault = true            // mandatory fields say required:"true"
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"session":  {Type: "apiKey", In: "header", Name: "X-Session-ID"},
+		"adminKey": {Type: "apiKey", In: "header", Name: "X-Administration-Key"},
+	}
+	s.api = humago.New(s.mux, hc)
+	server.UseHumaErrors(s.api, toErrorBody)
+
+	s.routes()
+	s.mountDocs()
+	s.mux.HandleFunc("/api/", s.notFound)
+	s.handler = checkSessionHeader(s.mux)
+	return s
+}
+
+// Surface is how the root handler mounts the AIMG API.
+func (s *Server) Surface() server.Surface {
+	return server.Surface{
+		Prefix:       "/api/",
+		Handler:      s.handler,
+		WriteError:   writeError,
+		MaxBodyBytes: s.Config.Service.HTTP.MaxImageBodyBytes,
+	}
+}
+
+// API exposes the huma API (the OpenAPI document) to tests and tools.
+func (s *Server) API() huma.API { return s.api }
+
+// adminKeyOK compares in constant time (hashing first hides the length).
+func (s *Server) adminKeyOK(key string) bool {
+	if key == "" || s.Config.AdminKey == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(key))
+	return subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) == 1
+}
+
+// notFound answers unknown /api paths with the envelope: 405 when the path
+// exists for another method, else 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if item, ok := s.api.OpenAPI().Paths[r.URL.Path]; ok {
+		var allow []string
+		for m, op := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "PATCH": item.Patch, "DELETE": item.Delete} {
+			if op != nil {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed here; use "+strings.Join(allow, " or "))
+			return
+		}
+	}
+	writeError(w, r, http.StatusNotFound, "No such endpoint: "+r.URL.Path)
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+// HumaErrorFunc builds a surface's error from what huma reports; hctx is nil
+// when huma asks for an example (to describe the error schema).
+type HumaErrorFunc func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError
+
+type humaErrorsKey struct{}
+
+var (
+	installHumaHook sync.Once
+	// exampleErrors answers huma's context-free calls: the first surface
+	// that registered describes the error schema.
+	exampleErrors HumaErrorFunc
+)
+
+// UseHumaErrors makes huma build api's errors with f, and only api's: huma
+// takes its error constructors from package variables, so they are replaced
+// once by a dispatcher that asks the request's surface, found in the
+// context, and falls back to huma's own for any other API.
+func UseHumaErrors(api huma.API, f HumaErrorFunc) {
+	installHumaHook.Do(func() {
+		exampleErrors = f
+		fallback, fallbackCtx := huma.NewError, huma.NewErrorWithContext
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			if exampleErrors != nil {
+				return exampleErrors(nil, status, msg, errs...)
+			}
+			return fallback(status, msg, errs...)
+		}
+		huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			if f, ok := hctx.Context().Value(humaErrorsKey{}).(HumaErrorFunc); ok {
+				return f(hctx, status, msg, errs...)
+			}
+			return fallbackCtx(hctx, status, msg, errs...)
+		}
+	})
+	api.UseMiddleware(func(hctx huma.Context, next func(huma.Context)) {
+		next(huma.WithValue(hctx, humaErrorsKey{}, f))
+	})
+}
