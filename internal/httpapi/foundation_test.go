@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,9 @@ func withProbe(t *testing.T, srv *testsupport.Server) {
 			return nil, errors.New("disk on fire: secret detail")
 		case "panic":
 			panic("boom")
+		case "wait for the client to leave":
+			<-ctx.Done()
+			return nil, fmt.Errorf("reading the database: %w", ctx.Err())
 		case "slow down":
 			return nil, &aimg.Error{Code: aimg.CodeRateLimited, Message: "Too many requests", RetryAfter: 1500 * time.Millisecond}
 		}
@@ -152,5 +156,93 @@ func TestOperationsEndpoints(t *testing.T) {
 	}
 	if code, body := get("/api/openapi.json"); code != 200 || !strings.Contains(body, `"openapi":"3.1.0"`) {
 		t.Fatalf("openapi %d %.200s", code, body)
+	}
+}
+
+// A client that goes away mid-request is not a server error: no "internal
+// error" line, no ERROR request line, and the metrics count a 499, not a 500.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	withProbe(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/probe",
+		strings.NewReader(`{"name":"a","fail":"wait for the client to leave"}`))
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	// Leave once the request is being served (the metrics request is the other one in flight).
+	for !strings.Contains(metricsText(t, srv), "aimg_http_requests_in_flight 2") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the request was answered before the client left")
+	}
+	for !strings.Contains(metricsText(t, srv), `route="POST /api/probe",status="499"`) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	m := metricsText(t, srv)
+	if strings.Contains(m, `route="POST /api/probe",status="500"`) {
+		t.Fatalf("counted as a 500:\n%s", m)
+	}
+	logs := srv.LogText()
+	if strings.Contains(logs, "internal error") || strings.Contains(logs, `"level":"ERROR"`) {
+		t.Fatalf("a client leaving was logged as an error:\n%s", logs)
+	}
+}
+
+func metricsText(t *testing.T, srv *testsupport.Server) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// A body that is not JSON gets a 415 that names Content-Type.
+func TestUnsupportedContentTypeNamesTheHeader(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	withProbe(t, srv)
+	env := srv.Do(t, testsupport.Req{Method: "POST", Path: "/api/probe", Body: `name=a`,
+		Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	testsupport.ExpectError(t, env, 415, "Content-Type")
+}
+
+// The API documentation page works offline: its scripts and styles come
+// from the binary, not from a CDN.
+func TestDocsPageIsSelfContained(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	get := func(path string) (int, string, string) {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, _, page := get("/api/docs")
+	if code != 200 || !strings.Contains(page, "/api/openapi.json") {
+		t.Fatalf("docs page %d: %.300s", code, page)
+	}
+	if external := regexp.MustCompile(`(src|href)=["']?(https?:)?//`).FindString(page); external != "" {
+		t.Fatalf("the docs page loads something from another site (%s): %s", external, page)
+	}
+	for _, asset := range []string{"swagger-ui-bundle.js", "swagger-ui.css"} {
+		if !strings.Contains(page, asset) {
+			t.Fatalf("the page does not load %s: %s", asset, page)
+		}
+		if code, ct, body := get("/api/docs/" + asset); code != 200 || len(body) < 10000 || (!strings.Contains(ct, "javascript") && !strings.Contains(ct, "css")) {
+			t.Fatalf("%s: %d %s, %d bytes", asset, code, ct, len(body))
+		}
 	}
 }
