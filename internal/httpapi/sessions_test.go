@@ -361,13 +361,8 @@ func TestSignOutUserWithoutSession(t *testing.T) {
 			t.Error("the session still authenticates after signOutUser")
 		}
 
-		// Expired (not yet reaped), then used again.
-		expired := testsupport.SignIn(t, srv, a.Email, a.Password)
-		srv.Clock.Advance(31 * 24 * time.Hour)
-		testsupport.Self(t, srv, expired)
-		cases["expired"] = expired
-
-		for name, id := range cases {
+		check := func(name, id string) {
+			t.Helper()
 			if signOut(id) {
 				t.Errorf("%s: signOutUser answered success:true", name)
 			}
@@ -375,5 +370,14 @@ func TestSignOutUserWithoutSession(t *testing.T) {
 				t.Errorf("%s: a live session exists after signOutUser", name)
 			}
 		}
+		for name, id := range cases {
+			check(name, id)
+		}
+
+		// Expired (not yet reaped), then used again.
+		expired := testsupport.SignIn(t, srv, a.Email, a.Password)
+		srv.Clock.Advance(31 * 24 * time.Hour)
+		testsupport.Self(t, srv, expired)
+		check("expired", expired)
 	})
 }
