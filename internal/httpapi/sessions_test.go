@@ -199,7 +199,7 @@ type sessResult struct {
 }
 
 // sessParallel sends n copies of one request at once and returns the answers.
-func sessParallel(t *testing.T, srv *testsupport.Server, n int, method, path, session string, body any) []sessResult {
+func sessParallel(t *testing.T, srv *testsupport.Server, n int, method, path, session string, body any, header ...string) []sessResult {
 	t.Helper()
 	var raw []byte
 	if body != nil {
@@ -229,6 +229,9 @@ func sessParallel(t *testing.T, srv *testsupport.Server, n int, method, path, se
 				req.Header.Set("Content-Type", "application/json")
 			}
 			req.Header.Set("X-Session-ID", session)
+			for j := 0; j+1 < len(header); j += 2 {
+				req.Header.Set(header[j], header[j+1])
+			}
 			<-start
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -297,15 +300,37 @@ func TestParallelFirstRequestsShareOneGuest(t *testing.T) {
 				t.Fatalf("round %d: %d guest records, want %d (one per session)", round, n, round+1)
 			}
 		}
-		// Parallel 18+ confirmations of one new session make one guest too.
+		// Parallel requests of a new session with one Idempotency-Key queue once.
 		session := uuid.NewString()
+		results := sessParallel(t, srv, 6, http.MethodPost, "/api/generateImage", session, map[string]any{"prompt": "a fox"},
+			"Idempotency-Key", "first-click")
+		var ids []string
+		for _, r := range results {
+			var env struct {
+				Payload genStatus `json:"payload"`
+			}
+			if err := json.Unmarshal(r.body, &env); err != nil || r.status != http.StatusOK {
+				t.Fatalf("idempotent request: %d %s", r.status, r.body)
+			}
+			ids = append(ids, env.Payload.ImageID)
+		}
+		slices.Sort(ids)
+		if distinct := slices.Compact(slices.Clone(ids)); len(distinct) != 1 {
+			t.Fatalf("one Idempotency-Key queued %d Items: %v", len(distinct), distinct)
+		}
+		if imgs, _ := creations(t, srv, session, ""); len(imgs) != 1 || imgs[0].ID != ids[0] {
+			t.Fatalf("the session sees %v, want [%s]", imageIDs(imgs), ids[0])
+		}
+
+		// Parallel 18+ confirmations of one new session make one guest too.
+		session = uuid.NewString()
 		for _, r := range sessParallel(t, srv, 6, http.MethodGet, "/api/getSelfUser?isAtLeast18Confirmed=true", session, nil) {
 			if r.status != http.StatusOK {
 				t.Fatalf("getSelfUser: %d %s", r.status, r.body)
 			}
 		}
-		if n := sessCount(t, srv, dbURL, "users WHERE is_guest"); n != 4 {
-			t.Fatalf("%d guest records after the confirmations, want 4", n)
+		if n := sessCount(t, srv, dbURL, "users WHERE is_guest"); n != 5 {
+			t.Fatalf("%d guest records after the confirmations, want 5", n)
 		}
 	})
 }
