@@ -362,8 +362,8 @@ func (s *Server) registerAccountRoutes() {
 
 	huma.Register(s.api, s.op(http.MethodPost, "signOutUser", "Sign the current User out", tagUsers),
 		func(ctx context.Context, in *signOutInput) (*Response[Success], error) {
-			// No s.caller here: it would start a session for an unknown id,
-			// and signing out must tell whether one existed.
+			// No s.caller here: signing out only asks whether a stored
+			// session has this id (an unknown one is not created).
 			if in.SessionID == "" {
 				return nil, aimg.ErrUnauthenticated
 			}
