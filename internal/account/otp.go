@@ -123,6 +123,12 @@ func (s *Service) consumeOTP(ctx context.Context, domain, email, code string) (b
 }
 
 // allow takes a token from the named rate limit; an unconfigured limit allows.
+// Allow takes one token of the named rate limit (config rateLimits, e.g.
+// "ingestLogs:ip") for key. Over the limit it is a rate-limited error with
+// RetryAfter; a limiter failure refuses with 503; an unconfigured limit
+// allows everything.
+func (s *Service) Allow(ctx context.Context, name, key string) error { return s.allow(ctx, name, key) }
+
 func (s *Service) allow(ctx context.Context, name, key string) error {
 	rule, ok := s.cfg.Service.RateLimit(name)
 	if !ok {

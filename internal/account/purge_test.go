@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"aimg/internal/testsupport"
 )
 
@@ -12,14 +14,22 @@ func TestPurgeExpiredRemovesOnlyExpiredSessionsAndOTPs(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		srv := testsupport.NewServer(t, dbURL)
 		ctx := context.Background()
-		old := srv.Get(t, "/api/getSelfUser", "") // an anonymous session
-		testsupport.ExpectOK(t, old)
+		// Sessions are stored once they own something: here the guest
+		// record that remembers the 18+ confirmation.
+		guestSession := func() testsupport.SelfUser {
+			env := srv.Get(t, "/api/getSelfUser?isAtLeast18Confirmed=true", uuid.NewString())
+			var s testsupport.SelfUser
+			env.Decode(t, &s)
+			if s.UserID == "" {
+				t.Fatalf("no guest record: %s", env.Raw)
+			}
+			return s
+		}
+		guestSession()
 		testsupport.RequestOTP(t, srv, "purge@example.com", true)
 
 		srv.Clock.Advance(srv.App.Config.Service.Accounts.SessionTTL / 2)
-		fresh := srv.Get(t, "/api/getSelfUser", "")
-		var s struct{ SessionID string }
-		fresh.Decode(t, &s)
+		s := guestSession()
 
 		// Half the session TTL is past the OTP's 24 h: only the OTP goes.
 		if n, m, err := srv.App.Accounts.PurgeExpired(ctx); err != nil || n != 0 || m != 1 {
@@ -30,11 +40,8 @@ func TestPurgeExpiredRemovesOnlyExpiredSessionsAndOTPs(t *testing.T) {
 			t.Fatalf("purged %d sessions, %d OTPs, %v; want 1 and 0", n, m, err)
 		}
 		// The session that had not expired still works.
-		again := srv.Get(t, "/api/getSelfUser", s.SessionID)
-		var s2 struct{ SessionID string }
-		again.Decode(t, &s2)
-		if s2.SessionID != s.SessionID {
-			t.Fatalf("live session replaced: %s -> %s", s.SessionID, s2.SessionID)
+		if again := testsupport.Self(t, srv, s.SessionID); again.SessionID != s.SessionID || again.UserID != s.UserID {
+			t.Fatalf("live session replaced: %+v -> %+v", s, again)
 		}
 	})
 }

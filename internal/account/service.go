@@ -26,9 +26,11 @@ type Store interface {
 	UserByUsername(ctx context.Context, domain, username string) (*aimg.User, error)
 	UpdateUser(ctx context.Context, u *aimg.User) error
 
-	CreateSession(ctx context.Context, s *aimg.Session, expires time.Time) error
 	SessionByID(ctx context.Context, id string, now time.Time) (*aimg.Session, error)
-	AttachSessionUser(ctx context.Context, sessionID, userID string) error
+	// GuestSession stores the session with the guest record guest, unless
+	// the session already has a user (then it returns that user and writes
+	// nothing): insert-or-get, safe under parallel first requests.
+	GuestSession(ctx context.Context, sess *aimg.Session, guest *aimg.User, expires time.Time) (*aimg.User, error)
 	TouchSession(ctx context.Context, id string, now, expires time.Time) error
 	DeleteSession(ctx context.Context, id string) (bool, error)
 	DeleteUserSessions(ctx context.Context, userID, keepID string) error
@@ -90,20 +92,20 @@ func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sen
 const touchEvery = time.Minute
 
 // ResolveSession returns the session named by id and its user, if any.
-// An empty id starts a new anonymous session; an unknown well-formed id starts
-// a new anonymous session under that id. A disabled user's session ends.
+// An empty id starts a new anonymous session with a server-generated id; an
+// unknown well-formed id (never seen, ended, expired) starts a new
+// anonymous session under that id. Anonymous sessions are not stored: one
+// that owns nothing is indistinguishable from an unknown id, so it is
+// written only when it first needs a user (GuestUser). A disabled user's
+// session ends.
 func (s *Service) ResolveSession(ctx context.Context, domain, id string) (*aimg.Session, *aimg.User, error) {
 	now := s.now()
 	if id == "" {
-		sess, err := s.newSession(ctx, uuid.NewString(), now)
-		return sess, nil, err
+		return anonymousSession(uuid.NewString(), now), nil, nil
 	}
 	sess, err := s.store.SessionByID(ctx, id, now)
 	if aimg.IsNotFound(err) {
-		sess, err = s.newSession(ctx, id, now)
-		if aimg.ErrorCode(err) == aimg.CodeConflict { // a concurrent request created it first
-			sess, err = s.store.SessionByID(ctx, id, now)
-		}
+		return anonymousSession(id, now), nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
@@ -134,10 +136,7 @@ func (s *Service) ResolveSession(ctx context.Context, domain, id string) (*aimg.
 	return sess, user, nil
 }
 
-func (s *Service) newSession(ctx context.Context, id string, now time.Time) (*aimg.Session, error) {
-	sess := &aimg.Session{ID: id, CreatedAt: now, LastSeenAt: now}
-	if err := s.store.CreateSession(ctx, sess, now.Add(s.cfg.Service.Accounts.SessionTTL)); err != nil {
-		return nil, err
-	}
-	return sess, nil
+// anonymousSession is a session that is not stored (yet).
+func anonymousSession(id string, now time.Time) *aimg.Session {
+	return &aimg.Session{ID: id, CreatedAt: now, LastSeenAt: now}
 }

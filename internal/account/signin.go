@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -246,8 +247,11 @@ func (s *Service) signIn(ctx context.Context, c aimg.Caller, u *aimg.User) (*Sel
 	return &Self{Session: next, User: u}, nil
 }
 
-// SignOut ends the session id; it reports whether a live session existed.
+// SignOut ends the session id; it reports whether a live session existed
+// (an anonymous session that owns nothing is not stored, so it has nothing
+// to sign out of). It never creates a session.
 func (s *Service) SignOut(ctx context.Context, sessionID string) (bool, error) {
+	sessionID = strings.ToLower(sessionID)
 	if _, err := s.store.SessionByID(ctx, sessionID, s.now()); aimg.IsNotFound(err) {
 		return false, nil
 	} else if err != nil {
@@ -258,7 +262,10 @@ func (s *Service) SignOut(ctx context.Context, sessionID string) (bool, error) {
 
 // GuestUser returns the caller's user, creating the guest record behind an
 // anonymous session when it first needs one (to own Items, to remember the
-// 18+ confirmation).
+// 18+ confirmation); this is also when the session is first stored. Parallel
+// first requests of one session get the same guest. Creating one is rate
+// limited per client address ("newSession:ip"), since each costs a user and
+// a session row for sessionTTL.
 func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, error) {
 	if c.User != nil {
 		return c.User, nil
@@ -266,16 +273,19 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	if c.Session == nil {
 		return nil, aimg.ErrUnauthenticated
 	}
+	if err := s.allow(ctx, "newSession:ip", c.ClientIP); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	g := &aimg.User{ID: uuid.NewString(), Domain: c.Domain, IsGuest: true, Roles: []string{}, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, g); err != nil {
+	sess := *c.Session
+	sess.LastSeenAt = now
+	u, err := s.store.GuestSession(ctx, &sess, g, s.sessionExpiry(now))
+	if err != nil {
 		return nil, err
 	}
-	if err := s.store.AttachSessionUser(ctx, c.Session.ID, g.ID); err != nil {
-		return nil, err
-	}
-	c.Session.UserID = g.ID
-	return g, nil
+	c.Session.UserID = u.ID
+	return u, nil
 }
 
 // sessionExpiry is when a session touched at now expires.

@@ -57,6 +57,7 @@ type Service struct {
 	HTTP         HTTP                      `yaml:"http"`
 	Accounts     Accounts                  `yaml:"accounts"`
 	AffiliateAds []AffiliateAd             `yaml:"affiliateAds"`
+	IngestLogs   IngestLogs                `yaml:"ingestLogs"`
 
 	// Models are the AI generation Models, in the order getModels shows them.
 	Models        []aimg.Model   `yaml:"models"`
@@ -304,6 +305,7 @@ func (s Service) Validate() error {
 		bad("accounts.kvpMaxKeyBytes", "KVP limits must be positive")
 	}
 	errs = append(errs, s.validateGeneration()...)
+	errs = append(errs, s.IngestLogs.Validate())
 	return errors.Join(errs...)
 }
 

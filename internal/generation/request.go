@@ -126,8 +126,8 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		p.RestoreFaces = *r.RestoreFaces
 	}
 	if r.ControlNetPreset != "" && !slices.Contains(m.ControlNetPresets, r.ControlNetPreset) {
-		return nil, aimg.Invalid("controlNetPreset", "%q is not a preset of Model %s (allowed: %s)",
-			r.ControlNetPreset, m.ModelID, strings.Join(m.ControlNetPresets, ", "))
+		return nil, aimg.Invalid("controlNetPreset", "%s is not a preset of Model %s (allowed: %s)",
+			aimg.Quote(r.ControlNetPreset), m.ModelID, strings.Join(m.ControlNetPresets, ", "))
 	}
 	p.ControlNetPreset = r.ControlNetPreset
 	if p.Seed, err = s.seedOf(r.Seed, "seed"); err != nil {
@@ -136,17 +136,17 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 	pend := pending{prompt: r.Prompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey}
 	if r.Input != "" {
 		if c.User == nil {
-			return nil, aimg.Invalid("input", "Item %q not found", r.Input)
+			return nil, aimg.Invalid("input", "Item %s not found", aimg.Quote(r.Input))
 		}
 		src, err := s.store.ItemByID(ctx, r.Input)
 		if aimg.IsNotFound(err) || err == nil && (src.UserID != c.User.ID || src.DeletedAt != nil) {
-			return nil, aimg.Invalid("input", "Item %q not found", r.Input)
+			return nil, aimg.Invalid("input", "Item %s not found", aimg.Quote(r.Input))
 		}
 		if err != nil {
 			return nil, err
 		}
 		if src.Status != aimg.StatusCompleted || src.MType != aimg.MTypeImage || src.FileID == "" {
-			return nil, aimg.Invalid("input", "Item %q is not a completed image", r.Input)
+			return nil, aimg.Invalid("input", "Item %s is not a completed image", aimg.Quote(r.Input))
 		}
 		pend.params.Input, pend.inputFileID = src.ID, src.FileID
 	}
@@ -160,10 +160,10 @@ func (s *Service) model(name, def, kind string) (*aimg.Model, error) {
 	}
 	m, ok := s.byID[name]
 	if !ok {
-		return nil, aimg.Invalid("modelName", "unknown Model %q", name)
+		return nil, aimg.Invalid("modelName", "unknown Model %s", aimg.Quote(name))
 	}
 	if m.Kind != kind {
-		return nil, aimg.Invalid("modelName", "Model %q generates %ss, not %ss", name, m.Kind, kind)
+		return nil, aimg.Invalid("modelName", "Model %s generates %ss, not %ss", aimg.Quote(name), m.Kind, kind)
 	}
 	return m, nil
 }
@@ -225,7 +225,7 @@ func imageParams(m *aimg.Model, r ImageRequest) (aimg.GenerationParams, error) {
 	}
 	if r.Sampler != nil {
 		if !slices.Contains(m.AllowedSamplers, *r.Sampler) {
-			return p, aimg.Invalid("sampler", "%q is not allowed by Model %s (allowed: %s)", *r.Sampler, m.ModelID, strings.Join(m.AllowedSamplers, ", "))
+			return p, aimg.Invalid("sampler", "%s is not allowed by Model %s (allowed: %s)", aimg.Quote(*r.Sampler), m.ModelID, strings.Join(m.AllowedSamplers, ", "))
 		}
 		p.Sampler = *r.Sampler
 	}
@@ -313,7 +313,7 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if p.folderID != "" {
 		id := strings.TrimPrefix(p.folderID, "p-")
 		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-			return nil, aimg.Invalid("folderID", "%q is not a Folder id", p.folderID)
+			return nil, aimg.Invalid("folderID", "%s is not a Folder id", aimg.Quote(p.folderID))
 		}
 	}
 	prompt, removed := s.filter.Filter(p.prompt)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"aimg/internal/config"
 )
 
 func FuzzStringList(f *testing.F) {
@@ -71,7 +73,8 @@ func FuzzValidateLogEntries(f *testing.F) {
 		if json.Unmarshal(data, &entries) != nil {
 			return
 		}
-		err := validateLogEntries(entries)
+		budget := config.IngestLogs{MaxEntryBytes: 2048, MaxRequestBytes: 8192}
+		err := validateLogEntries(entries, budget)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "logs") {
 				t.Fatalf("error %q does not name the field", err)
@@ -81,7 +84,13 @@ func FuzzValidateLogEntries(f *testing.F) {
 		if len(entries) == 0 || len(entries) > maxLogEntries {
 			t.Fatalf("%d entries accepted", len(entries))
 		}
+		total := 0
 		for _, e := range entries {
+			size := len(e.Message) + len(e.APISubscope) + len(e.HTTPMethod) + len(e.HTTPPath) + len(e.HTTPURL) +
+				len(e.ErrorName) + len(e.ErrorMessage) + len(e.ErrorStack)
+			if total += size; size > budget.MaxEntryBytes || total > budget.MaxRequestBytes {
+				t.Fatalf("%d bytes in an entry, %d in the request accepted", size, total)
+			}
 			if _, ok := logLevels[e.Level]; !ok {
 				t.Fatalf("level %q accepted", e.Level)
 			}

@@ -62,8 +62,8 @@ type signOutInput struct {
 	Auth
 }
 
-// signOutUser resolves nothing (ownSession): resolving would start a session
-// for an unknown id, and signing out must tell whether one existed.
+// signOutUser resolves nothing (ownSession): signing out only asks whether a
+// stored session has this id (an unknown one is not created).
 func (s *Server) signOutUser(ctx context.Context, _ aimg.Caller, in *signOutInput) (*Response[Success], error) {
 	if in.SessionID == "" {
 		return nil, aimg.ErrUnauthenticated

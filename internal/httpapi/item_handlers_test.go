@@ -432,12 +432,9 @@ func TestGuestItemsMoveOnSignIn(t *testing.T) {
 
 		for _, signIn := range []bool{false, true} {
 			session := uuid.NewString()
-			testsupport.Self(t, srv, session) // starts the anonymous session
+			now := srv.Clock.Now()
 			guest := &aimg.User{ID: uuid.NewString(), Domain: "localhost", IsGuest: true, CreatedAt: itemTime, UpdatedAt: itemTime}
-			if err := st.CreateUser(ctx, guest); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.AttachSessionUser(ctx, session, guest.ID); err != nil {
+			if _, err := st.GuestSession(ctx, &aimg.Session{ID: session, CreatedAt: now, LastSeenAt: now}, guest, now.Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			mine := []*aimg.Item{apiItem(guest.ID, 0), apiItem(guest.ID, time.Second)}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 	"aimg/internal/server"
 )
 
@@ -29,10 +30,10 @@ type LogEntry struct {
 }
 
 // Bounds of ingested logs: one request carries a batch, not a log file.
+// The byte budgets per entry and per request are config (ingestLogs).
 const (
 	maxLogEntries     = 100
-	maxLogFieldBytes  = 4 << 10
-	maxLogStackBytes  = 32 << 10
+	maxLogFieldBytes  = 4 << 10 // each text field but errorStack
 	maxServiceSegment = 64
 	maxServiceParts   = 8
 )
@@ -41,18 +42,28 @@ var logLevels = map[string]slog.Level{"info": slog.LevelInfo, "warn": slog.Level
 
 var logHTTPMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
-// validateLogEntries checks every entry and fills in the default level; the
-// error names the entry and field, e.g. "logs[3].level: ...".
-func validateLogEntries(entries []LogEntry) error {
+// validateLogEntries checks every entry against the field rules and the
+// byte budgets and fills in the default level; the error names the entry
+// and field, e.g. "logs[3].level: ...".
+func validateLogEntries(entries []LogEntry, budget config.IngestLogs) error {
 	if len(entries) == 0 {
 		return aimg.Invalid("logs", "at least one entry is required")
 	}
 	if len(entries) > maxLogEntries {
 		return aimg.Invalid("logs", "at most %d entries per request", maxLogEntries)
 	}
+	total := 0
 	for i := range entries {
 		e := &entries[i]
 		field := func(name string) string { return fmt.Sprintf("logs[%d].%s", i, name) }
+		size := len(e.Message) + len(e.APISubscope) + len(e.HTTPMethod) + len(e.HTTPPath) + len(e.HTTPURL) +
+			len(e.ErrorName) + len(e.ErrorMessage) + len(e.ErrorStack)
+		if size > budget.MaxEntryBytes {
+			return aimg.Invalid(fmt.Sprintf("logs[%d]", i), "an entry may carry at most %d bytes of text, this one has %d", budget.MaxEntryBytes, size)
+		}
+		if total += size; total > budget.MaxRequestBytes {
+			return aimg.Invalid("logs", "a request may carry at most %d bytes of text; send fewer entries per request", budget.MaxRequestBytes)
+		}
 		if strings.TrimSpace(e.Message) == "" {
 			return aimg.Invalid(field("message"), "is required")
 		}
@@ -74,8 +85,8 @@ func validateLogEntries(entries []LogEntry) error {
 				return aimg.Invalid(field(name), "must be valid UTF-8 of at most %d bytes", maxLogFieldBytes)
 			}
 		}
-		if len(e.ErrorStack) > maxLogStackBytes || !utf8.ValidString(e.ErrorStack) {
-			return aimg.Invalid(field("errorStack"), "must be valid UTF-8 of at most %d bytes", maxLogStackBytes)
+		if !utf8.ValidString(e.ErrorStack) { // its size is bounded by the entry's
+			return aimg.Invalid(field("errorStack"), "must be valid UTF-8")
 		}
 	}
 	return nil
@@ -120,6 +131,11 @@ type affiliateAdPayload struct {
 }
 
 func (s *Server) ingestLogs(ctx context.Context, c aimg.Caller, in *ingestLogsInput) (*Response[Success], error) {
+	if !c.Admin {
+		if err := s.Accounts.Allow(ctx, "ingestLogs:ip", c.ClientIP); err != nil {
+			return nil, err
+		}
+	}
 	service := in.Body.ServiceName
 	if service == "" {
 		d := s.Config.Service.DomainForHost(server.Info(ctx).Host)
@@ -127,7 +143,7 @@ func (s *Server) ingestLogs(ctx context.Context, c aimg.Caller, in *ingestLogsIn
 	} else if err := checkServiceName(service); err != nil {
 		return nil, err
 	}
-	if err := validateLogEntries(in.Body.Logs); err != nil {
+	if err := validateLogEntries(in.Body.Logs, s.Config.Service.IngestLogs); err != nil {
 		return nil, err
 	}
 	userID, sessionID := "", ""

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+
+	"aimg/internal/aimg"
 )
 
 // ParseDataURI parses an RFC 2397 data URI, "data:<mediatype>[;param=value]*;base64,<data>".
@@ -97,7 +99,7 @@ func parseDataURIHeader(header string) (string, error) {
 	}
 	mediaType, _, err := mime.ParseMediaType(params)
 	if err != nil && err != mime.ErrInvalidMediaParameter {
-		return "", fmt.Errorf("%w: bad media type %q", ErrInvalidDataURI, params)
+		return "", fmt.Errorf("%w: bad media type %s", ErrInvalidDataURI, aimg.Quote(params))
 	}
 	return mediaType, nil
 }

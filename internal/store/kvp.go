@@ -24,6 +24,14 @@ func (s *Store) UserKVP(ctx context.Context, userID, key string) (string, error)
 // is refused (an existing key can always be overwritten).
 func (s *Store) SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			// Parallel sets of new keys take turns, so that they cannot all
+			// count maxKeys-1 keys and together go past maxKeys. SQLite's
+			// single writer already serialises them.
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE user_kvps SET kvp_value = $3, updated_at = $4 WHERE user_id = $1 AND kvp_key = $2`,
 			userID, key, value, ms(now))
 		if err != nil {

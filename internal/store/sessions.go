@@ -40,10 +40,54 @@ func (s *Store) SessionByID(ctx context.Context, id string, now time.Time) (*aim
 	return &sess, nil
 }
 
-// AttachSessionUser sets the session's user (e.g. the guest record created for it).
-func (s *Store) AttachSessionUser(ctx context.Context, sessionID, userID string) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE sessions SET user_id = $2 WHERE id = $1`, sessionID, userID)
-	return err
+// errGuestTaken ends a GuestSession transaction that found the session
+// already given to another guest.
+var errGuestTaken = errors.New("the session already has a user")
+
+// GuestSession gives the session sess.ID the guest record guest and stores
+// the session (it expires at expires), unless the session already has a
+// user: then nothing is written and that user is returned. It is how an
+// anonymous session gets stored at all: sessions are written only once they
+// own something.
+//
+// One transaction inserts the guest and then the session row; the session
+// id is the primary key, so of parallel first requests of one session
+// exactly one guest wins and the others roll back (no guest nobody can
+// reach). A row under the id that expired at sess.LastSeenAt is replaced:
+// the id starts over as a new session.
+func (s *Store) GuestSession(ctx context.Context, sess *aimg.Session, guest *aimg.User, expires time.Time) (*aimg.User, error) {
+	var owner string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1 AND expires_at <= $2`,
+			sess.ID, ms(sess.LastSeenAt)); err != nil {
+			return err
+		}
+		if err := insertUser(ctx, tx, guest); err != nil {
+			return err
+		}
+		// On a conflict the row keeps the user it has (a legacy anonymous
+		// row without one takes this guest).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, authenticated, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO UPDATE SET user_id = COALESCE(sessions.user_id, excluded.user_id)`,
+			sess.ID, guest.ID, false, ms(sess.CreatedAt), ms(sess.LastSeenAt), ms(expires)); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM sessions WHERE id = $1`, sess.ID).Scan(&owner); err != nil {
+			return err
+		}
+		if owner != guest.ID {
+			return errGuestTaken
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errGuestTaken):
+		return s.UserByID(ctx, owner)
+	case err != nil:
+		return nil, err
+	}
+	return guest, nil
 }
 
 // TouchSession records activity and slides the expiry forward.

@@ -1,0 +1,23 @@
+package aimg
+
+import "strconv"
+
+// QuoteMaxRunes is how much of a client's input Quote keeps.
+const QuoteMaxRunes = 64
+
+// Quote is how client input appears in an error message: Go-quoted (so
+// control characters and invalid UTF-8 are escaped) and cut after
+// QuoteMaxRunes runes, the cut marked by "…" inside the quotes. An error
+// message therefore never carries more than a few hundred bytes of what the
+// client sent, however much it sent.
+func Quote(s string) string {
+	runes := 0
+	for i := range s {
+		if runes == QuoteMaxRunes {
+			q := strconv.Quote(s[:i])
+			return q[:len(q)-1] + `…"`
+		}
+		runes++
+	}
+	return strconv.Quote(s)
+}
