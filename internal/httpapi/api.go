@@ -48,7 +48,7 @@ type Server struct {
 	mux      *http.ServeMux
 	api      huma.API
 	adminSum [32]byte
-	table    []route
+	table    []Route
 	handler  http.Handler
 }
 
