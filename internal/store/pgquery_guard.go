@@ -126,7 +126,10 @@ var pgDeniedFunctions = []string{
 	"pg_advisory_", "pg_try_advisory_", "pg_notify", "set_config",
 	"pg_promote", "pg_switch_", "pg_create_", "pg_drop_", "pg_replication_", "pg_logical_",
 	"pg_copy_", "pg_backup_", "pg_start_backup", "pg_stop_backup", "pg_wal_replay_", "pg_log_",
-	"pg_stat_reset", "pg_import_", "query_to_xml", "cursor_to_xml",
+	"pg_stat_reset", "pg_stat_statements_reset", "pg_import_", "pg_truncate_", "pg_sync_", "pg_logfile_",
+	"pg_nextoid", "binary_upgrade_",
+	// SQL text run by the server: core (XML, text search) and contrib (tablefunc).
+	"query_to_xml", "cursor_to_xml", "ts_stat", "ts_rewrite", "crosstab", "connectby",
 }
 
 // pgDeniedName reports the first word of text (anywhere: in strings and

@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -409,4 +411,62 @@ func errField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// With AIMG_PGQUERY_DATABASE_URL, readonly statements run as that role (here
+// one that may only SELECT), readwrite ones as the service's.
+func TestRawQuerySeparateReadOnlyRole(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := testsupport.OpenStore(t, dbURL)
+		if st.Dialect() != store.Postgres {
+			if err := st.UsePGQueryDatabase(ctx, "postgres://x@127.0.0.1/x"); err == nil {
+				t.Fatal("a separate pgQuery database on SQLite was accepted")
+			}
+			return
+		}
+		u, err := url.Parse(dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := u.Query().Get("search_path")
+		role := "aimg_ro_" + schema
+		rw := store.RawQueryOptions{Timeout: 10 * time.Second}
+		for _, q := range []string{"CREATE ROLE " + role + " LOGIN", "GRANT USAGE ON SCHEMA " + schema + " TO " + role,
+			"GRANT SELECT ON ALL TABLES IN SCHEMA " + schema + " TO " + role} {
+			if _, err := st.RawQuery(ctx, q, nil, rw); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		t.Cleanup(func() {
+			st.Close()
+			db, err := sql.Open("pgx", dbURL)
+			if err != nil {
+				return
+			}
+			defer db.Close()
+			_, _ = db.Exec("DROP OWNED BY " + role)
+			_, _ = db.Exec("DROP ROLE " + role)
+		})
+		u.User = url.User(role)
+		if err := st.UsePGQueryDatabase(ctx, u.String()); err != nil {
+			t.Fatal(err)
+		}
+		unchanged := seedUser(t, st)
+		ro := store.RawQueryOptions{ReadOnly: true, Timeout: 10 * time.Second}
+		res, err := st.RawQuery(ctx, "SELECT current_user::text AS u, (SELECT count(*) FROM users) AS n", nil, ro)
+		if err != nil || rowsJSON(t, res) != `[["`+role+`","1"]]` {
+			t.Fatalf("readonly as %s: %+v %v", role, res, err)
+		}
+		res, err = st.RawQuery(ctx, "SELECT current_user::text", nil, rw)
+		if err != nil || rowsJSON(t, res) == `[["`+role+`"]]` {
+			t.Fatalf("readwrite ran as the readonly role: %+v %v", res, err)
+		}
+		unchanged()
+		for _, w := range st.PGQueryWarnings(ctx) {
+			if strings.Contains(w, "(readonly)") {
+				t.Fatalf("warning about the SELECT-only role: %s", w)
+			}
+		}
+	})
 }
