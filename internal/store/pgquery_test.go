@@ -196,6 +196,7 @@ func TestRawQueryReadOnlyRefusesAttacks(t *testing.T) {
 			"CREATE TEMP TABLE tmp AS SELECT 1 AS x",
 			"CREATE TABLE t (x INTEGER)",
 			"VACUUM", "ANALYZE", "REINDEX",
+			"EXPLAIN ANALYZE UPDATE users SET tier = 2", // (a plain EXPLAIN runs nothing)
 		}
 		var attacks []string
 		if st.Dialect() == store.SQLite {
@@ -261,6 +262,9 @@ func TestRawQueryReadOnlyRefusesAttacks(t *testing.T) {
 			if err != nil || rowsJSON(t, res) != `[["0"]]` {
 				t.Fatalf("advisory locks left behind: %+v %v", res, err)
 			}
+		}
+		if _, err := st.RawQuery(ctx, "EXPLAIN SELECT tier FROM users", nil, ro); err != nil {
+			t.Fatalf("EXPLAIN: %v", err)
 		}
 		// Ordinary reads still work, comments and parentheses included.
 		for _, q := range []string{"SELECT tier FROM users", "/* c */ -- d\n select tier from users;", "WITH u AS (SELECT tier FROM users) SELECT tier FROM u", "VALUES (0)"} {
