@@ -125,6 +125,7 @@ func TestPGQueryReadOnlyAttacks(t *testing.T) {
 			t.Fatalf("an attack created %s", entries[0].Name())
 		}
 		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT $1, $2", "one"), 400, "queryParams")
+		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT $1"), 400, "queryParams")
 		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT 1; SELECT 2"), 400, "one SQL statement")
 		if strings.Contains(dbURL, "postgres") && !strings.Contains(srv.LogText(), "superuser") {
 			t.Fatalf("no warning that pgQuery runs as a superuser in the start log:\n%s", srv.LogText())
