@@ -86,6 +86,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 	if err := a.Store.Migrate(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.setUpPGQuery(ctx); err != nil {
+		return nil, err
+	}
 	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
 		return nil, fmt.Errorf("AIMG_REDIS_URL: %w", err)
 	}
@@ -189,4 +192,21 @@ func loadOrCreateAdminKey(dataDir string) (key string, created bool, err error) 
 		return "", false, fmt.Errorf("admin key: %w", err)
 	}
 	return key, true, nil
+}
+
+// setUpPGQuery points readonly pgQuery at AIMG_PGQUERY_DATABASE_URL's role
+// when set, and logs what makes pgQuery's roles unsafe (docs/security.md).
+func (a *App) setUpPGQuery(ctx context.Context) error {
+	if a.Config.PGQuery == "off" {
+		return nil
+	}
+	if u := a.Config.PGQueryDatabaseURL; u != "" {
+		if err := a.Store.UsePGQueryDatabase(ctx, u); err != nil {
+			return fmt.Errorf("AIMG_PGQUERY_DATABASE_URL: %w", err)
+		}
+	}
+	for _, w := range a.Store.PGQueryWarnings(ctx) {
+		a.Log.Warn(w)
+	}
+	return nil
 }

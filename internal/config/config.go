@@ -42,6 +42,10 @@ type Config struct {
 	LogFormat         string // AIMG_LOG_FORMAT: json|text
 	LogLevel          string // AIMG_LOG_LEVEL: debug|info|warn|error
 
+	// PGQueryDatabaseURL (AIMG_PGQUERY_DATABASE_URL, PostgreSQL only) is the
+	// role readonly pgQuery runs as; empty = the service's own.
+	PGQueryDatabaseURL string
+
 	Service Service // from default.yaml, then AIMG_CONFIG
 }
 
@@ -65,6 +69,29 @@ type Service struct {
 	// BannedWords are words or phrases the prompt filter removes.
 	BannedWords []string   `yaml:"bannedWords"`
 	Generation  Generation `yaml:"generation"`
+
+	PGQuery PGQuery `yaml:"pgQuery"`
+}
+
+// PGQuery bounds one pgQuery call (docs/security.md).
+type PGQuery struct {
+	Timeout        time.Duration `yaml:"timeout"`        // the statement's time
+	MaxRows        int           `yaml:"maxRows"`        // rows returned; more are counted, not returned
+	MaxResultBytes int           `yaml:"maxResultBytes"` // JSON-encoded values returned; reading stops there
+}
+
+func (p PGQuery) validate() []error {
+	var errs []error
+	if p.Timeout <= 0 || p.Timeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("config pgQuery.timeout: must be between 0 and 10m, got %s", p.Timeout))
+	}
+	if p.MaxRows < 1 {
+		errs = append(errs, fmt.Errorf("config pgQuery.maxRows: must be at least 1, got %d", p.MaxRows))
+	}
+	if p.MaxResultBytes < 1024 || p.MaxResultBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("config pgQuery.maxResultBytes: must be between 1024 and 1073741824, got %d", p.MaxResultBytes))
+	}
+	return errs
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -145,6 +172,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		EmbeddedWorker:    true,
 		WorkerConcurrency: 2,
 	}
+	c.PGQueryDatabaseURL = getenv("AIMG_PGQUERY_DATABASE_URL")
 	var errs []error
 	if v := getenv("AIMG_EMBEDDED_WORKER"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -236,6 +264,9 @@ func (c Config) Validate() error {
 	default:
 		bad("AIMG_PGQUERY", "must be off, readonly or readwrite, got %q", c.PGQuery)
 	}
+	if u := c.PGQueryDatabaseURL; u != "" && (!strings.HasPrefix(u, "postgres") || !strings.HasPrefix(c.DatabaseURL, "postgres")) {
+		bad("AIMG_PGQUERY_DATABASE_URL", "must be a postgres:// URL, and AIMG_DATABASE_URL one too")
+	}
 	switch c.LogFormat {
 	case "json", "text":
 	default:
@@ -306,6 +337,7 @@ func (s Service) Validate() error {
 	}
 	errs = append(errs, s.validateGeneration()...)
 	errs = append(errs, s.IngestLogs.Validate())
+	errs = append(errs, s.PGQuery.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -5,17 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 	"aimg/internal/store"
-)
-
-// pgQuery limits: a statement runs at most pgQueryTimeout and returns at
-// most pgQueryMaxRows rows (the result says when it was truncated).
-const (
-	pgQueryTimeout = 10 * time.Second
-	pgQueryMaxRows = 10_000
 )
 
 type pgQueryInput struct {
@@ -46,15 +39,22 @@ type PGQueryResult struct {
 	Rows       []json.RawMessage `json:"rows" doc:"One object per row, keys in column order."`
 	Fields     []PGQueryField    `json:"fields"`
 	RowAsArray bool              `json:"rowAsArray"`
-	Truncated  bool              `json:"truncated" doc:"More rows than rowLimit were produced; only the first rowLimit are in rows."`
+	Truncated  bool              `json:"truncated" doc:"More rows than rowLimit were produced (only the first rowLimit are in rows), or the next row would have passed byteLimit (reading stopped there)."`
 	RowLimit   int               `json:"rowLimit"`
+	ByteLimit  int               `json:"byteLimit" doc:"The most bytes of JSON-encoded values rows may hold."`
 }
 
-var pgQueryDoc = fmt.Sprintf("Runs one statement on the service's database (PostgreSQL or SQLite). AIMG_PGQUERY "+
-	"governs it: off refuses (403), readonly (default) runs it in a read-only transaction that is rolled back, "+
-	"readwrite commits. Statements time out after %s; at most %d rows are returned.", pgQueryTimeout, pgQueryMaxRows)
+// pgQueryDoc describes pgQuery with the configured limits.
+func (s *Server) pgQueryDoc() string {
+	limits := s.Config.Service.PGQuery
+	return fmt.Sprintf("Runs one statement on the service's database (PostgreSQL or SQLite). AIMG_PGQUERY "+
+		"governs it: off refuses (403), readonly (default) runs only reads, on a read-only connection, "+
+		"readwrite commits. Statements time out after %s; at most %d rows and %d bytes of values are returned.",
+		limits.Timeout, limits.MaxRows, limits.MaxResultBytes)
+}
 
 func (s *Server) pgQuery(ctx context.Context, _ aimg.Caller, in *pgQueryInput) (*Response[PGQueryResult], error) {
+	limits := s.Config.Service.PGQuery
 	if s.Config.PGQuery == "off" {
 		return nil, aimg.Errorf(aimg.CodeForbidden, "pgQuery is disabled on this server (AIMG_PGQUERY=off)")
 	}
@@ -68,27 +68,29 @@ func (s *Server) pgQuery(ctx context.Context, _ aimg.Caller, in *pgQueryInput) (
 	}
 	res, err := s.RawSQL(ctx, in.Body.QueryText, params, store.RawQueryOptions{
 		ReadOnly: s.Config.PGQuery != "readwrite",
-		Timeout:  pgQueryTimeout,
-		MaxRows:  pgQueryMaxRows,
+		Timeout:  limits.Timeout,
+		MaxRows:  limits.MaxRows,
+		MaxBytes: limits.MaxResultBytes,
 	})
 	if err != nil {
 		return nil, err
 	}
-	out, err := pgQueryResult(res)
+	out, err := pgQueryResult(res, limits)
 	if err != nil {
 		return nil, aimg.Internal(err)
 	}
 	return reply(out)
 }
 
-func pgQueryResult(res *store.RawResult) (PGQueryResult, error) {
+func pgQueryResult(res *store.RawResult, limits config.PGQuery) (PGQueryResult, error) {
 	out := PGQueryResult{
 		Command:   res.Command,
 		RowCount:  res.RowCount,
 		Rows:      make([]json.RawMessage, 0, len(res.Rows)),
 		Fields:    make([]PGQueryField, len(res.Fields)),
 		Truncated: res.Truncated,
-		RowLimit:  pgQueryMaxRows,
+		RowLimit:  limits.MaxRows,
+		ByteLimit: limits.MaxResultBytes,
 	}
 	for i, f := range res.Fields {
 		out.Fields[i] = PGQueryField{Name: f.Name, TableID: f.TableID, ColumnID: f.ColumnID, DataTypeName: f.DataTypeName,

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,5 +95,69 @@ func TestPGQueryReadWriteAndOff(t *testing.T) {
 
 		off := testsupport.NewServer(t, dbURL, func(c *config.Config) { c.PGQuery = "off" })
 		testsupport.ExpectError(t, pgQuery(t, off, "SELECT 1"), 403, "AIMG_PGQUERY=off")
+	})
+}
+
+// The attacks of issue 6 through the endpoint: each is a 400 naming
+// queryText, and the account's row is unchanged afterwards.
+func TestPGQueryReadOnlyAttacks(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL)
+		acc := testsupport.SignUp(t, srv, "victim@example.com")
+		dir := t.TempDir()
+		attacks := []string{
+			"COMMIT; PRAGMA query_only = 0; UPDATE users SET tier = 2 WHERE id = '" + acc.UserID + "'",
+			"UPDATE users SET tier = 2",
+			"ATTACH DATABASE '" + filepath.Join(dir, "x.db") + "' AS x",
+			"PRAGMA writable_schema=1",
+			"COPY (SELECT 1) TO PROGRAM 'touch " + filepath.Join(dir, "p") + "'",
+			"SELECT pg_read_file('/etc/hostname')",
+			"SELECT pg_advisory_lock(1)",
+		}
+		for _, q := range attacks {
+			testsupport.ExpectError(t, pgQuery(t, srv, q), 400, "queryText")
+		}
+		r := mustPGQuery(t, srv, "SELECT tier FROM users WHERE id = $1", acc.UserID)
+		if len(r.Rows) != 1 || string(r.Rows[0]) != `{"tier":0}` {
+			t.Fatalf("tier after the attacks = %s", r.Rows)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("an attack created %s", entries[0].Name())
+		}
+		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT $1, $2", "one"), 400, "queryParams")
+		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT $1"), 400, "queryParams")
+		testsupport.ExpectError(t, pgQuery(t, srv, "SELECT 1; SELECT 2"), 400, "one SQL statement")
+		if strings.Contains(dbURL, "postgres") && !strings.Contains(srv.LogText(), "superuser") {
+			t.Fatalf("no warning that pgQuery runs as a superuser in the start log:\n%s", srv.LogText())
+		}
+	})
+}
+
+func TestPGQueryByteLimit(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL, func(c *config.Config) { c.Service.PGQuery.MaxResultBytes = 50_000 })
+		blob := "hex(randomblob(1000))"
+		if strings.Contains(dbURL, "postgres") {
+			blob = "repeat('ab', 1000)"
+		}
+		env := pgQuery(t, srv, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000) SELECT x, "+blob+" AS b FROM c")
+		testsupport.ExpectOK(t, env)
+		var r struct {
+			pgResult
+			ByteLimit int `json:"byteLimit"`
+		}
+		env.Decode(t, &r)
+		size := 0
+		for _, row := range r.Rows {
+			size += len(row)
+		}
+		if !r.Truncated || r.ByteLimit != 50_000 || len(r.Rows) == 0 || size > 50_000 {
+			t.Fatalf("truncated=%v byteLimit=%d rows=%d size=%d", r.Truncated, r.ByteLimit, len(r.Rows), size)
+		}
+		huge := "SELECT randomblob(30000000)"
+		if strings.Contains(dbURL, "postgres") {
+			huge = "SELECT repeat('x', 30000000)"
+		}
+		testsupport.ExpectError(t, pgQuery(t, srv, huge), 400, "budget")
 	})
 }

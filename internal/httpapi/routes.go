@@ -49,7 +49,7 @@ func (s *Server) routes() {
 	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)
 	register(s, get("getFileMetadata", "Get a file's metadata (admin)", tagTechnical), admin, s.getFileMetadata)
 	register(s, del("removeFile", "Remove a file (admin)", tagTechnical), admin, s.removeFile)
-	register(s, post("pgQuery", "Run an SQL statement (admin)", tagTechnical, described(pgQueryDoc)), admin, s.pgQuery)
+	register(s, post("pgQuery", "Run an SQL statement (admin)", tagTechnical, described(s.pgQueryDoc())), admin, s.pgQuery)
 	register(s, post("ingestLogs", "Ingest front-end logs", tagTechnical), session, s.ingestLogs)
 	register(s, get("getAffiliateAd", "Get an affiliate ad to show", tagTechnical), anyone, s.getAffiliateAd)
 }

@@ -13,22 +13,36 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"aimg/internal/aimg"
 )
 
 // RawQueryOptions governs an administrator's raw SQL statement (pgQuery).
 type RawQueryOptions struct {
-	// ReadOnly runs the statement in a read-only transaction that is always
-	// rolled back (PostgreSQL), or on the query-only reader pool in a
-	// transaction that is rolled back (SQLite).
+	// ReadOnly runs the statement on pgQuery's read-only pool: on
+	// PostgreSQL in a READ ONLY transaction that is always rolled back, on a
+	// session that defaults to read-only and is reset (DISCARD ALL) after the
+	// call; on SQLite on a connection opened mode=ro whose authorizer admits
+	// reads only. Statements other than reads are refused before they run
+	// (docs/security-pgquery.md).
 	ReadOnly bool
 	Timeout  time.Duration // statement timeout; 0 = none
 	MaxRows  int           // rows returned at most; more are counted, not returned; 0 = no cap
+	// MaxBytes bounds the result: rows are read until their JSON-encoded
+	// values would pass it, then reading stops (Truncated); a single value
+	// (SQLite) or row (PostgreSQL) larger than it is refused. 0 = no bound.
+	MaxBytes int
 }
+
+// pgQueryPoolSize is how many pgQuery statements run at once in readonly
+// mode; more wait for a connection (within their timeout).
+const pgQueryPoolSize = 2
 
 // RawField describes one result column, like node-postgres's FieldDef.
 type RawField struct {
@@ -45,17 +59,21 @@ type RawField struct {
 // Result. Values are what node-postgres would give, as JSON-ready Go values:
 // nil, bool, json.Number, string or json.RawMessage.
 type RawResult struct {
-	Command   string // the statement's command: SELECT, INSERT, UPDATE, CREATE...
-	RowCount  *int64 // rows returned or affected; nil for commands without a count
-	Fields    []RawField
-	Rows      [][]any // at most MaxRows
-	Truncated bool    // more rows than MaxRows were produced
+	Command  string // the statement's command: SELECT, INSERT, UPDATE, CREATE...
+	RowCount *int64 // rows returned or affected; nil for commands without a count
+	Fields   []RawField
+	Rows     [][]any // at most MaxRows, at most MaxBytes
+	// Truncated: more rows than MaxRows were produced (RowCount counts them
+	// all), or the next row would have passed MaxBytes (reading stopped
+	// there, so RowCount counts the rows read).
+	Truncated bool
 }
 
 // RawQuery runs one SQL statement with positional parameters ($1, $2... on
 // PostgreSQL; $1 or ? on SQLite) and returns its rows. The database's own
-// errors (syntax, constraint, read-only, timeout) are Invalid errors that
-// carry the database's message; only connection trouble is internal.
+// errors (syntax, constraint, read-only, timeout) and refusals are Invalid
+// errors naming queryText (queryParams for a missing parameter); only
+// connection trouble is internal.
 func (s *Store) RawQuery(ctx context.Context, text string, params []any, o RawQueryOptions) (*RawResult, error) {
 	if o.Timeout > 0 {
 		// A backstop: PostgreSQL enforces the timeout itself, SQLite through ctx.
@@ -73,57 +91,249 @@ func rawQueryError(err error) error {
 	return &aimg.Error{Code: aimg.CodeInvalid, Field: "queryText", Message: "queryText: " + err.Error(), Err: err}
 }
 
+// budget tracks MaxBytes over the rows of a result.
+type budget struct {
+	max, used int
+	keys      int // the row object's keys: {"name":...,} per column
+}
+
+func newBudget(max int, fields []RawField) *budget {
+	b := &budget{max: max, keys: 2}
+	for _, f := range fields {
+		b.keys += jsonStringLen(f.Name) + 2
+	}
+	return b
+}
+
+// fits adds row to the budget, or reports that it would not fit.
+func (b *budget) fits(row []any) bool {
+	if b.max <= 0 {
+		return true
+	}
+	n := b.keys
+	for _, v := range row {
+		n += jsonValueLen(v)
+	}
+	if b.used+n > b.max {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+// jsonValueLen is (at least) the length of v as encoding/json writes it.
+func jsonValueLen(v any) int {
+	switch v := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		return 5
+	case json.Number:
+		return len(v)
+	case json.RawMessage:
+		return len(v)
+	case string:
+		return jsonStringLen(v)
+	default:
+		return len(fmt.Sprint(v)) + 2
+	}
+}
+
+// jsonStringLen counts the quotes and escapes encoding/json adds, HTML
+// escapes (\u003c) included.
+func jsonStringLen(s string) int {
+	n := 2
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n += 2
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			n += 6
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// pgRowSlack is what a PostgreSQL message may carry beyond the byte budget
+// (column lengths, row descriptions, error texts) before the client refuses it.
+const pgRowSlack = 64 << 10
+
+// openPostgresPGQuery is pgQuery's read-only pool: its sessions start with
+// default_transaction_read_only on (a statement can turn that off for its
+// own session only, which DISCARD ALL resets), at most pgQueryPoolSize at once.
+func openPostgresPGQuery(url string) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	cfg.RuntimeParams["application_name"] = "aimg pgQuery"
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(pgQueryPoolSize)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(time.Minute)
+	return db, nil
+}
+
+// UsePGQueryDatabase makes readonly pgQuery statements run as the role of
+// databaseURL (AIMG_PGQUERY_DATABASE_URL: ideally one that may only SELECT)
+// instead of the service's own. PostgreSQL only.
+func (s *Store) UsePGQueryDatabase(ctx context.Context, databaseURL string) error {
+	if s.dialect != Postgres {
+		return errors.New("a separate pgQuery database URL needs PostgreSQL")
+	}
+	if !strings.HasPrefix(databaseURL, "postgres://") && !strings.HasPrefix(databaseURL, "postgresql://") {
+		return errors.New("must be a postgres:// URL")
+	}
+	db, err := openPostgresPGQuery(databaseURL)
+	if err != nil {
+		return err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return err
+	}
+	old := s.q
+	s.q = db
+	return old.Close()
+}
+
+// PGQueryWarnings says what about the database roles pgQuery runs as makes
+// it unsafe: a superuser, or a member of the roles that read and write
+// server files or run programs. The start log shows them.
+func (s *Store) PGQueryWarnings(ctx context.Context) []string {
+	if s.dialect != Postgres {
+		return nil
+	}
+	const q = `SELECT current_user::text, r.rolsuper, coalesce((SELECT string_agg(m.rolname, ', ' ORDER BY m.rolname)
+		FROM pg_roles m WHERE m.rolname IN ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
+		AND pg_has_role(r.oid, m.oid, 'MEMBER')), '') FROM pg_roles r WHERE r.rolname = current_user`
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range []struct {
+		db   *sql.DB
+		mode string
+	}{{s.q, "readonly"}, {s.w, "readwrite"}} {
+		var user, members string
+		var super bool
+		err := p.db.QueryRowContext(ctx, q, pgx.QueryExecModeSimpleProtocol).Scan(&user, &super, &members)
+		switch {
+		case err != nil:
+			out = append(out, fmt.Sprintf("pgQuery (%s): could not check the database role: %v", p.mode, err))
+		case seen[user]:
+		case super:
+			out = append(out, fmt.Sprintf("pgQuery (%s) runs as the PostgreSQL superuser %q: a superuser can read server files "+
+				"and run programs in ways no read-only transaction stops; use a role that is not a superuser "+
+				"(for readonly, a SELECT-only role in AIMG_PGQUERY_DATABASE_URL), see docs/security.md", p.mode, user))
+		case members != "":
+			out = append(out, fmt.Sprintf("pgQuery (%s) runs as the PostgreSQL role %q, a member of %s: it can reach server files "+
+				"or programs; use a role without them, see docs/security.md", p.mode, user, members))
+		}
+		seen[user] = true
+	}
+	return out
+}
+
 // rawQueryPostgres speaks to the connection the way node-postgres does: one
 // unnamed statement, parameters as text of unspecified type (the server
-// infers them), results in text format converted by type.
+// infers them), results in text format converted by type. The extended
+// protocol carries exactly one statement: the server refuses more.
 func (s *Store) rawQueryPostgres(ctx context.Context, text string, params []any, o RawQueryOptions) (*RawResult, error) {
 	values, err := pgTextParams(params)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.w.Conn(ctx)
+	pool := s.w
+	if o.ReadOnly {
+		if err := pgReadOnlyCheck(text); err != nil {
+			return nil, err
+		}
+		pool = s.q
+	}
+	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
 	var res *RawResult
+	var runErr error
 	err = conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn().PgConn()
-		begin := "BEGIN READ WRITE"
-		if o.ReadOnly {
-			begin = "BEGIN READ ONLY"
+		if o.MaxBytes > 0 {
+			pc.Frontend().SetMaxBodyLen(o.MaxBytes + pgRowSlack)
 		}
-		if err := pc.Exec(ctx, begin).Close(); err != nil {
-			return err
+		res, runErr = pgCall(ctx, pc, text, values, o)
+		// A connection goes back to the pool only from a readonly call that
+		// ended cleanly and was reset; any other is closed, so nothing a
+		// statement set (settings, locks, prepared statements, temporary
+		// tables) outlives its call. Readwrite connections come from the
+		// service's pool, whose statement cache DISCARD ALL would break.
+		if o.ReadOnly && !pc.IsClosed() && pc.TxStatus() == 'I' && pc.Exec(ctx, "DISCARD ALL").Close() == nil {
+			return nil
 		}
-		var runErr error
-		res, runErr = pgRun(ctx, pc, text, values, o)
-		end := "ROLLBACK"
-		if runErr == nil && !o.ReadOnly {
-			end = "COMMIT"
-		}
-		if err := pc.Exec(ctx, end).Close(); err != nil {
-			if runErr == nil {
-				runErr = err
-			}
-			if pc.IsClosed() || pc.TxStatus() != 'I' {
-				// Never hand back a connection still inside this transaction.
-				return errors.Join(runErr, driver.ErrBadConn)
-			}
-		}
-		return runErr
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = pc.Close(cctx) // ends the statement and its transaction on the server too
+		return driver.ErrBadConn
 	})
+	if err != nil && !errors.Is(err, driver.ErrBadConn) {
+		runErr = errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return nil, pgRawError(runErr, o, len(values))
+	}
+	return res, nil
+}
+
+// pgCall runs the statement in its own transaction on pc. When the result
+// reaches its byte budget it returns at once, leaving the statement unread:
+// the caller closes the connection.
+func pgCall(ctx context.Context, pc *pgconn.PgConn, text string, values [][]byte, o RawQueryOptions) (*RawResult, error) {
+	begin := "BEGIN READ WRITE"
+	if o.ReadOnly {
+		begin = "BEGIN READ ONLY"
+	}
+	if err := pc.Exec(ctx, begin).Close(); err != nil {
+		return nil, err
+	}
+	res, err := pgRun(ctx, pc, text, values, o)
+	if errors.Is(err, errBudgetReached) {
+		return res, nil
+	}
+	end := "ROLLBACK"
+	if err == nil && !o.ReadOnly {
+		end = "COMMIT"
+	}
+	if e := pc.Exec(ctx, end).Close(); e != nil && err == nil {
+		err = e
+	}
 	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
-			return nil, rawQueryError(pgErr)
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, aimg.Invalid("queryText", "the statement ran longer than %s", o.Timeout)
-		}
 		return nil, err
 	}
 	return res, nil
+}
+
+var errBudgetReached = errors.New("the result reached its byte budget")
+
+func pgRawError(err error, o RawQueryOptions, nParams int) error {
+	var pgErr *pgconn.PgError
+	var tooBig *pgproto3.ExceededMaxBodyLenErr
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "08P01" && strings.Contains(pgErr.Message, "bind message supplies"):
+		return &aimg.Error{Code: aimg.CodeInvalid, Field: "queryParams", Err: pgErr,
+			Message: fmt.Sprintf("queryParams: the statement takes another number of parameters than the %d given", nParams)}
+	case errors.As(err, &pgErr) && pgErr.Code == "42601" && strings.Contains(pgErr.Message, "multiple commands"):
+		return multipleStatements()
+	case errors.As(err, &pgErr):
+		return rawQueryError(pgErr)
+	case errors.As(err, &tooBig):
+		return aimg.Invalid("queryText", "a result row is larger than the pgQuery result budget of %d bytes", o.MaxBytes)
+	case errors.Is(err, context.DeadlineExceeded):
+		return aimg.Invalid("queryText", "the statement ran longer than %s", o.Timeout)
+	}
+	return err
 }
 
 func pgRun(ctx context.Context, pc *pgconn.PgConn, text string, values [][]byte, o RawQueryOptions) (*RawResult, error) {
@@ -131,6 +341,16 @@ func pgRun(ctx context.Context, pc *pgconn.PgConn, text string, values [][]byte,
 		set := fmt.Sprintf("SET LOCAL statement_timeout = %d", o.Timeout.Milliseconds())
 		if err := pc.Exec(ctx, set).Close(); err != nil {
 			return nil, err
+		}
+	}
+	if o.ReadOnly {
+		// Parse without running: a syntax error is the server's to report,
+		// anything but a read is refused before it runs.
+		if _, err := pc.Prepare(ctx, "", text, nil); err != nil {
+			return nil, err
+		}
+		if kw := leadingKeyword(Postgres, text); !readOnlyKeyword(Postgres, kw) {
+			return nil, refusedStatement(Postgres, kw)
 		}
 	}
 	oids := make([]uint32, len(values)) // 0: let the server infer the type
@@ -141,9 +361,12 @@ func pgRun(ctx context.Context, pc *pgconn.PgConn, text string, values [][]byte,
 		res.Fields[i] = RawField{Name: fd.Name, TableID: fd.TableOID, ColumnID: fd.TableAttributeNumber,
 			DataTypeID: fd.DataTypeOID, DataTypeSize: fd.DataTypeSize, DataTypeModifier: fd.TypeModifier}
 	}
+	b := newBudget(o.MaxBytes, res.Fields)
+	var n int64
 	for rr.NextRow() {
 		if o.MaxRows > 0 && len(res.Rows) >= o.MaxRows {
 			res.Truncated = true
+			n++
 			continue // keep reading so the command completes and reports its count
 		}
 		raw := rr.Values()
@@ -151,7 +374,13 @@ func pgRun(ctx context.Context, pc *pgconn.PgConn, text string, values [][]byte,
 		for i, v := range raw {
 			row[i] = pgTextValue(fds[i].DataTypeOID, v)
 		}
+		if !b.fits(row) {
+			res.Truncated = true
+			res.Command, res.RowCount = "SELECT", &n
+			return res, errBudgetReached
+		}
 		res.Rows = append(res.Rows, row)
+		n++
 	}
 	tag, err := rr.Close()
 	if err != nil {
@@ -285,9 +514,26 @@ func pgTextValue(oid uint32, v []byte) any {
 	return s
 }
 
-// rawQuerySQLite runs the statement in a transaction on one connection: the
-// query-only reader pool and always rolled back when read-only, the writer
-// otherwise. total_changes() before and after gives the affected row count.
+// openSQLitePGQuery is pgQuery's read-only pool on SQLite: connections
+// opened mode=ro (SQLITE_OPEN_READONLY, which no statement can undo, unlike
+// PRAGMA query_only), in defensive mode, at most pgQueryPoolSize at once.
+// Each call also installs the read-only authorizer and limits.
+func openSQLitePGQuery(path string) (*sql.DB, error) {
+	q, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_defensive=1&_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return nil, err
+	}
+	q.SetMaxOpenConns(pgQueryPoolSize)
+	q.SetMaxIdleConns(pgQueryPoolSize)
+	return q, nil
+}
+
+// rawQuerySQLite runs one statement. Readonly: on pgQuery's mode=ro pool
+// under the read-only authorizer, with no ATTACH possible and values bounded
+// by the byte budget. Readwrite: on the writer, in a transaction that is
+// committed; the connection is closed afterwards so that what the statement
+// set on it (PRAGMAs, attached databases) does not outlive the call.
+// total_changes() before and after gives the affected row count.
 func (s *Store) rawQuerySQLite(ctx context.Context, text string, params []any, o RawQueryOptions) (*RawResult, error) {
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -302,44 +548,94 @@ func (s *Store) rawQuerySQLite(ctx context.Context, text string, params []any, o
 		}
 		args[i] = v
 	}
-	pool := s.w
-	if o.ReadOnly {
-		pool = s.r
+	if !sqliteSingleStatement(text) {
+		return nil, multipleStatements()
 	}
-	conn, err := pool.Conn(ctx)
+	if o.ReadOnly {
+		return s.rawQuerySQLiteReadOnly(ctx, text, args, o)
+	}
+	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return nil, sqliteRawError(ctx, err, o)
+		return nil, sqliteRawError(ctx, err, o, len(args))
 	}
 	defer conn.Close()
-	if o.ReadOnly {
-		// The reader pool opens connections query-only; say it again in case
-		// an earlier statement on this connection turned the pragma off.
-		if _, err := conn.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
-			return nil, sqliteRawError(ctx, err, o)
+	defer conn.Raw(func(any) error { return driver.ErrBadConn }) // discard, never pool it again
+	if o.MaxBytes > 0 {
+		if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, o.MaxBytes); err != nil {
+			return nil, err
 		}
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, sqliteRawError(ctx, err, o)
+		return nil, sqliteRawError(ctx, err, o, len(args))
 	}
 	res, err := sqliteRun(ctx, tx, text, args, o)
-	if err == nil && !o.ReadOnly {
+	if err == nil {
 		err = tx.Commit()
 	} else {
 		_ = tx.Rollback()
 	}
 	if err != nil {
-		return nil, sqliteRawError(ctx, err, o)
+		return nil, sqliteRawError(ctx, err, o, len(args))
 	}
 	return res, nil
 }
 
-func sqliteRun(ctx context.Context, tx *sql.Tx, text string, args []any, o RawQueryOptions) (*RawResult, error) {
-	var before int64
-	if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+func (s *Store) rawQuerySQLiteReadOnly(ctx context.Context, text string, args []any, o RawQueryOptions) (*RawResult, error) {
+	conn, err := s.q.Conn(ctx)
+	if err != nil {
+		return nil, sqliteRawError(ctx, err, o, len(args))
+	}
+	defer conn.Close()
+	if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_ATTACHED, 0); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, text, args...)
+	if o.MaxBytes > 0 {
+		if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, o.MaxBytes); err != nil {
+			return nil, err
+		}
+	}
+	err = conn.Raw(func(dc any) error {
+		a, ok := dc.(sqlite.AuthorizerRegisterer)
+		if !ok {
+			return fmt.Errorf("the SQLite driver has no authorizer (%T)", dc)
+		}
+		return a.RegisterAuthorizer(sqliteReadOnlyAuthorizer)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Compile without running, so that a syntax error is SQLite's to
+	// report and the authorizer refuses what is not a read.
+	err = conn.Raw(func(dc any) error {
+		ci, ok := dc.(interface {
+			ColumnInfo(string) ([]sqlite.ColumnInfo, error)
+		})
+		if !ok {
+			return fmt.Errorf("the SQLite driver cannot compile without running (%T)", dc)
+		}
+		_, err := ci.ColumnInfo(text)
+		return err
+	})
+	if err != nil {
+		return nil, sqliteRawError(ctx, err, o, len(args))
+	}
+	if kw := leadingKeyword(SQLite, text); !readOnlyKeyword(SQLite, kw) {
+		return nil, refusedStatement(SQLite, kw)
+	}
+	res, err := sqliteRun(ctx, conn, text, args, o)
+	if err != nil {
+		return nil, sqliteRawError(ctx, err, o, len(args))
+	}
+	return res, nil
+}
+
+func sqliteRun(ctx context.Context, q queryer, text string, args []any, o RawQueryOptions) (*RawResult, error) {
+	var before int64
+	if err := q.QueryRowContext(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, text, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -352,11 +648,12 @@ func sqliteRun(ctx context.Context, tx *sql.Tx, text string, args []any, o RawQu
 	for i, c := range cols {
 		res.Fields[i] = RawField{Name: c.Name(), DataTypeName: c.DatabaseTypeName(), DataTypeSize: -1, DataTypeModifier: -1}
 	}
+	b := newBudget(o.MaxBytes, res.Fields)
 	var count int64
 	for rows.Next() {
-		count++
 		if o.MaxRows > 0 && len(res.Rows) >= o.MaxRows {
 			res.Truncated = true
+			count++
 			continue
 		}
 		vals := make([]any, len(cols))
@@ -370,7 +667,12 @@ func sqliteRun(ctx context.Context, tx *sql.Tx, text string, args []any, o RawQu
 		for i, v := range vals {
 			vals[i] = sqliteValue(v)
 		}
+		if !b.fits(vals) {
+			res.Truncated = true // stop reading: rows.Close ends the statement
+			break
+		}
 		res.Rows = append(res.Rows, vals)
+		count++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -387,7 +689,7 @@ func sqliteRun(ctx context.Context, tx *sql.Tx, text string, args []any, o RawQu
 		res.RowCount = &count
 	case res.Command == "INSERT" || res.Command == "UPDATE" || res.Command == "DELETE" || res.Command == "REPLACE":
 		var after int64
-		if err := tx.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
+		if err := q.QueryRowContext(ctx, "SELECT total_changes()").Scan(&after); err != nil {
 			return nil, err
 		}
 		n := after - before
@@ -454,13 +756,28 @@ func sqliteValue(v any) any {
 	}
 }
 
-func sqliteRawError(ctx context.Context, err error, o RawQueryOptions) error {
+func sqliteRawError(ctx context.Context, err error, o RawQueryOptions, nParams int) error {
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return aimg.Invalid("queryText", "the statement ran longer than %s", o.Timeout)
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_AUTH:
+			return &aimg.Error{Code: aimg.CodeInvalid, Field: "queryText", Err: se,
+				Message: "queryText: refused in readonly pgQuery (AIMG_PGQUERY=readonly), which only reads: " + se.Error()}
+		case sqlite3.SQLITE_TOOBIG:
+			if o.MaxBytes > 0 {
+				return &aimg.Error{Code: aimg.CodeInvalid, Field: "queryText", Err: se,
+					Message: fmt.Sprintf("queryText: a value is larger than the pgQuery result budget of %d bytes (%v)", o.MaxBytes, se)}
+			}
+		}
 		return rawQueryError(se)
+	}
+	// The driver's own words for a $N or :name without a value.
+	if msg := err.Error(); strings.HasPrefix(msg, "missing argument with index") || strings.HasPrefix(msg, "missing named argument") {
+		return &aimg.Error{Code: aimg.CodeInvalid, Field: "queryParams", Err: err,
+			Message: fmt.Sprintf("queryParams: the statement takes more parameters than the %d given (%v)", nParams, err)}
 	}
 	return err
 }

@@ -32,6 +32,7 @@ type Store struct {
 	dialect Dialect
 	w       *sql.DB
 	r       *sql.DB
+	q       *sql.DB // pgQuery's read-only pool (pgquery.go)
 }
 
 // Open connects to databaseURL: "" means SQLite at <dataDir>/aimg.db,
@@ -71,7 +72,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{dialect: SQLite, w: w, r: r}
+	q, err := openSQLitePGQuery(path)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	s := &Store{dialect: SQLite, w: w, r: r, q: q}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
@@ -87,7 +94,12 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{dialect: Postgres, w: db, r: db}
+	q, err := openPostgresPGQuery(url)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{dialect: Postgres, w: db, r: db, q: q}
 	if err := s.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open PostgreSQL: %w", err)
@@ -111,6 +123,9 @@ func (s *Store) Close() error {
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
+	}
+	if s.q != nil {
+		err = errors.Join(err, s.q.Close())
 	}
 	return err
 }
