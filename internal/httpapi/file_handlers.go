@@ -157,7 +157,8 @@ func (s *Server) registerFileRoutes() {
 		Content:     map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
 	}}
 	huma.Register(s.api, get, func(ctx context.Context, in *getFileInput) (*huma.StreamResponse, error) {
-		opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode}
+		opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode,
+			ClientIP: infoFrom(ctx).clientIP}
 		if in.IfNoneMatch != "" {
 			// Browsers revalidate on every use (no-cache): answer from the
 			// metadata instead of reading and hashing the whole file again.

@@ -261,7 +261,8 @@ func blobFiles(t *testing.T, srv *testsupport.Server) map[string][]byte {
 
 func TestGetFileResize(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
-		srv := testsupport.NewServer(t, dbURL)
+		// Sizes this test asks for; snapping itself: TestGetFileSnapsSizes.
+		srv := testsupport.NewServer(t, dbURL, func(c *config.Config) { c.Service.Files.VariantSizes = []int{10, 20, 30} })
 		m := mustUpload(t, srv, "pic.png", testPNG(t, 60, 30), nil)
 		before := len(blobFiles(t, srv))
 		cases := []struct {
