@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"image"
 	"io"
 	"log/slog"
 	"net/http"
@@ -552,6 +551,34 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
 			Message: fmt.Sprintf("width, height: files over %d MiB are not resized", MaxResizeSourceBytes>>20)}
 	}
+	// Never scaled up: when the header says the result would be the image
+	// itself, serve the original (as getFile without a size would), which
+	// costs no token and no decode.
+	if head, err := s.readHead(ctx, f); err != nil {
+		return nil, err
+	} else if info, err := media.Inspect(head); err == nil {
+		if _, _, same := noUpscale(info, o.Width, o.Height, o.Mode); same {
+			orig, err := s.openOriginal(ctx, f, o.SkipChecksum)
+			if err != nil {
+				return nil, err
+			}
+			orig.ETag = c.ETag
+			if !orig.Verified {
+				orig.ETag = "W/" + orig.ETag
+			}
+			return orig, nil
+		}
+	}
+	if err := s.allowResize(ctx, o.ClientIP); err != nil {
+		return nil, err
+	}
+	// The turn bounds, besides the decode, how many originals are read into
+	// memory at once for resizing.
+	turn, err := s.rs.Decoder.Turn(ctx)
+	if err != nil {
+		return nil, s.decodeError(err)
+	}
+	defer turn.Release()
 	data, verified, err := s.readOriginal(ctx, f, o.SkipChecksum)
 	if err != nil {
 		return nil, err
@@ -564,38 +591,60 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		return nil, cannotResize(err)
 	}
 	width, height, same := noUpscale(info, o.Width, o.Height, o.Mode)
-	if same {
+	if same { // the header was past the head read above
 		c.ReadSeeker, c.Size, c.ModTime = bytes.NewReader(data), int64(len(data)), f.CreatedAt
 		return c, nil
 	}
-	if err := s.allowResize(ctx, o.ClientIP); err != nil {
-		return nil, err
+	img, _, err := turn.Decode(ctx, data, media.Limits{MaxPixels: MaxResizeSourcePixels})
+	if err != nil {
+		return nil, s.decodeError(err)
+	}
+	resized, err := media.Resize(img, width, height, o.Mode)
+	if err != nil {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width", Message: "width, height: " + err.Error(), Err: err}
 	}
 	var buf bytes.Buffer
-	err = s.rs.Decoder.Decode(ctx, data, media.Limits{MaxPixels: MaxResizeSourcePixels}, func(img image.Image, _ string) error {
-		resized, err := media.Resize(img, width, height, o.Mode)
-		if err != nil {
-			return &aimg.Error{Code: aimg.CodeInvalid, Field: "width", Message: "width, height: " + err.Error(), Err: err}
-		}
-		if err := media.Encode(&buf, resized, media.FormatFor(f.ContentType)); err != nil {
-			return aimg.Internal(fmt.Errorf("encode variant of %s: %w", f.ID, err))
-		}
-		return nil
-	})
-	switch {
-	case errors.Is(err, media.ErrBusy):
-		return nil, &aimg.Error{Code: aimg.CodeUnavailable, RetryAfter: s.rs.Decoder.RetryAfter(),
-			Message: "Too many images are being resized; try again shortly", Err: err}
-	case errors.Is(err, media.ErrTooLarge), errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrUnsupported):
-		return nil, cannotResize(err)
-	case err != nil:
-		return nil, err
+	if err := media.Encode(&buf, resized, media.FormatFor(f.ContentType)); err != nil {
+		return nil, aimg.Internal(fmt.Errorf("encode variant of %s: %w", f.ID, err))
 	}
+	turn.Release()
 	c.ReadSeeker, c.Size, c.ModTime = bytes.NewReader(buf.Bytes()), int64(buf.Len()), s.now()
 	if verified {
 		s.storeVariant(ctx, f, key, buf.Bytes())
 	}
 	return c, nil
+}
+
+// decodeError maps the decode budget's refusals.
+func (s *Service) decodeError(err error) error {
+	switch {
+	case errors.Is(err, media.ErrBusy):
+		return &aimg.Error{Code: aimg.CodeUnavailable, RetryAfter: s.rs.Decoder.RetryAfter(),
+			Message: "Too many images are being resized; try again shortly", Err: err}
+	case errors.Is(err, media.ErrTooLarge), errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrUnsupported):
+		return cannotResize(err)
+	}
+	return err
+}
+
+// headBytes is how much of an original readHead reads: enough for the
+// header of every format but a JPEG with huge metadata segments.
+const headBytes = 64 << 10
+
+// readHead reads the first bytes of the original, unverified: only the
+// decision to serve the original unresized rests on them, and that serves
+// the original through its own checks.
+func (s *Service) readHead(ctx context.Context, f *aimg.File) ([]byte, error) {
+	obj, err := s.blobs.Open(ctx, f.BlobKey)
+	if err != nil {
+		return nil, s.blobError(ctx, f, err)
+	}
+	defer obj.Close()
+	head, err := io.ReadAll(io.LimitReader(obj, headBytes))
+	if err != nil {
+		return nil, fmt.Errorf("read file %s: %w", f.ID, err)
+	}
+	return head, nil
 }
 
 func cannotResize(err error) error {

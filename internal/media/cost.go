@@ -27,8 +27,9 @@ type Info struct {
 func (i Info) Pixels() int64 { return int64(i.Width) * int64(i.Height) }
 
 // Inspect reads the image's header: format, size and the memory decoding it
-// would take. It allocates almost nothing, whatever the header claims.
-// Errors wrap ErrUnsupported or ErrCorrupt.
+// would take. It allocates almost nothing, whatever the header claims, and
+// works on a prefix of the file that holds the header (the estimate is then
+// never lower). Errors wrap ErrUnsupported or ErrCorrupt.
 func Inspect(data []byte) (info Info, err error) {
 	info.Format = Sniff(data)
 	if info.Format == "" {
@@ -118,22 +119,23 @@ func modelBytes(m color.Model) float64 {
 	return 8 // unknown: the widest standard pixel
 }
 
-// pngHasTransparency reports whether a tRNS chunk comes before the image data.
+// pngHasTransparency reports whether a tRNS chunk comes before the image
+// data. When data ends first (a prefix of the file) it may: true.
 func pngHasTransparency(data []byte) bool {
 	for i := 8; i+8 <= len(data); {
-		n := int(binary.BigEndian.Uint32(data[i:]))
+		n := int64(binary.BigEndian.Uint32(data[i:]))
 		switch string(data[i+4 : i+8]) {
 		case "tRNS":
 			return true
 		case "IDAT", "IEND":
 			return false
 		}
-		if n < 0 || n > len(data) {
-			return false
+		if n > int64(len(data)) {
+			return true
 		}
-		i += 12 + n
+		i += 12 + int(n)
 	}
-	return false
+	return true
 }
 
 // jpegFrame finds the frame header (SOFn) and returns its component count and

@@ -85,53 +85,96 @@ func (d *Decoder) Limits(lim Limits) Limits {
 // and keep no reference to img afterwards. Decode returns use's error.
 // Refusals wrap ErrTooLarge, ErrUnsupported, ErrCorrupt or ErrBusy.
 func (d *Decoder) Decode(ctx context.Context, data []byte, lim Limits, use func(img image.Image, format string) error) error {
-	lim = d.Limits(lim)
-	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
-		return fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), lim.MaxBytes)
+	if _, err := d.check(data, lim); err != nil {
+		return err // refused from the header, without waiting
 	}
-	info, err := Inspect(data)
+	t, err := d.Turn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := lim.check(info); err != nil {
-		return err
-	}
-	release, err := d.acquire(ctx, info.DecodedBytes)
-	if err != nil {
-		return err
-	}
-	defer release()
-	img, format, err := decodeInspected(data, info)
+	defer t.Release()
+	img, format, err := t.Decode(ctx, data, lim)
 	if err != nil {
 		return err
 	}
 	return use(img, format)
 }
 
-// acquire takes a turn and n bytes of the in-flight budget, waiting at most
-// MaxWait for both.
-func (d *Decoder) acquire(ctx context.Context, n int64) (release func(), err error) {
+// check compares data's header with lim and the per-image budget.
+func (d *Decoder) check(data []byte, lim Limits) (Info, error) {
+	lim = d.Limits(lim)
+	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
+		return Info{}, fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), lim.MaxBytes)
+	}
+	info, err := Inspect(data)
+	if err != nil {
+		return Info{}, err
+	}
+	return info, lim.check(info)
+}
+
+// Turn is one of the decoder's MaxConcurrent turns, taken before work that
+// holds an image's bytes in memory (reading the encoded image, decoding,
+// resizing, encoding). Release it when done.
+type Turn struct {
+	d        *Decoder
+	reserved int64
+	released bool
+}
+
+// Turn waits at most MaxWait for a turn: ErrBusy after that, ctx's error
+// if ctx ends first.
+func (d *Decoder) Turn(ctx context.Context) (*Turn, error) {
 	wait, cancel := context.WithTimeout(ctx, d.cfg.MaxWait)
 	defer cancel()
-	busy := func() error {
-		if err := ctx.Err(); err != nil {
-			return err // the caller went away: not the server's load
-		}
-		return fmt.Errorf("%w; waited %s", ErrBusy, d.cfg.MaxWait)
-	}
 	select {
 	case d.slots <- struct{}{}:
+		return &Turn{d: d}, nil
 	case <-wait.Done():
-		return nil, busy()
+		return nil, d.busy(ctx)
 	}
-	if err := d.bytes.Acquire(wait, n); err != nil {
-		<-d.slots
-		return nil, busy()
+}
+
+// busy is the error of a wait that ended: ctx's when the caller went away
+// (not the server's load), else ErrBusy.
+func (d *Decoder) busy(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return func() {
-		d.bytes.Release(n)
-		<-d.slots
-	}, nil
+	return fmt.Errorf("%w; waited %s", ErrBusy, d.cfg.MaxWait)
+}
+
+// Decode decodes data under the turn: its header is checked against lim and
+// the budget, then its decoded bytes are reserved in the in-flight budget
+// (waiting at most MaxWait) until Release. One decode per turn.
+func (t *Turn) Decode(ctx context.Context, data []byte, lim Limits) (image.Image, string, error) {
+	if t.reserved != 0 || t.released {
+		panic("media: one decode per Turn")
+	}
+	info, err := t.d.check(data, lim)
+	if err != nil {
+		return nil, "", err
+	}
+	wait, cancel := context.WithTimeout(ctx, t.d.cfg.MaxWait)
+	defer cancel()
+	if err := t.d.bytes.Acquire(wait, info.DecodedBytes); err != nil {
+		return nil, "", t.d.busy(ctx)
+	}
+	t.reserved = info.DecodedBytes
+	return decodeInspected(data, info)
+}
+
+// Release gives the turn and its reserved bytes back. It may be called more
+// than once.
+func (t *Turn) Release() {
+	if t.released {
+		return
+	}
+	t.released = true
+	if t.reserved > 0 {
+		t.d.bytes.Release(t.reserved)
+	}
+	<-t.d.slots
 }
 
 // ProfilePicture turns an uploaded profile picture, a base64 data URI of a
