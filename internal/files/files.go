@@ -15,7 +15,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path"
 	"regexp"
@@ -231,7 +230,7 @@ func (s *Service) contentType(declared, name string, body *bufio.Reader) string 
 		return ct
 	}
 	head, _ := body.Peek(512) // a short body or a read error just sniffs less
-	return http.DetectContentType(head)
+	return media.SniffContentType(head)
 }
 
 // cleanName keeps the last path element of a client's file name, without
