@@ -151,7 +151,10 @@ func (s *Server) registerFileRoutes() {
 	get := s.op(http.MethodGet, "getFile", "Get a file (public)", tagTechnical)
 	get.Description = "Serves the file inline with its Content-Type, ETag (If-None-Match gives 304) and Range support. " +
 		"The original is verified against its SHA-256 unless skipChecksum=true; a file that fails the check is " +
-		"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized."
+		"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized: the " +
+		"longer requested side is rounded up to the next of the server's sizes (default 64, 128, 256, 512, 1024), the " +
+		"other scaled with it; past the largest, fit serves the original. Images are never scaled up. Making a new " +
+		"size is rate limited per client (429) and waits for a decode turn (503 with Retry-After when busy)."
 	get.Responses = map[string]*huma.Response{"200": {
 		Description: "The file's bytes.",
 		Content:     map[string]*huma.MediaType{"application/octet-stream": {Schema: &huma.Schema{Type: "string", Format: "binary"}}},
