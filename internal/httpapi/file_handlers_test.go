@@ -367,7 +367,10 @@ func TestGetFileCorrupted(t *testing.T) {
 func TestFileServerOnS3(t *testing.T) {
 	s3URL := testsupport.ServiceURL(t, "AIMG_TEST_S3_URL", "see scripts/s3-test-server.sh")
 	prefix := "aimg-files-test/" + uuid.NewString()
-	srv := testsupport.NewServer(t, "", func(c *config.Config) { c.BlobURL = s3URL + "&prefix=" + prefix })
+	srv := testsupport.NewServer(t, "", func(c *config.Config) {
+		c.BlobURL = s3URL + "&prefix=" + prefix
+		c.Service.Files.VariantSizes = []int{10} // the size asked for below
+	})
 	content := testPNG(t, 40, 20)
 	m := mustUpload(t, srv, "s3.png", content, nil)
 	if r := getFile(t, srv, "id="+m.ID, nil); r.status != 200 || !bytes.Equal(r.body, content) {
