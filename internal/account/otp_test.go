@@ -22,7 +22,7 @@ func testService(t *testing.T, edit func(*config.Config)) *Service {
 	if edit != nil {
 		edit(&cfg)
 	}
-	return New(nil, cfg, nil, nil, slog.New(slog.DiscardHandler), time.Now)
+	return New(nil, cfg, nil, nil, slog.New(slog.DiscardHandler), time.Now, nil)
 }
 
 func TestMagicLink(t *testing.T) {

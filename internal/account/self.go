@@ -160,8 +160,15 @@ func (s *Service) SetProfilePicture(ctx context.Context, c aimg.Caller, dataURI 
 	}
 	pic := ""
 	if dataURI != "" {
-		if pic, err = media.ProfilePicture(dataURI); err != nil {
-			return "", pictureError(err)
+		// Each picture is decoded, cropped and encoded: limited per account
+		// (removing one costs nothing and is not).
+		if err := s.allow(ctx, ProfilePictureRateLimit, u.ID); err != nil {
+			return "", err
+		}
+		a := s.cfg.Service.Accounts
+		lim := media.Limits{MaxBytes: a.ProfilePicMaxB, MaxPixels: a.ProfilePicMaxPx}
+		if pic, err = s.decoder.ProfilePicture(ctx, dataURI, lim); err != nil {
+			return "", s.pictureError(err)
 		}
 	}
 	u.ProfilePicture, u.UpdatedAt = pic, s.now()
@@ -171,10 +178,19 @@ func (s *Service) SetProfilePicture(ctx context.Context, c aimg.Caller, dataURI 
 	return pic, nil
 }
 
-// pictureError maps media's errors: all the client's fault, 413 for size.
-func pictureError(err error) error {
+// ProfilePictureRateLimit names the per-account limit on new profile pictures.
+const ProfilePictureRateLimit = "setSelfUserProfilePicture:user"
+
+// pictureError maps media's errors: the client's fault (413 for size), or
+// the server's decode budget in use (503, try again).
+func (s *Service) pictureError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "profile picture: ")
 	switch {
+	case errors.Is(err, media.ErrBusy):
+		return &aimg.Error{Code: aimg.CodeUnavailable, RetryAfter: s.decoder.RetryAfter(),
+			Message: "Too many images are being processed; try again shortly", Err: err}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
 	case errors.Is(err, media.ErrTooLarge):
 		return &aimg.Error{Code: aimg.CodeTooLarge, Field: "profilePicture", Message: "profilePicture: " + msg, Err: err}
 	case errors.Is(err, media.ErrInvalidDataURI), errors.Is(err, media.ErrUnsupported), errors.Is(err, media.ErrCorrupt):

@@ -15,6 +15,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/mail"
+	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 )
 
@@ -63,6 +64,7 @@ type Service struct {
 	mail    mail.Sender
 	log     *slog.Logger
 	now     func() time.Time
+	decoder *media.Decoder // the server's decode budget, shared with files
 
 	// otpKey keys the HMAC of stored one-time passwords: a leaked otps
 	// table alone does not reveal codes.
@@ -75,9 +77,9 @@ type Service struct {
 
 // New builds the service. The OTP secret is derived from the admin key (the
 // one secret every replica shares); without one, a random per-process
-// secret is used.
-func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sender, log *slog.Logger, now func() time.Time) *Service {
-	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now}
+// secret is used. decoder is the server's one decode budget (profile pictures).
+func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sender, log *slog.Logger, now func() time.Time, decoder *media.Decoder) *Service {
+	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now, decoder: decoder}
 	if cfg.AdminKey != "" {
 		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))
 		s.otpKey = sum[:]

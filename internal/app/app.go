@@ -27,6 +27,7 @@ import (
 	"aimg/internal/httpapi"
 	"aimg/internal/library"
 	"aimg/internal/mail"
+	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -43,6 +44,7 @@ type App struct {
 	Accounts *account.Service
 	Blobs    blob.Store
 	Files    *files.Service
+	Decoder  *media.Decoder // the one decode budget for untrusted images
 	Library  *library.Service
 	API      *httpapi.Server // the AIMG API surface
 	HTTP     *server.Server  // the root handler: every surface and the operations endpoints
@@ -99,8 +101,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 	if a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir, getenv); err != nil {
 		return nil, fmt.Errorf("AIMG_BLOB_URL: %w", err)
 	}
-	a.Files = files.New(a.Store, a.Blobs, cfg.PublicURL, now, log)
-	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
+	if a.Decoder, err = media.NewDecoder(media.DecoderConfig{
+		MaxDecodedBytes:  cfg.Service.Media.MaxDecodedBytes,
+		MaxInFlightBytes: cfg.Service.Media.MaxInFlightBytes,
+		MaxConcurrent:    cfg.Service.Media.MaxConcurrentDecodes,
+		MaxWait:          cfg.Service.Media.DecodeWait,
+	}); err != nil {
+		return nil, fmt.Errorf("config media: %w", err)
+	}
+	resizing := files.Resizing{Sizes: cfg.Service.Files.VariantSizes, MaxVariants: cfg.Service.Files.MaxVariantsPerFile,
+		Decoder: a.Decoder, Limiter: a.Limiter}
+	if rule, ok := cfg.Service.RateLimit(files.ResizeRateLimit); ok {
+		resizing.Rule = &rule
+	}
+	a.Files = files.New(a.Store, a.Blobs, cfg.PublicURL, now, log, resizing)
+	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now, a.Decoder)
 	a.Library = library.New(a.Store, a.Files, library.ModelNameFunc(func(id string) string {
 		m, _ := cfg.Service.Model(id)
 		return m.Name

@@ -15,12 +15,11 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path"
 	"regexp"
-	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,6 +29,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/blob"
 	"aimg/internal/media"
+	"aimg/internal/ratelimit"
 )
 
 // Store is the part of the database the file server uses.
@@ -38,6 +38,7 @@ type Store interface {
 	FileByID(ctx context.Context, id string) (*aimg.File, error)
 	DeleteFile(ctx context.Context, id string) (*aimg.File, []string, error)
 	AddFileVariant(ctx context.Context, fileID, blobKey string, now time.Time) error
+	FileVariantKeys(ctx context.Context, fileID string) ([]string, error)
 }
 
 // ErrCorrupted is wrapped by the errors of Open when the stored bytes are
@@ -65,6 +66,25 @@ const (
 // key segment).
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 
+// ResizeRateLimit names the per-client-address limit on making variants.
+const ResizeRateLimit = "getFile.resize:ip"
+
+// Resizing configures resized variants. The zero value turns resizing off.
+type Resizing struct {
+	// Sizes are the long sides requests snap up to, ascending, each at most
+	// media.MaxResizeSide; empty turns resizing off (width/height: 400).
+	Sizes []int
+	// MaxVariants caps the stored variants of one file; further sizes are
+	// made and served, not stored (0: none are stored).
+	MaxVariants int
+	// Decoder is the server's decode budget; required when Sizes is set.
+	Decoder *media.Decoder
+	// Limiter and Rule limit making variants per client address
+	// (ResizeRateLimit); a nil Rule is no limit.
+	Limiter ratelimit.Limiter
+	Rule    *ratelimit.Rule
+}
+
 // Service is the file server.
 type Service struct {
 	st        Store
@@ -72,17 +92,30 @@ type Service struct {
 	publicURL string
 	now       func() time.Time
 	log       *slog.Logger
-	resizing  chan struct{} // bounds concurrent decodes: each may hold an image in memory
+	rs        Resizing
+	storing   keyedMutex // one variant record at a time per file, so the cap holds
 }
 
 // New returns the file server. publicURL is the service's base URL, without
-// a trailing slash, used to build the files' public URLs.
-func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log *slog.Logger) *Service {
+// a trailing slash, used to build the files' public URLs. It panics on a
+// Resizing that config validation would have refused (a wiring bug).
+func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log *slog.Logger, rs Resizing) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	for i, size := range rs.Sizes {
+		if size < 1 || size > media.MaxResizeSide || (i > 0 && size <= rs.Sizes[i-1]) {
+			panic(fmt.Sprintf("files.New: variant sizes %v must ascend within 1..%d", rs.Sizes, media.MaxResizeSide))
+		}
+	}
+	if len(rs.Sizes) > 0 && rs.Decoder == nil {
+		panic("files.New: resizing needs a media.Decoder")
+	}
+	if rs.Rule != nil && rs.Limiter == nil {
+		panic("files.New: a resize rate limit needs a Limiter")
 	}
 	return &Service{
 		st:        st,
@@ -90,7 +123,7 @@ func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log
 		publicURL: strings.TrimRight(publicURL, "/"),
 		now:       now,
 		log:       log,
-		resizing:  make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
+		rs:        rs,
 	}
 }
 
@@ -197,7 +230,7 @@ func (s *Service) contentType(declared, name string, body *bufio.Reader) string 
 		return ct
 	}
 	head, _ := body.Peek(512) // a short body or a read error just sniffs less
-	return http.DetectContentType(head)
+	return media.SniffContentType(head)
 }
 
 // cleanName keeps the last path element of a client's file name, without
@@ -273,6 +306,7 @@ type OpenOptions struct {
 	Width        int    // resize: 0 = derived from Height (or no resize when both are 0)
 	Height       int    // resize: 0 = derived from Width
 	Mode         string // media.ModeFit (default) or media.ModeFill
+	ClientIP     string // the caller's address, the key of the resize rate limit
 }
 
 // Content is what to serve. It seeks, for range requests; Close it.
@@ -351,11 +385,56 @@ func (s *Service) lookup(ctx context.Context, id string, o *OpenOptions) (*aimg.
 	if err != nil {
 		return nil, err
 	}
-	if (o.Width != 0 || o.Height != 0) && !media.Resizable(f.ContentType) {
+	if o.Width == 0 && o.Height == 0 {
+		return f, nil
+	}
+	if !media.Resizable(f.ContentType) {
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
 			Message: fmt.Sprintf("width, height: only PNG, JPEG and GIF files can be resized; this file is %s", f.ContentType)}
 	}
+	if len(s.rs.Sizes) == 0 {
+		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width", Message: "width, height: this server does not resize files"}
+	}
+	o.Width, o.Height, o.Mode = snap(s.rs.Sizes, o.Width, o.Height, o.Mode)
 	return f, nil
+}
+
+// snap maps a resize request onto the configured sizes, so that a file has
+// few variants whatever clients ask for:
+//
+//   - "fill" with a zero side crops nothing: it is "fit".
+//   - The request's longer side is rounded up to the next size; the other
+//     side is scaled with it (the box keeps its shape, so a fill keeps its
+//     crop) and a zero side stays zero (derived from the image).
+//   - Past the largest size, "fit" is the original (0x0: no resize) and
+//     "fill" is made at the largest size.
+//
+// Sizes must be ascending and non-empty; width and height not both 0.
+func snap(sizes []int, width, height int, mode string) (int, int, string) {
+	if mode == media.ModeFill && (width == 0 || height == 0) {
+		mode = media.ModeFit
+	}
+	long := max(width, height)
+	target := sizes[len(sizes)-1]
+	if long > target {
+		if mode == media.ModeFit {
+			return 0, 0, mode
+		}
+	} else {
+		for _, size := range sizes {
+			if size >= long {
+				target = size
+				break
+			}
+		}
+	}
+	scaled := func(side int) int {
+		if side == 0 {
+			return 0
+		}
+		return max(1, int((int64(side)*int64(target)+int64(long)/2)/int64(long)))
+	}
+	return scaled(width), scaled(height), mode
 }
 
 func (s *Service) openOriginal(ctx context.Context, f *aimg.File, skipChecksum bool) (*Content, error) {
@@ -449,9 +528,12 @@ func variantETag(f *aimg.File, o OpenOptions) string {
 	return fmt.Sprintf(`"%s-%dx%d-%s"`, sum, o.Width, o.Height, o.Mode)
 }
 
-// openVariant serves the cached variant, or makes it: the original is
+// openVariant serves the stored variant, or makes it: the original is
 // verified first so a variant is never made from corrupted bytes, except
-// with SkipChecksum, where the result is served but not cached.
+// with SkipChecksum, where the result is served but not stored. Making one
+// takes a token of the client's resize rate limit and a turn of the decode
+// budget; a variant the size of the original (never scaled up) is the
+// original's bytes.
 func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) (*Content, error) {
 	key := variantKey(f, o)
 	c := &Content{Name: f.Name, ContentType: f.ContentType, ETag: variantETag(f, o)}
@@ -468,22 +550,55 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
 			Message: fmt.Sprintf("width, height: files over %d MiB are not resized", MaxResizeSourceBytes>>20)}
 	}
-	select {
-	case s.resizing <- struct{}{}:
-		defer func() { <-s.resizing }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	// Never scaled up: when the header says the result would be the image
+	// itself, serve the original (as getFile without a size would), which
+	// costs no token and no decode.
+	if head, err := s.readHead(ctx, f); err != nil {
+		return nil, err
+	} else if info, err := media.Inspect(head); err == nil {
+		if _, _, same := noUpscale(info, o.Width, o.Height, o.Mode); same {
+			orig, err := s.openOriginal(ctx, f, o.SkipChecksum)
+			if err != nil {
+				return nil, err
+			}
+			orig.ETag = c.ETag
+			if !orig.Verified {
+				orig.ETag = "W/" + orig.ETag
+			}
+			return orig, nil
+		}
 	}
+	if err := s.allowResize(ctx, o.ClientIP); err != nil {
+		return nil, err
+	}
+	// The turn bounds, besides the decode, how many originals are read into
+	// memory at once for resizing.
+	turn, err := s.rs.Decoder.Turn(ctx)
+	if err != nil {
+		return nil, s.decodeError(err)
+	}
+	defer turn.Release()
 	data, verified, err := s.readOriginal(ctx, f, o.SkipChecksum)
 	if err != nil {
 		return nil, err
 	}
-	img, _, err := media.Decode(data, media.Limits{MaxPixels: MaxResizeSourcePixels})
-	if err != nil {
-		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
-			Message: "width, height: the file cannot be resized: " + err.Error(), Err: err}
+	if !verified {
+		c.ETag = "W/" + c.ETag
 	}
-	resized, err := media.Resize(img, o.Width, o.Height, o.Mode)
+	info, err := media.Inspect(data)
+	if err != nil {
+		return nil, cannotResize(err)
+	}
+	width, height, same := noUpscale(info, o.Width, o.Height, o.Mode)
+	if same { // the header was past the head read above
+		c.ReadSeeker, c.Size, c.ModTime = bytes.NewReader(data), int64(len(data)), f.CreatedAt
+		return c, nil
+	}
+	img, _, err := turn.Decode(ctx, data, media.Limits{MaxPixels: MaxResizeSourcePixels})
+	if err != nil {
+		return nil, s.decodeError(err)
+	}
+	resized, err := media.Resize(img, width, height, o.Mode)
 	if err != nil {
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width", Message: "width, height: " + err.Error(), Err: err}
 	}
@@ -491,24 +606,146 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 	if err := media.Encode(&buf, resized, media.FormatFor(f.ContentType)); err != nil {
 		return nil, aimg.Internal(fmt.Errorf("encode variant of %s: %w", f.ID, err))
 	}
+	turn.Release()
 	c.ReadSeeker, c.Size, c.ModTime = bytes.NewReader(buf.Bytes()), int64(buf.Len()), s.now()
-	if !verified {
-		c.ETag = "W/" + c.ETag
-		return c, nil
-	}
-	if err := s.blobs.Put(ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len()), f.ContentType); err != nil {
-		s.log.WarnContext(ctx, "could not cache a resized variant", "file", f.ID, "key", key, "err", err)
-		return c, nil
-	}
-	if err := s.st.AddFileVariant(ctx, f.ID, key, s.now()); err != nil {
-		// Without its record nobody would remove the blob: take it back.
-		s.deleteBlob(context.WithoutCancel(ctx), f.ID, key)
-		if aimg.IsNotFound(err) {
-			return nil, err // removed while we were resizing
-		}
-		s.log.WarnContext(ctx, "could not record a resized variant", "file", f.ID, "key", key, "err", err)
+	if verified {
+		s.storeVariant(ctx, f, key, buf.Bytes())
 	}
 	return c, nil
+}
+
+// decodeError maps the decode budget's refusals.
+func (s *Service) decodeError(err error) error {
+	switch {
+	case errors.Is(err, media.ErrBusy):
+		return &aimg.Error{Code: aimg.CodeUnavailable, RetryAfter: s.rs.Decoder.RetryAfter(),
+			Message: "Too many images are being resized; try again shortly", Err: err}
+	case errors.Is(err, media.ErrTooLarge), errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrUnsupported):
+		return cannotResize(err)
+	}
+	return err
+}
+
+// headBytes is how much of an original readHead reads: enough for the
+// header of every format but a JPEG with huge metadata segments.
+const headBytes = 64 << 10
+
+// readHead reads the first bytes of the original, unverified: only the
+// decision to serve the original unresized rests on them, and that serves
+// the original through its own checks.
+func (s *Service) readHead(ctx context.Context, f *aimg.File) ([]byte, error) {
+	obj, err := s.blobs.Open(ctx, f.BlobKey)
+	if err != nil {
+		return nil, s.blobError(ctx, f, err)
+	}
+	defer obj.Close()
+	head, err := io.ReadAll(io.LimitReader(obj, headBytes))
+	if err != nil {
+		return nil, fmt.Errorf("read file %s: %w", f.ID, err)
+	}
+	return head, nil
+}
+
+func cannotResize(err error) error {
+	return &aimg.Error{Code: aimg.CodeInvalid, Field: "width",
+		Message: "width, height: the file cannot be resized: " + err.Error(), Err: err}
+}
+
+// noUpscale returns the size to resize to, never larger than the image: a
+// fit that would not shrink it, or a fill whose crop is the whole image at
+// its own size, is the image itself (same). A fill larger than its crop is
+// made at the crop's size.
+func noUpscale(info media.Info, width, height int, mode string) (w, h int, same bool) {
+	if mode == media.ModeFill && width > 0 && height > 0 {
+		cw, ch := media.FillCrop(info.Width, info.Height, width, height)
+		if width <= cw && height <= ch {
+			return width, height, false
+		}
+		return cw, ch, cw == info.Width && ch == info.Height
+	}
+	fw, fh := media.FitSize(info.Width, info.Height, width, height)
+	return width, height, fw >= info.Width || fh >= info.Height
+}
+
+// allowResize takes a token of the client's resize rate limit.
+func (s *Service) allowResize(ctx context.Context, clientIP string) error {
+	if s.rs.Rule == nil {
+		return nil
+	}
+	res, err := s.rs.Limiter.Allow(ctx, ResizeRateLimit, clientIP, *s.rs.Rule)
+	if err != nil {
+		// Fail closed: the limit is what keeps resizing from being a CPU sink.
+		return &aimg.Error{Code: aimg.CodeUnavailable, Message: "Rate limiting is unavailable; try again later", Err: err}
+	}
+	if !res.Allowed {
+		secs := max(1, int(res.RetryAfter.Seconds()+0.999))
+		return &aimg.Error{Code: aimg.CodeRateLimited, RetryAfter: res.RetryAfter,
+			Message: fmt.Sprintf("Too many new image sizes requested; try again in %d seconds (sizes already made are served meanwhile)", secs)}
+	}
+	return nil
+}
+
+// storeVariant keeps a made variant unless the file has MaxVariants already.
+// Failures are logged: the variant has been made and is served anyway.
+func (s *Service) storeVariant(ctx context.Context, f *aimg.File, key string, data []byte) {
+	unlock := s.storing.lock(f.ID)
+	defer unlock()
+	keys, err := s.st.FileVariantKeys(ctx, f.ID)
+	if err != nil {
+		s.log.WarnContext(ctx, "could not count the variants of a file", "file", f.ID, "err", err)
+		return
+	}
+	if len(keys) >= s.rs.MaxVariants {
+		s.log.DebugContext(ctx, "variant served, not stored: the file has its maximum of variants",
+			"file", f.ID, "key", key, "max", s.rs.MaxVariants)
+		return
+	}
+	if err := s.blobs.Put(ctx, key, bytes.NewReader(data), int64(len(data)), f.ContentType); err != nil {
+		s.log.WarnContext(ctx, "could not store a resized variant", "file", f.ID, "key", key, "err", err)
+		return
+	}
+	if err := s.st.AddFileVariant(ctx, f.ID, key, s.now()); err != nil {
+		// Without its record nobody would remove the blob: take it back
+		// (also when the file was removed while we were resizing).
+		s.deleteBlob(context.WithoutCancel(ctx), f.ID, key)
+		if !aimg.IsNotFound(err) {
+			s.log.WarnContext(ctx, "could not record a resized variant", "file", f.ID, "key", key, "err", err)
+		}
+	}
+}
+
+// keyedMutex serialises callers per key; entries go when unused.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+type keyedLock struct {
+	sync.Mutex
+	users int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyedLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{}
+		k.locks[key] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
 }
 
 // readOriginal reads the original into memory, verifying it unless

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"aimg/internal/aimg"
 	"aimg/internal/blob"
@@ -40,7 +41,11 @@ type fixture struct {
 	blobs *countingBlobs
 }
 
-func newFixture(t *testing.T, st *store.Store) *fixture {
+// testSizes are the variant sizes of the fixture: small, so that the tests
+// of resizing itself ask for sizes in the set.
+var testSizes = []int{4, 5, 10, 20}
+
+func newFixture(t *testing.T, st *store.Store, edit ...func(*files.Resizing)) *fixture {
 	t.Helper()
 	local, err := blob.NewLocal(t.TempDir())
 	if err != nil {
@@ -48,7 +53,15 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 	}
 	b := &countingBlobs{Store: local}
 	clock := testsupport.NewClock()
-	return &fixture{svc: files.New(st, b, "http://example.test/", clock.Now, nil), st: st, blobs: b}
+	d, err := media.NewDecoder(media.DecoderConfig{MaxDecodedBytes: 64 << 20, MaxInFlightBytes: 64 << 20, MaxConcurrent: 2, MaxWait: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := files.Resizing{Sizes: testSizes, MaxVariants: 32, Decoder: d}
+	for _, e := range edit {
+		e(&rs)
+	}
+	return &fixture{svc: files.New(st, b, "http://example.test/", clock.Now, nil, rs), st: st, blobs: b}
 }
 
 func pngBytes(t testing.TB, w, h int) []byte {
@@ -348,4 +361,59 @@ func mustOpen(t *testing.T, svc *files.Service, id string, o files.OpenOptions) 
 		t.Fatalf("open %s %+v: %v", id, o, err)
 	}
 	return c
+}
+
+// Hole 1: a file keeps at most MaxVariants stored variants; the next size is
+// made and served, not stored, and so is every later one.
+func TestVariantCap(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		fx := newFixture(t, st, func(rs *files.Resizing) { rs.Sizes, rs.MaxVariants = []int{16, 32, 64}, 2 })
+		f, err := fx.svc.Put(ctx, files.PutInput{Name: "pic.png", Body: bytes.NewReader(pngBytes(t, 100, 100))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range []int{16, 32, 64, 64} {
+			before := fx.blobs.puts.Load()
+			c := mustOpen(t, fx.svc, f.ID, files.OpenOptions{Width: w})
+			if got, _, _ := decodeSize(t, readAll(t, c)); got != w {
+				t.Fatalf("width %d: got %d", w, got)
+			}
+			stored := fx.blobs.puts.Load() != before
+			if want := i < 2; stored != want {
+				t.Fatalf("request %d (width %d): stored = %v, want %v", i+1, w, stored, want)
+			}
+		}
+		if keys, err := st.FileVariantKeys(ctx, f.ID); err != nil || len(keys) != 2 {
+			t.Fatalf("variant records = %v, %v; want 2", keys, err)
+		}
+	})
+}
+
+// Requests snap to the sizes: every width from 33 to 64 is one variant.
+func TestSnappedRequestsShareAVariant(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		fx := newFixture(t, st, func(rs *files.Resizing) { rs.Sizes = []int{16, 32, 64} })
+		f, err := fx.svc.Put(ctx, files.PutInput{Name: "pic.png", Body: bytes.NewReader(pngBytes(t, 200, 100))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fx.blobs.puts.Load()
+		for w := 33; w <= 64; w++ {
+			c := mustOpen(t, fx.svc, f.ID, files.OpenOptions{Width: w, Height: w})
+			if gw, gh, _ := decodeSize(t, readAll(t, c)); gw != 64 || gh != 32 {
+				t.Fatalf("box %dx%d: %dx%d, want 64x32", w, w, gw, gh)
+			}
+		}
+		if n := fx.blobs.puts.Load() - before; n != 1 {
+			t.Fatalf("%d variants stored, want 1", n)
+		}
+		// Without sizes, resizing is off.
+		off := newFixture(t, st, func(rs *files.Resizing) { rs.Sizes = nil })
+		if _, err := off.svc.Open(ctx, f.ID, files.OpenOptions{Width: 10}); aimg.ErrorCode(err) != aimg.CodeInvalid ||
+			!strings.Contains(err.Error(), "width") {
+			t.Fatalf("resize with resizing off: %v", err)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/files"
+	"aimg/internal/server"
 )
 
 // FileMetadata is the spec's FileMetadata.
@@ -130,10 +131,14 @@ func (s *Server) removeFile(ctx context.Context, _ aimg.Caller, in *fileIDInput)
 
 const getFileDoc = "Serves the file inline with its Content-Type, ETag (If-None-Match gives 304) and Range support. " +
 	"The original is verified against its SHA-256 unless skipChecksum=true; a file that fails the check is " +
-	"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized."
+	"answered 500 with an error envelope, never with its bytes. PNG, JPEG and GIF files can be resized: the " +
+	"longer requested side is rounded up to the next of the server's sizes (default 64, 128, 256, 512, 1024), the " +
+	"other scaled with it; past the largest, fit serves the original. Images are never scaled up. Making a new " +
+	"size is rate limited per client (429) and waits for a decode turn (503 with Retry-After when busy)."
 
 func (s *Server) getFile(ctx context.Context, _ aimg.Caller, in *getFileInput) (*huma.StreamResponse, error) {
-	opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode}
+	opts := files.OpenOptions{SkipChecksum: in.SkipChecksum, Width: in.Width, Height: in.Height, Mode: in.Mode,
+		ClientIP: server.Info(ctx).ClientIP}
 	if in.IfNoneMatch != "" {
 		// Browsers revalidate on every use (no-cache): answer from the
 		// metadata instead of reading and hashing the whole file again.

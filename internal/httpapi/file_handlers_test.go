@@ -261,7 +261,8 @@ func blobFiles(t *testing.T, srv *testsupport.Server) map[string][]byte {
 
 func TestGetFileResize(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
-		srv := testsupport.NewServer(t, dbURL)
+		// Sizes this test asks for; snapping itself: TestGetFileSnapsSizes.
+		srv := testsupport.NewServer(t, dbURL, func(c *config.Config) { c.Service.Files.VariantSizes = []int{10, 20, 30} })
 		m := mustUpload(t, srv, "pic.png", testPNG(t, 60, 30), nil)
 		before := len(blobFiles(t, srv))
 		cases := []struct {
@@ -366,7 +367,10 @@ func TestGetFileCorrupted(t *testing.T) {
 func TestFileServerOnS3(t *testing.T) {
 	s3URL := testsupport.ServiceURL(t, "AIMG_TEST_S3_URL", "see scripts/s3-test-server.sh")
 	prefix := "aimg-files-test/" + uuid.NewString()
-	srv := testsupport.NewServer(t, "", func(c *config.Config) { c.BlobURL = s3URL + "&prefix=" + prefix })
+	srv := testsupport.NewServer(t, "", func(c *config.Config) {
+		c.BlobURL = s3URL + "&prefix=" + prefix
+		c.Service.Files.VariantSizes = []int{10} // the size asked for below
+	})
 	content := testPNG(t, 40, 20)
 	m := mustUpload(t, srv, "s3.png", content, nil)
 	if r := getFile(t, srv, "id="+m.ID, nil); r.status != 200 || !bytes.Equal(r.body, content) {

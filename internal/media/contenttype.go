@@ -64,3 +64,55 @@ func FormatFor(contentType string) string {
 	}
 	return FormatJPEG
 }
+
+// signatures are the leading bytes SniffContentType recognises, after the
+// four image formats of Sniff. "?" in a signature matches any byte.
+var signatures = []struct{ prefix, contentType string }{
+	{"%PDF-", "application/pdf"},
+	{"PK\x03\x04", "application/zip"},
+	{"\x1f\x8b\x08", "application/gzip"},
+	{"????ftypqt  ", "video/quicktime"},
+	{"????ftyp", "video/mp4"},
+	{"\x1a\x45\xdf\xa3", "video/webm"},
+	{"OggS\x00", "application/ogg"},
+	{"RIFF????WAVE", "audio/wav"},
+	{"RIFF????AVI ", "video/x-msvideo"},
+	{"ID3", "audio/mpeg"},
+	{"BM", "image/bmp"},
+	{"\x00\x00\x01\x00", "image/x-icon"},
+}
+
+// SniffContentType names the Content-Type of a file from its first bytes
+// (512 are enough), for uploads that declare none: the image formats, a few
+// common binary formats, else text/plain when no byte is binary (as in the
+// WHATWG MIME sniffing rules), else application/octet-stream. Markup
+// (HTML, SVG, XML) is text/plain: a stored file is never a document the
+// browser would run.
+func SniffContentType(head []byte) string {
+	if format := Sniff(head); format != "" {
+		return "image/" + format
+	}
+	for _, sig := range signatures {
+		if hasSignature(head, sig.prefix) {
+			return sig.contentType
+		}
+	}
+	for _, b := range head {
+		if b <= 0x08 || b == 0x0b || (b >= 0x0e && b <= 0x1a) || (b >= 0x1c && b <= 0x1f) {
+			return "application/octet-stream"
+		}
+	}
+	return "text/plain; charset=utf-8"
+}
+
+func hasSignature(head []byte, sig string) bool {
+	if len(head) < len(sig) {
+		return false
+	}
+	for i := range len(sig) {
+		if sig[i] != '?' && head[i] != sig[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -58,3 +58,26 @@ func TestResizable(t *testing.T) {
 		}
 	}
 }
+
+func TestSniffContentType(t *testing.T) {
+	for _, c := range []struct{ head, want string }{
+		{"\x89PNG\r\n\x1a\n....", "image/png"},
+		{"\xff\xd8\xff\xe0", "image/jpeg"},
+		{"GIF89a", "image/gif"},
+		{"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"},
+		{"%PDF-1.7", "application/pdf"},
+		{"\x00\x00\x00\x18ftypmp42", "video/mp4"},
+		{"\x00\x00\x00\x14ftypqt  ", "video/quicktime"},
+		{"\x1a\x45\xdf\xa3", "video/webm"},
+		{"PK\x03\x04", "application/zip"},
+		{"", "text/plain; charset=utf-8"},
+		{"hello, world\n", "text/plain; charset=utf-8"},
+		{"<!DOCTYPE html><script>alert(1)</script>", "text/plain; charset=utf-8"},
+		{"héllo", "text/plain; charset=utf-8"},
+		{"\x00\x01\x02binary", "application/octet-stream"},
+	} {
+		if got := media.SniffContentType([]byte(c.head)); got != c.want {
+			t.Errorf("SniffContentType(%q) = %q, want %q", c.head, got, c.want)
+		}
+	}
+}

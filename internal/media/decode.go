@@ -63,19 +63,40 @@ func Sniff(data []byte) string {
 }
 
 // Decode decodes a PNG, JPEG, GIF (first frame) or WebP image, recognised from
-// its bytes. The dimensions are read from the header and checked against
-// lim.MaxPixels before the pixels are decoded, so a small file claiming a huge
-// image is refused without allocating it.
+// its bytes. The header is read first (Inspect) and checked against lim, so a
+// small file claiming a huge or deep image is refused without allocating it.
+// Untrusted images go through a Decoder, which adds the server-wide budget.
 func Decode(data []byte, lim Limits) (img image.Image, format string, err error) {
 	if lim.MaxBytes > 0 && int64(len(data)) > lim.MaxBytes {
 		return nil, "", fmt.Errorf("%w: %d bytes, at most %d allowed", ErrTooLarge, len(data), lim.MaxBytes)
 	}
-	format = Sniff(data)
-	if format == "" {
-		return nil, "", fmt.Errorf("%w: expected PNG, JPEG, GIF or WebP", ErrUnsupported)
+	info, err := Inspect(data)
+	if err != nil {
+		return nil, "", err
 	}
-	c := codecs[format]
+	if err := lim.check(info); err != nil {
+		return nil, "", err
+	}
+	return decodeInspected(data, info)
+}
 
+// check compares what the header says with the limits.
+func (lim Limits) check(info Info) error {
+	if lim.MaxPixels > 0 && info.Pixels() > lim.MaxPixels {
+		return fmt.Errorf("%w: %dx%d is %d pixels, at most %d allowed",
+			ErrTooLarge, info.Width, info.Height, info.Pixels(), lim.MaxPixels)
+	}
+	if lim.MaxDecodedBytes > 0 && info.DecodedBytes > lim.MaxDecodedBytes {
+		return fmt.Errorf("%w: decoding this %dx%d %s would take %d MiB (%d bytes of memory), at most %d MiB allowed; "+
+			"16-bit colour and alpha channels count", ErrTooLarge, info.Width, info.Height, info.Format,
+			info.DecodedBytes>>20, info.DecodedBytes, lim.MaxDecodedBytes>>20)
+	}
+	return nil
+}
+
+// decodeInspected decodes data, whose header info has been checked.
+func decodeInspected(data []byte, info Info) (img image.Image, format string, err error) {
+	format = info.Format
 	// The decoders are fuzzed upstream, but this runs on hostile input in
 	// long-lived processes: a decoder panic must end as a refused image.
 	defer func() {
@@ -84,26 +105,14 @@ func Decode(data []byte, lim Limits) (img image.Image, format string, err error)
 			img, format = nil, ""
 		}
 	}()
-
-	cfg, err := c.decodeConfig(data)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, "", fmt.Errorf("%w: %s image is %dx%d", ErrCorrupt, format, cfg.Width, cfg.Height)
-	}
-	if pixels := int64(cfg.Width) * int64(cfg.Height); lim.MaxPixels > 0 && pixels > lim.MaxPixels {
-		return nil, "", fmt.Errorf("%w: %dx%d is %d pixels, at most %d allowed",
-			ErrTooLarge, cfg.Width, cfg.Height, pixels, lim.MaxPixels)
-	}
-	img, err = c.decode(data)
+	img, err = codecs[format].decode(data)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrCorrupt, err) // decoder errors name their format
 	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		// Never hand on more (or fewer) pixels than were checked above.
+	if b := img.Bounds(); b.Dx() != info.Width || b.Dy() != info.Height {
+		// Never hand on more (or fewer) pixels than were checked.
 		return nil, "", fmt.Errorf("%w: %s header says %dx%d, image is %dx%d",
-			ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+			ErrCorrupt, format, info.Width, info.Height, b.Dx(), b.Dy())
 	}
 	return img, format, nil
 }

@@ -70,3 +70,27 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInspect: the header reader never panics, refuses with a sentinel, and
+// never estimates less than one byte a pixel.
+func FuzzInspect(f *testing.F) {
+	for _, format := range formats {
+		data := encodeAs(f, bands(12, 8, true), format)
+		f.Add(data)
+		f.Add(data[:len(data)/3])
+	}
+	f.Add([]byte("\xff\xd8\xff\xc2\x00\x11\x08\x00\x10\x00\x10\x03"))
+	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info, err := media.Inspect(data)
+		if err != nil {
+			if !errors.Is(err, media.ErrUnsupported) && !errors.Is(err, media.ErrCorrupt) {
+				t.Fatalf("error %v wraps no sentinel", err)
+			}
+			return
+		}
+		if info.Width <= 0 || info.Height <= 0 || info.DecodedBytes < info.Pixels() {
+			t.Fatalf("Inspect = %+v", info)
+		}
+	})
+}

@@ -2,6 +2,7 @@ package media_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/gif"
@@ -9,8 +10,11 @@ import (
 	"image/png"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/HugoSmits86/nativewebp"
+
+	"aimg/internal/media"
 )
 
 var (
@@ -94,4 +98,22 @@ func assertAll(t *testing.T, img image.Image, r image.Rectangle, want color.Colo
 			}
 		}
 	}
+}
+
+// testDecoder is a Decoder with a generous budget, for tests that are not
+// about the budget.
+var testDecoder = func() *media.Decoder {
+	d, err := media.NewDecoder(media.DecoderConfig{
+		MaxDecodedBytes: 1 << 30, MaxInFlightBytes: 1 << 30, MaxConcurrent: 8, MaxWait: time.Minute,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// profilePicture is the profile picture path with testDecoder and the
+// spec's limits.
+func profilePicture(uri string) (string, error) {
+	return testDecoder.ProfilePicture(context.Background(), uri, media.ProfilePictureLimits())
 }

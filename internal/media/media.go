@@ -18,6 +18,10 @@ var (
 type Limits struct {
 	MaxBytes  int64 // size of the encoded image
 	MaxPixels int64 // width * height, checked before the pixels are allocated
+	// MaxDecodedBytes bounds the memory the decode allocates (Info.DecodedBytes:
+	// pixels times bytes per pixel, 16-bit channels and alpha counted), checked
+	// from the header before the pixels are allocated.
+	MaxDecodedBytes int64
 }
 
 // Profile picture rules (DECISIONS.md, "Profile pictures").

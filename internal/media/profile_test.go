@@ -47,7 +47,7 @@ func TestProfilePictureEveryFormat(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				uri := media.DataURI("image/"+format, encodeAs(t, src, format))
-				out, err := media.ProfilePicture(uri)
+				out, err := profilePicture(uri)
 				if err != nil {
 					t.Fatalf("ProfilePicture: %v", err)
 				}
@@ -66,7 +66,7 @@ func TestProfilePictureEveryFormat(t *testing.T) {
 func TestProfilePictureKeepsTransparency(t *testing.T) {
 	src := image.NewNRGBA(image.Rect(0, 0, 50, 50)) // all transparent
 	src.SetNRGBA(25, 25, red)
-	out, err := media.ProfilePicture(media.DataURI("image/png", encodeAs(t, src, "png")))
+	out, err := profilePicture(media.DataURI("image/png", encodeAs(t, src, "png")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +76,12 @@ func TestProfilePictureKeepsTransparency(t *testing.T) {
 
 func TestProfilePictureDeclaredTypeIsIgnored(t *testing.T) {
 	png := encodeAs(t, bands(30, 30, true), "png")
-	if out, err := media.ProfilePicture(media.DataURI("image/jpeg", png)); err != nil {
+	if out, err := profilePicture(media.DataURI("image/jpeg", png)); err != nil {
 		t.Fatalf("PNG declared as JPEG: %v", err)
 	} else {
 		decodeProfile(t, out)
 	}
-	_, err := media.ProfilePicture(media.DataURI("image/png", []byte("just some text, not a picture")))
+	_, err := profilePicture(media.DataURI("image/png", []byte("just some text, not a picture")))
 	if !errors.Is(err, media.ErrUnsupported) {
 		t.Fatalf("text declared as PNG: %v, want ErrUnsupported", err)
 	}
@@ -103,14 +103,14 @@ func TestProfilePictureRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := media.ProfilePicture(tt.uri); !errors.Is(err, tt.want) {
+			if _, err := profilePicture(tt.uri); !errors.Is(err, tt.want) {
 				t.Fatalf("ProfilePicture = %v, want %v", err, tt.want)
 			}
 		})
 	}
 	// Exactly 40 megapixels is allowed past the limit check (and then fails on
 	// the missing pixel data, not on size).
-	_, err := media.ProfilePicture(media.DataURI("image/png", bigHeader(t, "png", 8000, 5000)))
+	_, err := profilePicture(media.DataURI("image/png", bigHeader(t, "png", 8000, 5000)))
 	if errors.Is(err, media.ErrTooLarge) || !errors.Is(err, media.ErrCorrupt) {
 		t.Fatalf("40 MP header = %v, want ErrCorrupt", err)
 	}
@@ -139,7 +139,7 @@ func BenchmarkProfilePicture(b *testing.B) {
 	b.SetBytes(int64(buf.Len()))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := media.ProfilePicture(uri); err != nil {
+		if _, err := profilePicture(uri); err != nil {
 			b.Fatal(err)
 		}
 	}

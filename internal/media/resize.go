@@ -63,32 +63,32 @@ func Resize(img image.Image, width, height int, mode string) (image.Image, error
 		return nil, fmt.Errorf("%w: %dx%d, at most %d per side", ErrInvalidSize, width, height, MaxResizeSide)
 	}
 	b := img.Bounds()
-	sw, sh := int64(b.Dx()), int64(b.Dy())
-	if sw <= 0 || sh <= 0 {
+	if b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("%w: the image is empty", ErrInvalidSize)
 	}
-
 	if mode == ModeFill && width > 0 && height > 0 {
-		w, h := int64(width), int64(height)
-		crop := b
-		if sw*h > sh*w {
-			// Wider than the target: keep the full height, cut the sides.
-			cw := clamp(divRound(sh*w, h), 1, sw)
-			x0 := b.Min.X + int((sw-cw)/2)
-			crop = image.Rect(x0, b.Min.Y, x0+int(cw), b.Max.Y)
-		} else {
-			ch := clamp(divRound(sw*h, w), 1, sh)
-			y0 := b.Min.Y + int((sh-ch)/2)
-			crop = image.Rect(b.Min.X, y0, b.Max.X, y0+int(ch))
-		}
+		cw, ch := FillCrop(b.Dx(), b.Dy(), width, height)
+		x0 := b.Min.X + (b.Dx()-cw)/2
+		y0 := b.Min.Y + (b.Dy()-ch)/2
+		crop := image.Rect(x0, y0, x0+cw, y0+ch)
 		if crop == b && width == b.Dx() && height == b.Dy() {
 			return img, nil
 		}
 		return scale(img, crop, width, height), nil
 	}
+	w, h := FitSize(b.Dx(), b.Dy(), width, height)
+	if w == b.Dx() && h == b.Dy() {
+		return img, nil
+	}
+	return scale(img, b, w, h), nil
+}
 
-	// Fit inside the box; a zero side leaves that direction bounded only by
-	// MaxResizeSide.
+// FitSize is the size Resize gives a srcW x srcH image in mode "fit" (or
+// "fill" with a zero side): inside width x height with the aspect kept, a
+// zero side bounded only by MaxResizeSide. Sides must be positive, width and
+// height not both zero.
+func FitSize(srcW, srcH, width, height int) (w, h int) {
+	sw, sh := int64(srcW), int64(srcH)
 	boxW, boxH := int64(width), int64(height)
 	if boxW == 0 {
 		boxW = MaxResizeSide
@@ -96,16 +96,25 @@ func Resize(img image.Image, width, height int, mode string) (image.Image, error
 	if boxH == 0 {
 		boxH = MaxResizeSide
 	}
-	var w, h int64
+	var fw, fh int64
 	if boxW*sh <= boxH*sw {
-		w, h = boxW, clamp(divRound(sh*boxW, sw), 1, boxH)
+		fw, fh = boxW, clamp(divRound(sh*boxW, sw), 1, boxH)
 	} else {
-		w, h = clamp(divRound(sw*boxH, sh), 1, boxW), boxH
+		fw, fh = clamp(divRound(sw*boxH, sh), 1, boxW), boxH
 	}
-	if w == sw && h == sh {
-		return img, nil
+	return int(fw), int(fh)
+}
+
+// FillCrop is the centred part of a srcW x srcH image that Resize scales to
+// width x height in mode "fill": the largest rectangle of that shape. All
+// sides must be positive.
+func FillCrop(srcW, srcH, width, height int) (cw, ch int) {
+	sw, sh, w, h := int64(srcW), int64(srcH), int64(width), int64(height)
+	if sw*h > sh*w {
+		// Wider than the target: keep the full height, cut the sides.
+		return int(clamp(divRound(sh*w, h), 1, sw)), srcH
 	}
-	return scale(img, b, int(w), int(h)), nil
+	return srcW, int(clamp(divRound(sw*h, w), 1, sh))
 }
 
 // scale draws the src rectangle of img into a new width x height image.

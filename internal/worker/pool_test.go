@@ -65,7 +65,7 @@ func newFixture(t *testing.T, url string) *fixture {
 		t.Fatal(err)
 	}
 	clock := testsupport.NewClock()
-	fs := &countingFiles{Service: files.New(st, blobs, "http://aimg.test", clock.Now, nil)}
+	fs := &countingFiles{Service: files.New(st, blobs, "http://aimg.test", clock.Now, nil, files.Resizing{})}
 	cfg, err := config.LoadService("")
 	if err != nil {
 		t.Fatal(err)
