@@ -59,40 +59,49 @@ type App struct {
 
 // New opens everything cfg names and applies the migrations. getenv is the
 // process environment, for settings outside cfg (the blob store's AWS_* credentials).
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (a *App, err error) {
-	a = &App{Config: cfg, Log: log, now: now}
-	defer func() {
-		if err != nil {
-			a.Close()
+// An error names the setting at fault ("AIMG_REDIS_URL: ..."); whatever was
+// opened before it is closed again.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (*App, error) {
+	a := &App{Config: cfg, Log: log, now: now}
+	if err := a.open(ctx, version, getenv); err != nil {
+		if cerr := a.Close(); cerr != nil {
+			log.Warn("closing after a failed start", "err", cerr)
 		}
-	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("AIMG_DATA_DIR: %w", err)
+		return nil, oneLine(err)
+	}
+	return a, nil
+}
+
+// open does New's work on a; each step registers its closer before the next.
+func (a *App) open(ctx context.Context, version string, getenv func(string) string) (err error) {
+	cfg, log, now := a.Config, a.Log, a.now
+	if err := ensureWritableDir(cfg.DataDir); err != nil {
+		return fmt.Errorf("AIMG_DATA_DIR: %w", err)
 	}
 	if a.Config.AdminKey == "" {
 		a.Config.AdminKey, a.AdminKeyGenerated, err = loadOrCreateAdminKey(cfg.DataDir)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("AIMG_DATA_DIR: %w", err)
 		}
 	}
 	cfg = a.Config
 
 	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
-		return nil, err
+		return named("AIMG_DATABASE_URL", databaseHint(err))
 	}
 	a.closers = append(a.closers, a.Store.Close)
 	if err := a.Store.Migrate(ctx); err != nil {
-		return nil, err
+		return named("AIMG_DATABASE_URL", err)
 	}
 	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
-		return nil, fmt.Errorf("AIMG_REDIS_URL: %w", err)
+		return named("AIMG_REDIS_URL", err)
 	}
 	a.closers = append(a.closers, a.Limiter.Close)
 	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {
-		return nil, fmt.Errorf("AIMG_SMTP_URL: %w", err)
+		return named("AIMG_SMTP_URL", err)
 	}
 	if a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir, getenv); err != nil {
-		return nil, fmt.Errorf("AIMG_BLOB_URL: %w", err)
+		return named("AIMG_BLOB_URL", err)
 	}
 	a.Files = files.New(a.Store, a.Blobs, cfg.PublicURL, now, log)
 	a.Accounts = account.New(a.Store, cfg, a.Limiter, a.Mail, log, now)
@@ -119,7 +128,47 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		Ready:      []httpapi.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
 		Version:    version,
 	})
-	return a, nil
+	return nil
+}
+
+// named prefixes err with the setting it is about.
+func named(setting string, err error) error {
+	if strings.HasPrefix(err.Error(), setting+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", setting, err)
+}
+
+// oneLine keeps a start-up error on one line (errors.Join separates with
+// newlines), so the operator reads it where the process printed it.
+func oneLine(err error) error {
+	msg := err.Error()
+	if !strings.ContainsAny(msg, "\r\n") {
+		return err
+	}
+	return fmt.Errorf("%s", strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " "))
+}
+
+// databaseHint adds what to do to the errors a first start usually meets.
+func databaseHint(err error) error {
+	if strings.Contains(err.Error(), "SQLSTATE 3D000") {
+		return fmt.Errorf("%w (create the database first, e.g. createdb, then start again)", err)
+	}
+	return err
+}
+
+// ensureWritableDir creates dir when missing and checks that files can be
+// created in it, so an unusable data dir fails at once and by name.
+func ensureWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	return errors.Join(f.Close(), os.Remove(name))
 }
 
 // Serve answers HTTP on ln until ctx ends, then drains: /readyz fails, new
@@ -151,8 +200,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, a.Stop(sctx))
 }
 
-// Close releases everything New opened, in reverse order.
+// Close releases everything New opened, in reverse order. It is safe on a
+// nil App and more than once.
 func (a *App) Close() error {
+	if a == nil {
+		return nil
+	}
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		errs = append(errs, a.closers[i]())
