@@ -30,6 +30,7 @@ import (
 	"aimg/internal/ratelimit"
 	"aimg/internal/store"
 	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
 )
 
 // App is one running AIMG service.
@@ -46,7 +47,8 @@ type App struct {
 	HTTP     *httpapi.Server
 
 	Generation *generation.Service
-	Workers    *worker.Pool // nil without the embedded worker
+	Backends   *worker.Registry // the renderers this server knows, by Model backend name
+	Workers    *worker.Pool     // nil without the embedded worker
 	bg         background
 	now        func() time.Time
 
@@ -74,6 +76,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 
 // open does New's work on a; each step registers its closer before the next.
 func (a *App) open(ctx context.Context, version string, getenv func(string) string) (err error) {
+	if a.Backends, err = worker.NewRegistry(builtin.Registration()); err != nil {
+		return err
+	}
+	if err := a.Backends.CheckModels(a.Config.Service.Models); err != nil {
+		return err
+	}
+	a.Config.Service.Models = a.Backends.Describe(a.Config.Service.Models)
 	cfg, log, now := a.Config, a.Log, a.now
 	if err := ensureWritableDir(cfg.DataDir); err != nil {
 		return fmt.Errorf("AIMG_DATA_DIR: %w", err)
@@ -110,7 +119,9 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		return m.Name
 	}))
 
-	a.newGeneration()
+	if err := a.newGeneration(); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -125,3 +125,26 @@ func TestCloseIsSafe(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Model settings beyond the backend's limits stop the start, named as in
+// the config file; the backend's description is appended to its Models.
+func TestModelsAreCheckedByTheirBackend(t *testing.T) {
+	cfg := testConfig(t, nil)
+	cfg.Service.Models[1].MaxSteps = 1000
+	if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "config models[1].maxSteps: must be <= 150") {
+		t.Fatalf("err = %v", err)
+	}
+	cfg = testConfig(t, nil)
+	cfg.Service.Models[0].Backend = "comfyui"
+	if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `config models[0].backend: unknown backend "comfyui"`) {
+		t.Fatalf("err = %v", err)
+	}
+	a, err := newApp(context.Background(), testConfig(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if m, _ := a.Config.Service.Model("f222"); !strings.Contains(m.Description, "not a diffusion model") {
+		t.Fatalf("f222 description %q", m.Description)
+	}
+}

@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
-	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/worker"
 )
@@ -20,24 +20,28 @@ type background struct {
 }
 
 // newGeneration builds the generation service and, when the embedded worker
-// is on, its worker pool over the built-in renderer.
-func (a *App) newGeneration() {
+// is on, its worker pool over the in-process backends (the built-in renderer).
+func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
 	if !a.Config.EmbeddedWorker {
-		return
+		return nil
 	}
-	var models []string
-	for _, m := range a.Config.Service.Models {
-		if m.Backend == aimg.BackendBuiltin {
-			models = append(models, m.ModelID)
-		}
+	models, backend := a.Backends.Embedded(a.Config.Service.Models)
+	if len(models) == 0 {
+		a.Log.Info("no Model has an in-process backend: the embedded worker is off")
+		return nil
 	}
 	g := a.Config.Service.Generation
-	a.Workers = worker.NewPool(a.Generation, worker.Builtin{}, worker.Config{
+	pool, err := worker.NewPool(a.Generation, backend, worker.Config{
 		Concurrency: a.Config.WorkerConcurrency, ModelIDs: models,
 		HeartbeatInterval: g.HeartbeatInterval, PollInterval: g.PollInterval,
 	}, a.Log)
+	if err != nil {
+		return fmt.Errorf("embedded worker: %w", err)
+	}
+	a.Workers = pool
 	a.Generation.OnEnqueue = a.Workers.Notify
+	return nil
 }
 
 // Start runs the reaper, the purger and the embedded worker pool until ctx ends or Stop

@@ -19,7 +19,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/ratelimit"
-	"aimg/internal/worker/builtin"
 )
 
 //go:embed default.yaml
@@ -182,7 +181,6 @@ func LoadService(path string) (Service, error) {
 		return s, fmt.Errorf("embedded default config: %w", err)
 	}
 	if path == "" {
-		s.describeBackends()
 		return s, nil
 	}
 	data, err := os.ReadFile(path)
@@ -194,19 +192,7 @@ func LoadService(path string) (Service, error) {
 	if err := dec.Decode(&s); err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
 	}
-	s.describeBackends()
 	return s, nil
-}
-
-// describeBackends makes every Model served by the built-in renderer say so
-// in its description: users must not mistake it for a diffusion model.
-func (s *Service) describeBackends() {
-	for i := range s.Models {
-		m := &s.Models[i]
-		if m.Backend == aimg.BackendBuiltin && !strings.Contains(m.Description, builtin.Description) {
-			m.Description = strings.TrimSpace(m.Description + " " + builtin.Description)
-		}
-	}
 }
 
 // Validate says what is wrong, naming each bad setting.
@@ -376,17 +362,19 @@ func (s Service) validateGeneration() []error {
 			if m.MediaType != aimg.MediaVideo && m.MediaType != aimg.MediaAnimatedImage {
 				bad(f("mediaType"), "a video Model must be Video or AnimatedImage, got %q", m.MediaType)
 			}
-			if m.Frames < 1 || m.Frames > builtin.MaxFrames {
-				bad(f("frames"), "must be between 1 and %d, got %d", builtin.MaxFrames, m.Frames)
+			if m.Frames < 1 {
+				bad(f("frames"), "must be >= 1, got %d", m.Frames)
 			}
-			if m.FPS < 1 || m.FPS > builtin.MaxFPS {
-				bad(f("fps"), "must be between 1 and %d, got %d", builtin.MaxFPS, m.FPS)
+			if m.FPS < 1 {
+				bad(f("fps"), "must be >= 1, got %d", m.FPS)
 			}
 		default:
 			bad(f("kind"), "must be image or video, got %q", m.Kind)
 		}
-		if m.Backend != aimg.BackendBuiltin {
-			bad(f("backend"), "must be %q (the only backend so far), got %q", aimg.BackendBuiltin, m.Backend)
+		// Which backends exist and what each can render is the worker
+		// registry's to say (worker.Registry.CheckModels, at start).
+		if m.Backend == "" {
+			bad(f("backend"), "must name a backend, e.g. %q", aimg.BackendBuiltin)
 		}
 		if m.MinTier < 0 {
 			bad(f("minTier"), "must be >= 0")
@@ -402,9 +390,6 @@ func (s Service) validateGeneration() []error {
 		if m.MaxSteps < m.MinSteps {
 			bad(f("maxSteps"), "must be >= minSteps")
 		}
-		if m.MaxSteps > builtin.MaxSteps {
-			bad(f("maxSteps"), "must be <= %d", builtin.MaxSteps)
-		}
 		if m.MaxResolution < 1 {
 			bad(f("maxResolution"), "must be >= 1")
 		}
@@ -413,8 +398,8 @@ func (s Service) validateGeneration() []error {
 				bad(f(name), "must list at least one size")
 			}
 			for j, v := range sizes {
-				if v < builtin.MinSize || v > builtin.MaxSize {
-					bad(f(fmt.Sprintf("%s[%d]", name, j)), "must be between %d and %d, got %d", builtin.MinSize, builtin.MaxSize, v)
+				if v < 1 {
+					bad(f(fmt.Sprintf("%s[%d]", name, j)), "must be >= 1, got %d", v)
 				}
 			}
 		}
@@ -432,9 +417,6 @@ func (s Service) validateGeneration() []error {
 			}
 			if w*h > m.MaxResolution {
 				bad(f("defaultResolution"), "%dx%d is above maxResolution %d", w, h, m.MaxResolution)
-			}
-			if m.Kind == aimg.MTypeVideo && int64(w)*int64(h)*int64(m.Frames) > builtin.MaxVideoPixels {
-				bad(f("frames"), "width*height*frames must be at most %d", builtin.MaxVideoPixels)
 			}
 		}
 		if len(m.AllowedSamplers) == 0 {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,6 +118,20 @@ func TestDomainForHost(t *testing.T) {
 	} {
 		if got := s.DomainForHost(host).ID; got != want {
 			t.Errorf("DomainForHost(%q) = %s, want %s", host, got, want)
+		}
+	}
+}
+
+// config knows no backend: which backends exist and what each can render is
+// the worker registry's to say (it used to import worker/builtin for that).
+func TestConfigImportsNoBackend(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "aimg/internal/config").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "aimg/internal/worker") {
+			t.Errorf("internal/config depends on %s", dep)
 		}
 	}
 }

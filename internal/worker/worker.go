@@ -7,14 +7,12 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -57,17 +55,6 @@ type Backend interface {
 	Render(ctx context.Context, job RenderJob, progress func(float64)) ([]aimg.ItemOutput, error)
 }
 
-// Config tunes a Pool.
-type Config struct {
-	Name              string // prefix of the worker ids; default host-pid-random
-	Concurrency       int    // Jobs rendered at once
-	ModelIDs          []string
-	HeartbeatInterval time.Duration
-	PollInterval      time.Duration // idle slots look for work this often
-	// CallTimeout bounds each call to the source (default 30s).
-	CallTimeout time.Duration
-}
-
 // Pool runs Concurrency worker slots against one source and backend.
 type Pool struct {
 	src     JobSource
@@ -85,26 +72,22 @@ type Pool struct {
 	stopErr             error
 }
 
-// NewPool builds a pool; Start runs it.
-func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) *Pool {
-	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 1
-	}
-	if cfg.Name == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		cfg.Name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-	}
-	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = 30 * time.Second
+// NewPool builds a pool; Start runs it. Zero fields of cfg take their
+// defaults; an invalid cfg is an error naming the field.
+func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) (*Pool, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pool{src: src, backend: backend, cfg: cfg, log: log.With("worker_pool", cfg.Name),
-		wake: make(chan struct{}, cfg.Concurrency)}
+		wake: make(chan struct{}, cfg.Concurrency)}, nil
 }
+
+// Name is the pool's worker identity (Config.Name or the generated one).
+func (p *Pool) Name() string { return p.cfg.Name }
 
 // Start launches the slots. Cancelling ctx is an abrupt stop: claiming ends
 // and running Jobs are released at once; Stop is the graceful way.
@@ -287,3 +270,7 @@ func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic
 		}
 	}
 }
+
+func floatBits(f float64) uint64 { return math.Float64bits(f) }
+
+func floatFrom(b uint64) float64 { return math.Float64frombits(b) }
