@@ -148,3 +148,36 @@ func TestModelsAreCheckedByTheirBackend(t *testing.T) {
 		t.Fatalf("f222 description %q", m.Description)
 	}
 }
+
+// The embedded worker keeps its name in the data dir, so that a restart is
+// the same worker and takes back its Jobs at once; an operator may set it.
+func TestEmbeddedWorkerNameIsStablePerDataDir(t *testing.T) {
+	cfg := testConfig(t, nil)
+	name := func(cfg config.Config) string {
+		a, err := newApp(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		return a.Workers.Name()
+	}
+	first := name(cfg)
+	if again := name(cfg); again != first {
+		t.Fatalf("worker name %q then %q", first, again)
+	}
+	if other := name(testConfig(t, nil)); other == first {
+		t.Fatalf("two data dirs share the worker name %q", first)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "worker.id"), []byte("gpu-box-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(cfg); got != "gpu-box-1" {
+		t.Fatalf("configured name: %q", got)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "worker.id"), []byte("a/b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newApp(context.Background(), cfg); err == nil || !strings.HasPrefix(err.Error(), "AIMG_DATA_DIR: worker name in") {
+		t.Fatalf("bad name: %v", err)
+	}
+}

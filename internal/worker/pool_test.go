@@ -365,6 +365,8 @@ func (emptySource) Claim(context.Context, string, []string) (*aimg.Job, error) {
 	return nil, aimg.Errorf(aimg.CodeNotFound, "No queued job")
 }
 
+func (emptySource) RecoverWorker(context.Context, string) (int, int, error) { return 0, 0, nil }
+
 // A Config with zero fields gets the documented defaults; a bad one is an
 // error naming the field, not a panic (a zero PollInterval used to panic in
 // time.NewTicker, a zero Concurrency was patched silently).
