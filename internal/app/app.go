@@ -51,6 +51,7 @@ type App struct {
 	Workers    *worker.Pool     // nil without the embedded worker
 	bg         background
 	now        func() time.Time
+	after      func(time.Duration) <-chan time.Time // the drain delay's timer
 
 	// AdminKeyGenerated is set when this start generated the admin key, so
 	// the caller prints it once.
@@ -64,7 +65,7 @@ type App struct {
 // An error names the setting at fault ("AIMG_REDIS_URL: ..."); whatever was
 // opened before it is closed again.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (*App, error) {
-	a := &App{Config: cfg, Log: log, now: now}
+	a := &App{Config: cfg, Log: log, now: now, after: time.After}
 	if err := a.open(ctx, version, getenv); err != nil {
 		if cerr := a.Close(); cerr != nil {
 			log.Warn("closing after a failed start", "err", cerr)
@@ -182,12 +183,20 @@ func ensureWritableDir(dir string) error {
 	return errors.Join(f.Close(), os.Remove(name))
 }
 
-// Serve answers HTTP on ln until ctx ends, then drains: /readyz fails, new
-// connections stop, in-flight requests finish within the shutdown timeout.
+// Serve answers HTTP on ln until ctx ends, then drains: /readyz answers 503
+// while the server keeps serving for http.drainDelay (load balancers see it
+// and move traffic away), then new connections stop and in-flight requests
+// finish within http.shutdownTimeout. Connections are bounded by the http
+// section's read, write and idle timeouts (streaming downloads: see
+// streamDeadlines).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h := a.Config.Service.HTTP
 	srv := &http.Server{
-		Handler:           a.HTTP,
-		ReadHeaderTimeout: a.Config.Service.HTTP.ReadHeaderTimeout,
+		Handler:           streamDeadlines(a.HTTP, h.WriteTimeout, time.Now),
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -199,9 +208,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.Join(err, a.Stop(context.Background()))
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
+	a.Log.Info("draining: /readyz answers 503", "drain_delay", h.DrainDelay)
 	a.HTTP.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), a.Config.Service.HTTP.ShutdownTimeout)
+	srv.SetKeepAlivesEnabled(false) // clients reconnect, through the balancer, elsewhere
+	select {
+	case <-a.after(h.DrainDelay):
+	case err := <-errc: // the listener failed meanwhile
+		return errors.Join(err, a.Stop(context.Background()))
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {

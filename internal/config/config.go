@@ -107,6 +107,12 @@ type HTTP struct {
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
 	TrustProxyHeaders bool          `yaml:"trustProxyHeaders"`
+
+	// Connection lifetimes (validateTimeouts; docs/security.md).
+	ReadTimeout  time.Duration `yaml:"readTimeout"`  // a whole request, body included
+	WriteTimeout time.Duration `yaml:"writeTimeout"` // a response; streaming downloads: without progress
+	IdleTimeout  time.Duration `yaml:"idleTimeout"`  // a keep-alive connection between requests
+	DrainDelay   time.Duration `yaml:"drainDelay"`   // serving on with /readyz at 503 after SIGTERM
 }
 
 type Accounts struct {
@@ -290,6 +296,7 @@ func (s Service) Validate() error {
 		bad("accounts.kvpMaxKeyBytes", "KVP limits must be positive")
 	}
 	errs = append(errs, s.validateGeneration()...)
+	errs = append(errs, s.HTTP.validateTimeouts()...)
 	return errors.Join(errs...)
 }
 

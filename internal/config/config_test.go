@@ -93,14 +93,18 @@ rateLimits:
 
 func TestConfigFileErrorsNameTheSetting(t *testing.T) {
 	for name, tc := range map[string]struct{ file, want string }{
-		"unknown key":     {"enviroment: typo\n", "enviroment"},
-		"no domains":      {"domains: []\n", "domains"},
-		"duplicate id":    {"domains: [{id: a}, {id: a}]\n", "domains[1].id"},
-		"bad rate":        {"rateLimits: {\"x:ip\": {requests: 0, per: 1m}}\n", "rateLimits.x:ip"},
-		"small body":      {"http: {maxBodyBytes: 10, maxImageBodyBytes: 20000000}\n", "http.maxBodyBytes"},
-		"otp attempts":    {"accounts: {otpMaxAttempts: 0}\n", "accounts.otpMaxAttempts"},
-		"not yaml":        {"{{{", "AIMG_CONFIG"},
-		"mail from empty": {"mailFrom: \"\"\n", "mailFrom"},
+		"unknown key":      {"enviroment: typo\n", "enviroment"},
+		"no domains":       {"domains: []\n", "domains"},
+		"duplicate id":     {"domains: [{id: a}, {id: a}]\n", "domains[1].id"},
+		"bad rate":         {"rateLimits: {\"x:ip\": {requests: 0, per: 1m}}\n", "rateLimits.x:ip"},
+		"small body":       {"http: {maxBodyBytes: 10, maxImageBodyBytes: 20000000}\n", "http.maxBodyBytes"},
+		"otp attempts":     {"accounts: {otpMaxAttempts: 0}\n", "accounts.otpMaxAttempts"},
+		"not yaml":         {"{{{", "AIMG_CONFIG"},
+		"mail from empty":  {"mailFrom: \"\"\n", "mailFrom"},
+		"no read timeout":  {"http: {readTimeout: 0s}\n", "http.readTimeout"},
+		"no idle timeout":  {"http: {idleTimeout: 0s}\n", "http.idleTimeout"},
+		"no write timeout": {"http: {writeTimeout: 0s}\n", "http.writeTimeout"},
+		"negative drain":   {"http: {drainDelay: -1s}\n", "http.drainDelay"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := FromEnv(env(map[string]string{"AIMG_CONFIG": writeFile(t, tc.file)}))

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"aimg/internal/config"
+)
+
+// serving is an App answering on a free port through Serve.
+type serving struct {
+	url, addr string
+	cancel    context.CancelFunc
+	done      chan error
+}
+
+func startServing(t *testing.T, a *App) *serving {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serving{url: "http://" + ln.Addr().String(), addr: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-s.done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return s
+}
+
+func get(t *testing.T, c *http.Client, url string) int {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// After SIGTERM the server keeps answering for the drain delay, with
+// /readyz at 503 so load balancers move away, then stops.
+func TestDrainDelayAnswers503OnReadyz(t *testing.T) {
+	cfg := testConfig(t, map[string]string{"AIMG_EMBEDDED_WORKER": "false"})
+	cfg.Service.HTTP.DrainDelay = time.Hour // ended by the test, below
+	a, err := newApp(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	draining, endDelay := make(chan time.Duration, 1), make(chan time.Time)
+	a.after = func(d time.Duration) <-chan time.Time {
+		draining <- d
+		return endDelay
+	}
+	s := startServing(t, a)
+	c := &http.Client{}
+	if code := get(t, c, s.url+"/readyz"); code != 200 {
+		t.Fatalf("/readyz before the stop: %d", code)
+	}
+	s.cancel() // SIGTERM
+	select {
+	case d := <-draining:
+		if d != time.Hour {
+			t.Fatalf("drain delay %s", d)
+		}
+	case err := <-s.done:
+		s.done <- err
+		t.Fatalf("Serve returned (%v) without a drain delay", err)
+	}
+	if code := get(t, c, s.url+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz while draining: %d, want 503", code)
+	}
+	if code := get(t, c, s.url+"/api/getModels"); code != 200 {
+		t.Fatalf("an API call while draining: %d, want 200", code)
+	}
+	close(endDelay)
+	if err := <-s.done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	s.done <- nil // for the cleanup
+	if _, err := net.Dial("tcp", s.addr); err == nil {
+		t.Fatal("still accepting connections after the drain")
+	}
+}
+
+// short timeouts for the connection tests; the assertions only say that the
+// server ends the exchange, never how fast.
+func shortTimeouts(cfg *config.Config) {
+	h := &cfg.Service.HTTP
+	h.ReadHeaderTimeout, h.ReadTimeout, h.WriteTimeout, h.IdleTimeout = 200*time.Millisecond, 300*time.Millisecond, time.Second, 300*time.Millisecond
+	h.DrainDelay = 0
+}
+
+// exchange writes raw bytes on a new connection and reads until the server
+// closes it. The deadline only keeps a failing test from hanging.
+func exchange(t *testing.T, addr, raw string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	b, err := io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the server held the connection (read so far: %q)", b)
+	}
+	return string(b)
+}
+
+// A request that announces a body and sends none, or a keep-alive
+// connection left idle, no longer holds a connection forever.
+func TestConnectionsAreNotHeldForever(t *testing.T) {
+	cfg := testConfig(t, map[string]string{"AIMG_EMBEDDED_WORKER": "false"})
+	shortTimeouts(&cfg)
+	a, err := newApp(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	s := startServing(t, a)
+	session := "X-Session-ID: 0b5c5a4e-4a0e-4d5e-9b55-2f7b1c1e3a10\r\n"
+	for name, raw := range map[string]string{
+		"GET with Content-Length, no body": "GET /api/getSelfUser HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n" + session + "\r\n",
+		"DELETE with Content-Length":       "DELETE /api/deleteUserKVP?key=k HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n" + session + "\r\n",
+		"POST chunked, no chunk":           "POST /api/authenticateUser HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n",
+		"DELETE chunked, no chunk":         "DELETE /api/deleteUserKVP?key=k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n" + session + "\r\n",
+		"headers never finished":           "GET /healthz HTTP/1.1\r\nHost: x\r\n",
+		"idle keep-alive after a response": "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := exchange(t, s.addr, raw)
+			if strings.HasPrefix(name, "idle") {
+				resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(out)), nil)
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("response before the idle close: %q %v", out, err)
+				}
+			}
+		})
+	}
+}
+
+// On the download route the write deadline follows progress: it is set
+// afresh before every piece written, so only a stalled client is cut off.
+func TestStreamingRoutesMoveTheWriteDeadline(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	body := strings.Repeat("x", 150<<10)
+	h := streamDeadlines(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// http.ServeContent copies with io.CopyN from a file: no WriterTo.
+		io.CopyN(w, struct{ io.Reader }{strings.NewReader(body)}, int64(len(body)))
+	}), time.Minute, clock)
+	for path, want := range map[string]int{"/api/getFile": 5, "/api/getItem": 0} {
+		rec := &deadlineRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, httptestRequest(path))
+		if len(rec.deadlines) != want || rec.n != len(body) {
+			t.Fatalf("%s: %d deadlines for %d bytes, want %d for %d", path, len(rec.deadlines), rec.n, want, len(body))
+		}
+		for i, d := range rec.deadlines {
+			if i > 0 && !d.After(rec.deadlines[i-1]) {
+				t.Fatalf("%s: deadline %d did not move: %v", path, i, rec.deadlines)
+			}
+		}
+	}
+}
+
+func httptestRequest(path string) *http.Request {
+	r, _ := http.NewRequest(http.MethodGet, "http://x"+path, nil)
+	return r
+}
+
+// deadlineRecorder is a ResponseWriter that records write deadlines.
+type deadlineRecorder struct {
+	header    http.Header
+	n         int
+	deadlines []time.Time
+}
+
+func (d *deadlineRecorder) Header() http.Header         { return d.header }
+func (d *deadlineRecorder) WriteHeader(int)             {}
+func (d *deadlineRecorder) Write(b []byte) (int, error) { d.n += len(b); return len(b), nil }
+func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error {
+	d.deadlines = append(d.deadlines, t)
+	return nil
+}
