@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		if cerr := a.Close(); cerr != nil {
 			log.Warn("closing after a failed start", "err", cerr)
 		}
-		return nil, oneLine(err)
+		return nil, OneLine(err)
 	}
 	return a, nil
 }
@@ -151,9 +151,9 @@ func named(setting string, err error) error {
 	return fmt.Errorf("%s: %w", setting, err)
 }
 
-// oneLine keeps a start-up error on one line (errors.Join separates with
-// newlines), so the operator reads it where the process printed it.
-func oneLine(err error) error {
+// OneLine keeps a start-up error on one line (errors.Join and some drivers
+// separate with newlines), so the operator reads it where the process printed it.
+func OneLine(err error) error {
 	msg := err.Error()
 	if !strings.ContainsAny(msg, "\r\n") {
 		return err
