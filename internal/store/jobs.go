@@ -92,11 +92,9 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 	}
 	var out Enqueued
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == Postgres {
-			// SQLite's single writer already serialises this transaction.
-			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, j.UserID); err != nil {
-				return err
-			}
+		// Once, for the limits below and assignCreatedAt.
+		if err := lockUsers(ctx, tx, s.dialect, j.UserID); err != nil {
+			return err
 		}
 		if nj.IdempotencyKey != "" {
 			ids, found, err := idempotentItems(ctx, tx, j.UserID, nj.IdempotencyKey, nj.Now.Add(-nj.IdempotencyTTL))
@@ -129,7 +127,7 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 		for _, it := range nj.Items {
 			it.CreatedAt = nj.Now
 		}
-		if err := assignCreatedAt(ctx, tx, s.dialect, nj.Items); err != nil {
+		if err := assignCreatedAt(ctx, tx, nj.Items); err != nil {
 			return err
 		}
 		j.Status, j.EnqueuedAt = aimg.JobQueued, nj.Now
