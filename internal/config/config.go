@@ -58,7 +58,10 @@ type Service struct {
 	AffiliateAds []AffiliateAd             `yaml:"affiliateAds"`
 
 	// Models are the AI generation Models, in the order getModels shows them.
-	Models        []aimg.Model   `yaml:"models"`
+	// In AIMG_CONFIG they merge with the defaults by modelID (mergeModels).
+	Models []aimg.Model `yaml:"models"`
+	// RemoveModels (AIMG_CONFIG only) drops Models by id after the merge.
+	RemoveModels  []string       `yaml:"removeModels"`
 	SamplePrompts []SamplePrompt `yaml:"samplePrompts"`
 	// BannedWords are words or phrases the prompt filter removes.
 	BannedWords []string   `yaml:"bannedWords"`
@@ -180,7 +183,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 }
 
 // LoadService reads the embedded defaults and overlays path (YAML or JSON;
-// JSON is YAML) when it is not empty. Lists in the file replace the defaults.
+// JSON is YAML) when it is not empty. Lists in the file replace the
+// defaults, except models, which merge by modelID (mergeModels).
 func LoadService(path string) (Service, error) {
 	var s Service
 	if err := yaml.Unmarshal(defaultFile, &s); err != nil {
@@ -193,9 +197,13 @@ func LoadService(path string) (Service, error) {
 	if err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG: %w", err)
 	}
+	defaults := s.Models
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true) // a misspelt key is an error, not a silent default
 	if err := dec.Decode(&s); err != nil {
+		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
+	}
+	if err := s.mergeModels(defaults, data); err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
 	}
 	return s, nil
