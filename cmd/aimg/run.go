@@ -10,7 +10,10 @@ import (
 	"net"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"aimg/internal/app"
 	"aimg/internal/config"
@@ -140,6 +143,22 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	return st, nil
 }
 
+var redisLogOnce sync.Once
+
+// quietRedis sends the Redis client's own log lines (it prints every failed
+// dial to stderr) to the process log at debug level, once per process:
+// its errors reach us as errors anyway, so a start with Redis down prints
+// one line, not five.
+func quietRedis(log *slog.Logger) {
+	redisLogOnce.Do(func() { redis.SetLogger(redisLogger{log}) })
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.log.DebugContext(ctx, fmt.Sprintf(format, v...), "source", "go-redis")
+}
+
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
@@ -159,6 +178,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	quietRedis(log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("AIMG_ADDR: listen on %s: %w", cfg.Addr, err)
