@@ -2,9 +2,11 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"strings"
@@ -199,4 +201,56 @@ func (d *deadlineRecorder) Write(b []byte) (int, error) { d.n += len(b); return 
 func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error {
 	d.deadlines = append(d.deadlines, t)
 	return nil
+}
+
+// A file larger than any write buffer downloads through Serve, whole and in
+// ranges, with the progress deadline in place.
+func TestDownloadThroughServe(t *testing.T) {
+	cfg := testConfig(t, map[string]string{"AIMG_EMBEDDED_WORKER": "false"})
+	shortTimeouts(&cfg)
+	a, err := newApp(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	s := startServing(t, a)
+	content := bytes.Repeat([]byte("0123456789abcdef"), 300<<10/16) // 300 KiB
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("id", "big.bin")
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	fw.Write(content)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/api/uploadFile", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("X-Administration-Key", cfg.AdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, raw)
+	}
+	resp, err = http.Get(s.url + "/api/getFile?id=big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || !bytes.Equal(got, content) {
+		t.Fatalf("download: status %d, %d of %d bytes, %v", resp.StatusCode, len(got), len(content), err)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.url+"/api/getFile?id=big.bin", nil)
+	req.Header.Set("Range", "bytes=100000-100009")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, content[100000:100010]) {
+		t.Fatalf("range: %d %q", resp.StatusCode, got)
+	}
 }
