@@ -32,6 +32,7 @@ import (
 	"aimg/internal/server"
 	"aimg/internal/store"
 	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
 )
 
 // App is one running AIMG service.
@@ -50,9 +51,11 @@ type App struct {
 	HTTP     *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
-	Workers    *worker.Pool // nil without the embedded worker
+	Backends   *worker.Registry // the renderers this server knows, by Model backend name
+	Workers    *worker.Pool     // nil without the embedded worker
 	bg         background
 	now        func() time.Time
+	after      func(time.Duration) <-chan time.Time // the drain delay's timer
 
 	// AdminKeyGenerated is set when this start generated the admin key, so
 	// the caller prints it once.
@@ -63,43 +66,59 @@ type App struct {
 
 // New opens everything cfg names and applies the migrations. getenv is the
 // process environment, for settings outside cfg (the blob store's AWS_* credentials).
-func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (a *App, err error) {
-	a = &App{Config: cfg, Log: log, now: now}
-	defer func() {
-		if err != nil {
-			a.Close()
+// An error names the setting at fault ("AIMG_REDIS_URL: ..."); whatever was
+// opened before it is closed again.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (*App, error) {
+	a := &App{Config: cfg, Log: log, now: now, after: time.After}
+	if err := a.open(ctx, version, getenv); err != nil {
+		if cerr := a.Close(); cerr != nil {
+			log.Warn("closing after a failed start", "err", cerr)
 		}
-	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("AIMG_DATA_DIR: %w", err)
+		return nil, OneLine(err)
+	}
+	return a, nil
+}
+
+// open does New's work on a; each step registers its closer before the next.
+func (a *App) open(ctx context.Context, version string, getenv func(string) string) (err error) {
+	if a.Backends, err = worker.NewRegistry(builtin.Registration()); err != nil {
+		return err
+	}
+	if err := a.Backends.CheckModels(a.Config.Service.Models); err != nil {
+		return err
+	}
+	a.Config.Service.Models = a.Backends.Describe(a.Config.Service.Models)
+	cfg, log, now := a.Config, a.Log, a.now
+	if err := ensureWritableDir(cfg.DataDir); err != nil {
+		return fmt.Errorf("AIMG_DATA_DIR: %w", err)
 	}
 	if a.Config.AdminKey == "" {
 		a.Config.AdminKey, a.AdminKeyGenerated, err = loadOrCreateAdminKey(cfg.DataDir)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("AIMG_DATA_DIR: %w", err)
 		}
 	}
 	cfg = a.Config
 
 	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
-		return nil, err
+		return named("AIMG_DATABASE_URL", databaseHint(err))
 	}
 	a.closers = append(a.closers, a.Store.Close)
 	if err := a.Store.Migrate(ctx); err != nil {
-		return nil, err
+		return named("AIMG_DATABASE_URL", err)
 	}
 	if err := a.setUpPGQuery(ctx); err != nil {
-		return nil, err
+		return err
 	}
 	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
-		return nil, fmt.Errorf("AIMG_REDIS_URL: %w", err)
+		return named("AIMG_REDIS_URL", err)
 	}
 	a.closers = append(a.closers, a.Limiter.Close)
 	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {
-		return nil, fmt.Errorf("AIMG_SMTP_URL: %w", err)
+		return named("AIMG_SMTP_URL", err)
 	}
 	if a.Blobs, err = blob.Open(ctx, cfg.BlobURL, cfg.DataDir, getenv); err != nil {
-		return nil, fmt.Errorf("AIMG_BLOB_URL: %w", err)
+		return named("AIMG_BLOB_URL", err)
 	}
 	if a.Decoder, err = media.NewDecoder(media.DecoderConfig{
 		MaxDecodedBytes:  cfg.Service.Media.MaxDecodedBytes,
@@ -107,7 +126,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		MaxConcurrent:    cfg.Service.Media.MaxConcurrentDecodes,
 		MaxWait:          cfg.Service.Media.DecodeWait,
 	}); err != nil {
-		return nil, fmt.Errorf("config media: %w", err)
+		return fmt.Errorf("config media: %w", err)
 	}
 	resizing := files.Resizing{Sizes: cfg.Service.Files.VariantSizes, MaxVariants: cfg.Service.Files.MaxVariantsPerFile,
 		Decoder: a.Decoder, Limiter: a.Limiter}
@@ -121,7 +140,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		return m.Name
 	}))
 
-	a.newGeneration()
+	if err := a.newGeneration(); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -145,15 +166,63 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
 		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
 	}, a.API.Surface())
-	return a, nil
+	return nil
 }
 
-// Serve answers HTTP on ln until ctx ends, then drains: /readyz fails, new
-// connections stop, in-flight requests finish within the shutdown timeout.
+// named prefixes err with the setting it is about.
+func named(setting string, err error) error {
+	if strings.HasPrefix(err.Error(), setting+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", setting, err)
+}
+
+// OneLine keeps a start-up error on one line (errors.Join and some drivers
+// separate with newlines), so the operator reads it where the process printed it.
+func OneLine(err error) error {
+	msg := err.Error()
+	if !strings.ContainsAny(msg, "\r\n") {
+		return err
+	}
+	return fmt.Errorf("%s", strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", "; ")), " "))
+}
+
+// databaseHint adds what to do to the errors a first start usually meets.
+func databaseHint(err error) error {
+	if strings.Contains(err.Error(), "SQLSTATE 3D000") {
+		return fmt.Errorf("%w (create the database first, e.g. createdb, then start again)", err)
+	}
+	return err
+}
+
+// ensureWritableDir creates dir when missing and checks that files can be
+// created in it, so an unusable data dir fails at once and by name.
+func ensureWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("%s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	return errors.Join(f.Close(), os.Remove(name))
+}
+
+// Serve answers HTTP on ln until ctx ends, then drains: /readyz answers 503
+// while the server keeps serving for http.drainDelay (load balancers see it
+// and move traffic away), then new connections stop and in-flight requests
+// finish within http.shutdownTimeout. Connections are bounded by the http
+// section's read, write and idle timeouts (downloads move their write
+// deadline with progress: server.MovingWriteDeadline).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h := a.Config.Service.HTTP
 	srv := &http.Server{
 		Handler:           a.HTTP,
-		ReadHeaderTimeout: a.Config.Service.HTTP.ReadHeaderTimeout,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
@@ -165,9 +234,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return errors.Join(err, a.Stop(context.Background()))
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
+	a.Log.Info("draining: /readyz answers 503", "drain_delay", h.DrainDelay)
 	a.HTTP.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), a.Config.Service.HTTP.ShutdownTimeout)
+	srv.SetKeepAlivesEnabled(false) // clients reconnect, through the balancer, elsewhere
+	select {
+	case <-a.after(h.DrainDelay):
+	case err := <-errc: // the listener failed meanwhile
+		return errors.Join(err, a.Stop(context.Background()))
+	}
+	a.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
@@ -177,8 +253,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, a.Stop(sctx))
 }
 
-// Close releases everything New opened, in reverse order.
+// Close releases everything New opened, in reverse order. It is safe on a
+// nil App and more than once.
 func (a *App) Close() error {
+	if a == nil {
+		return nil
+	}
 	var errs []error
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		errs = append(errs, a.closers[i]())

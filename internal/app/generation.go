@@ -2,9 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
-	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/worker"
 )
@@ -20,24 +26,62 @@ type background struct {
 }
 
 // newGeneration builds the generation service and, when the embedded worker
-// is on, its worker pool over the built-in renderer.
-func (a *App) newGeneration() {
+// is on, its worker pool over the in-process backends (the built-in renderer).
+func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
 	if !a.Config.EmbeddedWorker {
-		return
+		return nil
 	}
-	var models []string
-	for _, m := range a.Config.Service.Models {
-		if m.Backend == aimg.BackendBuiltin {
-			models = append(models, m.ModelID)
-		}
+	models, backend := a.Backends.Embedded(a.Config.Service.Models)
+	if len(models) == 0 {
+		a.Log.Info("no Model has an in-process backend: the embedded worker is off")
+		return nil
+	}
+	name, err := loadOrCreateWorkerName(a.Config.DataDir)
+	if err != nil {
+		return fmt.Errorf("AIMG_DATA_DIR: %w", err)
 	}
 	g := a.Config.Service.Generation
-	a.Workers = worker.NewPool(a.Generation, worker.Builtin{}, worker.Config{
-		Concurrency: a.Config.WorkerConcurrency, ModelIDs: models,
+	pool, err := worker.NewPool(a.Generation, backend, worker.Config{
+		Name: name, Concurrency: a.Config.WorkerConcurrency, ModelIDs: models,
 		HeartbeatInterval: g.HeartbeatInterval, PollInterval: g.PollInterval,
 	}, a.Log)
+	if err != nil {
+		return fmt.Errorf("embedded worker: %w", err)
+	}
+	a.Workers = pool
 	a.Generation.OnEnqueue = a.Workers.Notify
+	return nil
+}
+
+// loadOrCreateWorkerName is the embedded worker's identity, kept in
+// <data dir>/worker.id so that a restarted server is the same worker and
+// takes back its previous process's Jobs at once (worker.Pool.Start). An
+// operator may write the name there (1 to 100 characters, no '/' or white
+// space); two servers must not share a data dir, or they would take each
+// other's Jobs back.
+func loadOrCreateWorkerName(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "worker.id")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		name := strings.TrimSpace(string(b))
+		if err := worker.ValidName(name); err != nil {
+			return "", fmt.Errorf("worker name in %s: %w", path, err)
+		}
+		return name, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("worker id: %w", err)
+	}
+	raw := make([]byte, 6)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	name := "embedded-" + hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(name+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("worker id: %w", err)
+	}
+	return name, nil
 }
 
 // Start runs the reaper, the purger and the embedded worker pool until ctx ends or Stop

@@ -19,7 +19,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/ratelimit"
-	"aimg/internal/worker/builtin"
 )
 
 //go:embed default.yaml
@@ -64,7 +63,10 @@ type Service struct {
 	IngestLogs   IngestLogs                `yaml:"ingestLogs"`
 
 	// Models are the AI generation Models, in the order getModels shows them.
-	Models        []aimg.Model   `yaml:"models"`
+	// In AIMG_CONFIG they merge with the defaults by modelID (mergeModels).
+	Models []aimg.Model `yaml:"models"`
+	// RemoveModels (AIMG_CONFIG only) drops Models by id after the merge.
+	RemoveModels  []string       `yaml:"removeModels"`
 	SamplePrompts []SamplePrompt `yaml:"samplePrompts"`
 	// BannedWords are words or phrases the prompt filter removes.
 	BannedWords []string   `yaml:"bannedWords"`
@@ -158,6 +160,12 @@ type HTTP struct {
 	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
 	TrustProxyHeaders bool          `yaml:"trustProxyHeaders"`
+
+	// Connection lifetimes (validateTimeouts; docs/security.md).
+	ReadTimeout  time.Duration `yaml:"readTimeout"`  // a whole request, body included
+	WriteTimeout time.Duration `yaml:"writeTimeout"` // a response; streaming downloads: without progress
+	IdleTimeout  time.Duration `yaml:"idleTimeout"`  // a keep-alive connection between requests
+	DrainDelay   time.Duration `yaml:"drainDelay"`   // serving on with /readyz at 503 after SIGTERM
 }
 
 type Accounts struct {
@@ -226,38 +234,30 @@ func FromEnv(getenv func(string) string) (Config, error) {
 }
 
 // LoadService reads the embedded defaults and overlays path (YAML or JSON;
-// JSON is YAML) when it is not empty. Lists in the file replace the defaults.
+// JSON is YAML) when it is not empty. Lists in the file replace the
+// defaults, except models, which merge by modelID (mergeModels).
 func LoadService(path string) (Service, error) {
 	var s Service
 	if err := yaml.Unmarshal(defaultFile, &s); err != nil {
 		return s, fmt.Errorf("embedded default config: %w", err)
 	}
 	if path == "" {
-		s.describeBackends()
 		return s, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG: %w", err)
 	}
+	defaults := s.Models
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true) // a misspelt key is an error, not a silent default
 	if err := dec.Decode(&s); err != nil {
 		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
 	}
-	s.describeBackends()
-	return s, nil
-}
-
-// describeBackends makes every Model served by the built-in renderer say so
-// in its description: users must not mistake it for a diffusion model.
-func (s *Service) describeBackends() {
-	for i := range s.Models {
-		m := &s.Models[i]
-		if m.Backend == aimg.BackendBuiltin && !strings.Contains(m.Description, builtin.Description) {
-			m.Description = strings.TrimSpace(m.Description + " " + builtin.Description)
-		}
+	if err := s.mergeModels(defaults, data); err != nil {
+		return s, fmt.Errorf("AIMG_CONFIG %s: %w", path, err)
 	}
+	return s, nil
 }
 
 // Validate says what is wrong, naming each bad setting.
@@ -361,6 +361,7 @@ func (s Service) Validate() error {
 	errs = append(errs, s.IngestLogs.Validate())
 	errs = append(errs, s.PGQuery.validate()...)
 	errs = append(errs, s.validateMediaFiles()...)
+	errs = append(errs, s.HTTP.validateTimeouts()...)
 	return errors.Join(errs...)
 }
 
@@ -468,17 +469,19 @@ func (s Service) validateGeneration() []error {
 			if m.MediaType != aimg.MediaVideo && m.MediaType != aimg.MediaAnimatedImage {
 				bad(f("mediaType"), "a video Model must be Video or AnimatedImage, got %q", m.MediaType)
 			}
-			if m.Frames < 1 || m.Frames > builtin.MaxFrames {
-				bad(f("frames"), "must be between 1 and %d, got %d", builtin.MaxFrames, m.Frames)
+			if m.Frames < 1 {
+				bad(f("frames"), "must be >= 1, got %d", m.Frames)
 			}
-			if m.FPS < 1 || m.FPS > builtin.MaxFPS {
-				bad(f("fps"), "must be between 1 and %d, got %d", builtin.MaxFPS, m.FPS)
+			if m.FPS < 1 {
+				bad(f("fps"), "must be >= 1, got %d", m.FPS)
 			}
 		default:
 			bad(f("kind"), "must be image or video, got %q", m.Kind)
 		}
-		if m.Backend != aimg.BackendBuiltin {
-			bad(f("backend"), "must be %q (the only backend so far), got %q", aimg.BackendBuiltin, m.Backend)
+		// Which backends exist and what each can render is the worker
+		// registry's to say (worker.Registry.CheckModels, at start).
+		if m.Backend == "" {
+			bad(f("backend"), "must name a backend, e.g. %q", aimg.BackendBuiltin)
 		}
 		if m.MinTier < 0 {
 			bad(f("minTier"), "must be >= 0")
@@ -494,9 +497,6 @@ func (s Service) validateGeneration() []error {
 		if m.MaxSteps < m.MinSteps {
 			bad(f("maxSteps"), "must be >= minSteps")
 		}
-		if m.MaxSteps > builtin.MaxSteps {
-			bad(f("maxSteps"), "must be <= %d", builtin.MaxSteps)
-		}
 		if m.MaxResolution < 1 {
 			bad(f("maxResolution"), "must be >= 1")
 		}
@@ -505,8 +505,8 @@ func (s Service) validateGeneration() []error {
 				bad(f(name), "must list at least one size")
 			}
 			for j, v := range sizes {
-				if v < builtin.MinSize || v > builtin.MaxSize {
-					bad(f(fmt.Sprintf("%s[%d]", name, j)), "must be between %d and %d, got %d", builtin.MinSize, builtin.MaxSize, v)
+				if v < 1 {
+					bad(f(fmt.Sprintf("%s[%d]", name, j)), "must be >= 1, got %d", v)
 				}
 			}
 		}
@@ -524,9 +524,6 @@ func (s Service) validateGeneration() []error {
 			}
 			if w*h > m.MaxResolution {
 				bad(f("defaultResolution"), "%dx%d is above maxResolution %d", w, h, m.MaxResolution)
-			}
-			if m.Kind == aimg.MTypeVideo && int64(w)*int64(h)*int64(m.Frames) > builtin.MaxVideoPixels {
-				bad(f("frames"), "width*height*frames must be at most %d", builtin.MaxVideoPixels)
 			}
 		}
 		if len(m.AllowedSamplers) == 0 {

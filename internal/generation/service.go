@@ -29,6 +29,8 @@ type Store interface {
 	FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (bool, error)
 	ReleaseJob(ctx context.Context, l aimg.Lease, now time.Time) error
 	RequeueExpired(ctx context.Context, now time.Time) (requeued, failed int, err error)
+	ExpireWorkerLeases(ctx context.Context, name string, now time.Time) (requeued, failed int, err error)
+	ReleaseWorkerJobs(ctx context.Context, workerID string, now time.Time) (int, error)
 	QueuePosition(ctx context.Context, jobID string) (int64, error)
 	QueueLength(ctx context.Context, queueID string) (int64, error)
 	DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error)

@@ -131,6 +131,36 @@ func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
 	return nil
 }
 
+// ReleaseWorker gives every Job leased by exactly workerID back to its queue
+// without spending the attempt: the worker's claim was cut off and it does
+// not know whether it got a Job. It returns how many it released.
+func (s *Service) ReleaseWorker(ctx context.Context, workerID string) (int, error) {
+	n, err := s.store.ReleaseWorkerJobs(ctx, workerID, s.now())
+	if n > 0 && s.OnEnqueue != nil {
+		s.OnEnqueue()
+	}
+	return n, err
+}
+
+// RecoverWorker ends the leases the previous process of worker name held
+// (a restarted worker with a stable name): its Jobs go back to their queue
+// at once, as the reaper would do when the leases expire, their attempt
+// spent (or they fail when none is left).
+func (s *Service) RecoverWorker(ctx context.Context, name string) (requeued, failed int, err error) {
+	requeued, failed, err = s.store.ExpireWorkerLeases(ctx, name, s.now())
+	if err != nil {
+		return 0, 0, err
+	}
+	if requeued+failed > 0 {
+		s.log.WarnContext(ctx, "took back the jobs of this worker's previous process", "worker", name,
+			"requeued", requeued, "failed", failed)
+	}
+	if requeued > 0 && s.OnEnqueue != nil {
+		s.OnEnqueue()
+	}
+	return requeued, failed, nil
+}
+
 // OpenInput opens the Job's input image (image-to-video).
 func (s *Service) OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error) {
 	job, err := s.leasedJob(ctx, l)

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -168,6 +169,8 @@ func (s *Server) getFile(ctx context.Context, _ aimg.Caller, in *getFileInput) (
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer content.Close()
 		r, w := humago.Unwrap(hctx)
+		// A download may take longer than the server's write timeout.
+		w = server.MovingWriteDeadline(w, s.Config.Service.HTTP.WriteTimeout, time.Now)
 		h := w.Header()
 		h.Set("Content-Type", content.ContentType)
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": content.Name}))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -204,28 +205,41 @@ func (s *Store) CountFolderItems(ctx context.Context, userID, folderID string) (
 	return n, err
 }
 
+// lockUsers locks the users' rows, in id order so that concurrent inserts
+// cannot deadlock, for the rest of the transaction: PostgreSQL only (on
+// SQLite the single writer already serialises). Every inserter of Items
+// calls it once, before its checks and assignCreatedAt. An unknown user is
+// a not-found error.
+func lockUsers(ctx context.Context, tx *sql.Tx, dialect Dialect, userIDs ...string) error {
+	if dialect != Postgres {
+		return nil
+	}
+	ids := slices.Clone(userIDs)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		var got string
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&got); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return aimg.Errorf(aimg.CodeNotFound, "User not found")
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // assignCreatedAt is the insert rule for Items: inside the inserting
 // transaction, before inserting, it sets each Item's CreatedAt to
 // max(its CreatedAt, the previous created_at of the same user + 1 ms), in
 // slice order. created_at is therefore unique and increasing per user (the
 // unique index items_user_created_unique rejects anything else), which keeps
-// keyset pagination exact. On PostgreSQL it locks the users' rows so two
-// concurrent inserts for one user take turns; on SQLite the single writer
-// already serialises them.
-func assignCreatedAt(ctx context.Context, tx *sql.Tx, dialect Dialect, items []*aimg.Item) error {
+// keyset pagination exact. The caller has locked the users' rows
+// (lockUsers), so two concurrent inserts for one user take turns.
+func assignCreatedAt(ctx context.Context, tx *sql.Tx, items []*aimg.Item) error {
 	next := map[string]int64{} // user id -> smallest free created_at
 	for _, it := range items {
 		if _, ok := next[it.UserID]; ok {
 			continue
-		}
-		if dialect == Postgres {
-			var id string
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, it.UserID).Scan(&id); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return aimg.Errorf(aimg.CodeNotFound, "User not found")
-				}
-				return err
-			}
 		}
 		var last sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(created_at) FROM items WHERE user_id = $1`, it.UserID).Scan(&last); err != nil {
@@ -257,7 +271,14 @@ func (s *Store) InsertItems(ctx context.Context, items []*aimg.Item) error {
 		return nil
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := assignCreatedAt(ctx, tx, s.dialect, items); err != nil {
+		users := make([]string, len(items))
+		for i, it := range items {
+			users[i] = it.UserID
+		}
+		if err := lockUsers(ctx, tx, s.dialect, users...); err != nil {
+			return err
+		}
+		if err := assignCreatedAt(ctx, tx, items); err != nil {
 			return err
 		}
 		for start := 0; start < len(items); start += itemsPerInsert {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"aimg/internal/aimg"
 )
@@ -91,11 +92,9 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 	}
 	var out Enqueued
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if s.dialect == Postgres {
-			// SQLite's single writer already serialises this transaction.
-			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, j.UserID); err != nil {
-				return err
-			}
+		// Once, for the limits below and assignCreatedAt.
+		if err := lockUsers(ctx, tx, s.dialect, j.UserID); err != nil {
+			return err
 		}
 		if nj.IdempotencyKey != "" {
 			ids, found, err := idempotentItems(ctx, tx, j.UserID, nj.IdempotencyKey, nj.Now.Add(-nj.IdempotencyTTL))
@@ -128,7 +127,7 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 		for _, it := range nj.Items {
 			it.CreatedAt = nj.Now
 		}
-		if err := assignCreatedAt(ctx, tx, s.dialect, nj.Items); err != nil {
+		if err := assignCreatedAt(ctx, tx, nj.Items); err != nil {
 			return err
 		}
 		j.Status, j.EnqueuedAt = aimg.JobQueued, nj.Now
@@ -458,13 +457,35 @@ const LeaseExpiredReason = "the worker stopped responding (its lease expired)"
 // in its queue, or fails it when its attempts are used up. It returns how
 // many Jobs it requeued and failed.
 func (s *Store) RequeueExpired(ctx context.Context, now time.Time) (requeued, failed int, err error) {
+	return s.requeueRunning(ctx, now, LeaseExpiredReason, `lease_expires_at < $1`)
+}
+
+// WorkerRestartedReason is the error recorded on a Job whose worker was
+// restarted while it rendered.
+const WorkerRestartedReason = "the worker restarted while rendering (its previous process ended)"
+
+// ExpireWorkerLeases ends at once the leases of worker name (the owners
+// name and name/<slot>), as if they had expired: a restarted worker takes
+// back what its previous process held without waiting for the leases to
+// run out. Like the reaper it keeps the attempt spent (a Job that kills its
+// worker fails after max_attempts instead of crashing it forever).
+func (s *Store) ExpireWorkerLeases(ctx context.Context, name string, now time.Time) (requeued, failed int, err error) {
+	prefix := name + "/"
+	return s.requeueRunning(ctx, now, WorkerRestartedReason,
+		`(lease_owner = $3 OR substr(lease_owner, 1, $4) = $5)`, name, utf8.RuneCountInString(prefix), prefix)
+}
+
+// requeueRunning ends the running Jobs matching cond (SQL on jobs, with
+// parameters from $3 on): back to their queue, or failed when their
+// attempts are used up, with reason.
+func (s *Store) requeueRunning(ctx context.Context, now time.Time, reason, cond string, args ...any) (requeued, failed int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		requeued, failed = 0, 0
 		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET
 			status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
 			finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE CAST($1 AS BIGINT) END,
 			lease_expires_at = NULL, progress = 0, error = $2
-			WHERE status = 'running' AND lease_expires_at < $1 RETURNING id, status`, ms(now), LeaseExpiredReason)
+			WHERE status = 'running' AND `+cond+` RETURNING id, status`, append([]any{ms(now), reason}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -488,13 +509,50 @@ func (s *Store) RequeueExpired(ctx context.Context, now time.Time) (requeued, fa
 			} else {
 				failed++
 			}
-			if err := setJobItemsStatus(ctx, tx, m.id, aimg.JobStatus(m.status), LeaseExpiredReason, now); err != nil {
+			if err := setJobItemsStatus(ctx, tx, m.id, aimg.JobStatus(m.status), reason, now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return requeued, failed, err
+}
+
+// ReleaseWorkerJobs gives every Job leased by exactly workerID back to its
+// queue without counting the attempt, like ReleaseJob for a lease the
+// worker does not know: a claim whose answer was lost (the call was cut
+// off while its transaction committed) leaves a Job the worker never saw.
+func (s *Store) ReleaseWorkerJobs(ctx context.Context, workerID string, now time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
+			lease_expires_at = NULL, progress = 0 WHERE status = 'running' AND lease_owner = $1 RETURNING id`, workerID)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := setJobItemsStatus(ctx, tx, id, aimg.JobQueued, "", now); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
 }
 
 // QueuePosition is the exact position of a queued Job in its queue (1 is

@@ -44,6 +44,8 @@ models:
     defaultSampler: "DPM++ 2M Karras"
     minCfgScale: 1
     maxCfgScale: 12
+http:
+  drainDelay: 0s
 generation:
   leaseDuration: 2s
   heartbeatInterval: 500ms

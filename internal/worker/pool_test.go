@@ -3,6 +3,8 @@ package worker_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"aimg/internal/store"
 	"aimg/internal/testsupport"
 	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
 )
 
 // selfGuests is the Guests of tests whose callers always have a user.
@@ -111,6 +114,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("gave up waiting for %s", what)
 }
 
+// newPool is worker.NewPool for a config that must be valid.
+func newPool(t *testing.T, src worker.JobSource, b worker.Backend, cfg worker.Config, log *slog.Logger) *worker.Pool {
+	t.Helper()
+	p, err := worker.NewPool(src, b, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (f *fixture) poolConfig(name string) worker.Config {
 	return worker.Config{Name: name, Concurrency: 1, ModelIDs: []string{"sketch"},
 		HeartbeatInterval: 10 * time.Millisecond, PollInterval: 10 * time.Millisecond}
@@ -142,7 +155,7 @@ func (b *blockingBackend) Render(ctx context.Context, job worker.RenderJob, prog
 		return nil, ctx.Err()
 	case <-b.release:
 	}
-	return worker.Builtin{}.Render(context.Background(), job, progress)
+	return builtin.Backend{}.Render(context.Background(), job, progress)
 }
 
 // silentSource drops heartbeats, as a worker cut off from the server would.
@@ -169,7 +182,7 @@ func TestLostLeaseCompletesElsewhere(t *testing.T) {
 
 		hung := newBlocking()
 		stale := silentSource{JobSource: f.svc, completeErr: make(chan error, 1)}
-		a := worker.NewPool(stale, hung, f.poolConfig("a"), nil)
+		a := newPool(t, stale, hung, f.poolConfig("a"), nil)
 		a.Start(ctx)
 		defer stopSoon(a)
 		<-hung.started
@@ -184,7 +197,7 @@ func TestLostLeaseCompletesElsewhere(t *testing.T) {
 			t.Fatalf("item %s after the reaper, want queued", it.Status)
 		}
 
-		b := worker.NewPool(f.svc, worker.Builtin{}, f.poolConfig("b"), nil)
+		b := newPool(t, f.svc, builtin.Backend{}, f.poolConfig("b"), nil)
 		b.Start(ctx)
 		defer stopSoon(b)
 		waitFor(t, "worker b to complete the job", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusCompleted })
@@ -215,7 +228,7 @@ func TestHeartbeatLeaseLostCancelsRender(t *testing.T) {
 	ctx := context.Background()
 	st := f.generate(t)
 	hung := newBlocking()
-	a := worker.NewPool(f.svc, hung, f.poolConfig("a"), nil)
+	a := newPool(t, f.svc, hung, f.poolConfig("a"), nil)
 	a.Start(ctx)
 	defer stopSoon(a)
 	<-hung.started
@@ -245,7 +258,7 @@ func TestStopDrainsOrReleases(t *testing.T) {
 		// Finishes within the deadline: completed.
 		st := f.generate(t)
 		slow := newBlocking()
-		p := worker.NewPool(f.svc, slow, f.poolConfig("p"), nil)
+		p := newPool(t, f.svc, slow, f.poolConfig("p"), nil)
 		p.Start(ctx)
 		<-slow.started
 		stopped := make(chan error, 1)
@@ -261,7 +274,7 @@ func TestStopDrainsOrReleases(t *testing.T) {
 		// Does not finish: released, its attempt not spent.
 		st = f.generate(t)
 		hung := newBlocking()
-		q := worker.NewPool(f.svc, hung, f.poolConfig("q"), nil)
+		q := newPool(t, f.svc, hung, f.poolConfig("q"), nil)
 		q.Start(ctx)
 		<-hung.started
 		dctx, cancel := context.WithCancel(ctx)
@@ -295,7 +308,7 @@ func TestBackendFailures(t *testing.T) {
 	f := newFixture(t, "sqlite:"+t.TempDir()+"/aimg.db")
 	ctx := context.Background()
 	st := f.generate(t)
-	p := worker.NewPool(f.svc, failingBackend{errors.New("GPU on fire")}, f.poolConfig("p"), nil)
+	p := newPool(t, f.svc, failingBackend{errors.New("GPU on fire")}, f.poolConfig("p"), nil)
 	p.Start(ctx)
 	waitFor(t, "the job to fail", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusFailed })
 	p.Stop(ctx)
@@ -306,7 +319,7 @@ func TestBackendFailures(t *testing.T) {
 	}
 
 	st = f.generate(t)
-	q := worker.NewPool(f.svc, failingBackend{aimg.Invalid("width", "too wide")}, f.poolConfig("q"), nil)
+	q := newPool(t, f.svc, failingBackend{aimg.Invalid("width", "too wide")}, f.poolConfig("q"), nil)
 	q.Start(ctx)
 	waitFor(t, "the invalid job to fail", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusFailed })
 	q.Stop(ctx)
@@ -330,7 +343,7 @@ func TestBackendPanicFailsTheJobNotTheServer(t *testing.T) {
 	f := newFixture(t, "sqlite:"+t.TempDir()+"/aimg.db")
 	ctx := context.Background()
 	first, second := f.generate(t), f.generate(t)
-	p := worker.NewPool(f.svc, panickingBackend{}, f.poolConfig("p"), nil)
+	p := newPool(t, f.svc, panickingBackend{}, f.poolConfig("p"), nil)
 	p.Start(ctx)
 	waitFor(t, "both jobs to fail", func() bool {
 		return f.item(t, first.ImageID).Status == aimg.StatusFailed && f.item(t, second.ImageID).Status == aimg.StatusFailed
@@ -342,5 +355,94 @@ func TestBackendPanicFailsTheJobNotTheServer(t *testing.T) {
 	job, _ := f.st.JobByID(ctx, it.JobID)
 	if job.Attempts != 1 || !strings.Contains(it.Error, "renderer failed") {
 		t.Fatalf("item error %q after %d attempts", it.Error, job.Attempts)
+	}
+}
+
+// emptySource never has a Job.
+type emptySource struct{ worker.JobSource }
+
+func (emptySource) Claim(context.Context, string, []string) (*aimg.Job, error) {
+	return nil, aimg.Errorf(aimg.CodeNotFound, "No queued job")
+}
+
+func (emptySource) RecoverWorker(context.Context, string) (int, int, error) { return 0, 0, nil }
+
+// A Config with zero fields gets the documented defaults; a bad one is an
+// error naming the field, not a panic (a zero PollInterval used to panic in
+// time.NewTicker, a zero Concurrency was patched silently).
+func TestConfigDefaultsAndValidation(t *testing.T) {
+	p, err := worker.NewPool(emptySource{}, nil, worker.Config{ModelIDs: []string{"m"}}, nil)
+	if err != nil {
+		t.Fatalf("zero config with a Model: %v", err)
+	}
+	if err := worker.ValidName(p.Name()); err != nil {
+		t.Fatalf("generated name %q: %v", p.Name(), err)
+	}
+	p.Start(context.Background()) // a zero PollInterval got its default: no panic
+	stopSoon(p)
+	for name, tc := range map[string]struct {
+		cfg  worker.Config
+		want string
+	}{
+		"no models":        {worker.Config{}, "ModelIDs"},
+		"empty model":      {worker.Config{ModelIDs: []string{""}}, "ModelIDs[0]"},
+		"negative slots":   {worker.Config{ModelIDs: []string{"m"}, Concurrency: -1}, "Concurrency"},
+		"negative poll":    {worker.Config{ModelIDs: []string{"m"}, PollInterval: -time.Second}, "PollInterval"},
+		"negative beat":    {worker.Config{ModelIDs: []string{"m"}, HeartbeatInterval: -1}, "HeartbeatInterval"},
+		"slash in name":    {worker.Config{ModelIDs: []string{"m"}, Name: "a/b"}, "Name"},
+		"space in name":    {worker.Config{ModelIDs: []string{"m"}, Name: "a b"}, "Name"},
+		"too many slots":   {worker.Config{ModelIDs: []string{"m"}, Concurrency: 5000}, "Concurrency"},
+		"negative timeout": {worker.Config{ModelIDs: []string{"m"}, CallTimeout: -1}, "CallTimeout"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := worker.NewPool(nil, nil, tc.cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), "worker config "+tc.want+":") {
+				t.Fatalf("err = %v, want one naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// The registry checks Models against their backend, describes them, and
+// dispatches embedded Jobs by backend name.
+func TestRegistry(t *testing.T) {
+	reg, err := worker.NewRegistry(builtin.Registration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Register(builtin.Registration()); err == nil {
+		t.Fatal("a backend registered twice")
+	}
+	cfg, err := config.LoadService("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.CheckModels(cfg.Models); err != nil {
+		t.Fatalf("default Models: %v", err)
+	}
+	bad := slices.Clone(cfg.Models)
+	bad[1].MaxSteps = builtin.MaxSteps + 1
+	bad[2].Backend = "comfyui"
+	bad[3].Frames = builtin.MaxFrames + 1
+	err = reg.CheckModels(bad)
+	for _, want := range []string{"config models[1].maxSteps: must be <= 150", "config models[2].backend: unknown backend \"comfyui\"", "config models[3].frames"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %q", err, want)
+		}
+	}
+	described := reg.Describe(cfg.Models)
+	if !strings.HasSuffix(described[0].Description, builtin.Description) || strings.Contains(cfg.Models[0].Description, builtin.Description) {
+		t.Fatalf("description %q (input changed: %v)", described[0].Description, cfg.Models[0].Description)
+	}
+	if again := reg.Describe(described); again[0].Description != described[0].Description {
+		t.Fatalf("described twice: %q", again[0].Description)
+	}
+	ids, b := reg.Embedded(bad)
+	if len(ids) != 3 || slices.Contains(ids, bad[2].ModelID) {
+		t.Fatalf("embedded Models %v", ids)
+	}
+	_, err = b.Render(context.Background(), worker.RenderJob{Payload: aimg.JobPayload{Backend: "comfyui"}}, func(float64) {})
+	if aimg.ErrorCode(err) != aimg.CodeInvalid {
+		t.Fatalf("render of an unknown backend: %v", err)
 	}
 }

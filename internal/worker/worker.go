@@ -7,14 +7,12 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"math"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -38,6 +36,14 @@ type JobSource interface {
 	Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error
 	// Release gives the Job back to its queue without spending the attempt.
 	Release(ctx context.Context, l aimg.Lease) error
+	// ReleaseWorker releases, attempt unspent, every Job leased by exactly
+	// workerID: after a claim whose answer was lost (cut off while it
+	// committed) the worker may hold a Job it never saw.
+	ReleaseWorker(ctx context.Context, workerID string) (int, error)
+	// RecoverWorker ends at once the leases that an earlier process of the
+	// worker name held (owners name/<slot>), as the reaper does when a lease
+	// expires; a pool calls it when it starts.
+	RecoverWorker(ctx context.Context, name string) (requeued, failed int, err error)
 	// OpenInput opens the Job's input image (image-to-video).
 	OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error)
 }
@@ -57,17 +63,6 @@ type Backend interface {
 	Render(ctx context.Context, job RenderJob, progress func(float64)) ([]aimg.ItemOutput, error)
 }
 
-// Config tunes a Pool.
-type Config struct {
-	Name              string // prefix of the worker ids; default host-pid-random
-	Concurrency       int    // Jobs rendered at once
-	ModelIDs          []string
-	HeartbeatInterval time.Duration
-	PollInterval      time.Duration // idle slots look for work this often
-	// CallTimeout bounds each call to the source (default 30s).
-	CallTimeout time.Duration
-}
-
 // Pool runs Concurrency worker slots against one source and backend.
 type Pool struct {
 	src     JobSource
@@ -83,36 +78,37 @@ type Pool struct {
 	abandon             context.CancelFunc
 	wg                  sync.WaitGroup
 	stopErr             error
+
+	afterStopClaiming func() // test hook: Stop has stopped claiming
 }
 
-// NewPool builds a pool; Start runs it.
-func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) *Pool {
-	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 1
-	}
-	if cfg.Name == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		cfg.Name = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
-	}
-	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = 30 * time.Second
+// NewPool builds a pool; Start runs it. Zero fields of cfg take their
+// defaults; an invalid cfg is an error naming the field.
+func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) (*Pool, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pool{src: src, backend: backend, cfg: cfg, log: log.With("worker_pool", cfg.Name),
-		wake: make(chan struct{}, cfg.Concurrency)}
+		wake: make(chan struct{}, cfg.Concurrency)}, nil
 }
 
-// Start launches the slots. Cancelling ctx is an abrupt stop: claiming ends
-// and running Jobs are released at once; Stop is the graceful way.
+// Name is the pool's worker identity (Config.Name or the generated one).
+func (p *Pool) Name() string { return p.cfg.Name }
+
+// Start takes back the Jobs an earlier process of this worker name still
+// holds (RecoverWorker), then launches the slots. Cancelling ctx is an
+// abrupt stop: claiming ends and running Jobs are released at once; Stop is
+// the graceful way.
 func (p *Pool) Start(ctx context.Context) {
 	p.startOnce.Do(func() {
 		p.runCtx, p.abandon = context.WithCancel(context.WithoutCancel(ctx))
 		p.claimCtx, p.stopClaiming = context.WithCancel(p.runCtx)
 		context.AfterFunc(ctx, func() { p.stopClaiming(); p.abandon() })
+		p.recover()
 		for i := range p.cfg.Concurrency {
 			p.wg.Go(func() { p.slot(fmt.Sprintf("%s/%d", p.cfg.Name, i)) })
 		}
@@ -137,6 +133,9 @@ func (p *Pool) Stop(ctx context.Context) error {
 			return
 		}
 		p.stopClaiming()
+		if p.afterStopClaiming != nil {
+			p.afterStopClaiming()
+		}
 		done := make(chan struct{})
 		go func() { p.wg.Wait(); close(done) }()
 		select {
@@ -149,6 +148,21 @@ func (p *Pool) Stop(ctx context.Context) error {
 		p.abandon()
 	})
 	return p.stopErr
+}
+
+// recover ends the leases of this worker name's previous process.
+func (p *Pool) recover() {
+	var requeued, failed int
+	err := p.call(func(ctx context.Context) (err error) {
+		requeued, failed, err = p.src.RecoverWorker(ctx, p.cfg.Name)
+		return err
+	})
+	switch {
+	case err != nil:
+		p.log.Error("take back the jobs of this worker's previous process", "err", err)
+	case requeued+failed > 0:
+		p.log.Warn("took back the jobs of this worker's previous process", "requeued", requeued, "failed", failed)
+	}
 }
 
 // slot claims and renders Jobs one at a time until the pool stops claiming.
@@ -164,9 +178,6 @@ func (p *Pool) slot(workerID string) {
 			p.run(job)
 			continue
 		}
-		if !aimg.IsNotFound(err) && p.claimCtx.Err() == nil {
-			p.log.Error("claim a job", "worker", workerID, "err", err)
-		}
 		select {
 		case <-p.claimCtx.Done():
 			return
@@ -176,11 +187,46 @@ func (p *Pool) slot(workerID string) {
 	}
 }
 
+// claim asks for the next Job. The call runs on runCtx, which a graceful
+// Stop leaves alone: cancelling a claim mid-commit would lose its answer
+// and leave the Job running under a worker that never saw it. A Job
+// claimed while the pool stopped claiming goes straight back, unspent.
+// When the claim fails for any other reason than an empty queue, its
+// outcome is unknown: whatever the slot may hold is released.
 func (p *Pool) claim(workerID string) (*aimg.Job, error) {
-	ctx, cancel := context.WithTimeout(p.claimCtx, p.cfg.CallTimeout)
-	defer cancel()
-	return p.src.Claim(ctx, workerID, p.cfg.ModelIDs)
+	ctx, cancel := context.WithTimeout(p.runCtx, p.cfg.CallTimeout)
+	job, err := p.src.Claim(ctx, workerID, p.cfg.ModelIDs)
+	cancel()
+	switch {
+	case err == nil && p.claimCtx.Err() != nil:
+		log := p.log.With("job", job.ID, "worker", workerID)
+		if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, job.Lease()) }); err != nil {
+			log.Error("release a job claimed while stopping", "err", err)
+		} else {
+			log.Info("job claimed while stopping released for another worker")
+		}
+		return nil, errStopping
+	case err == nil, aimg.IsNotFound(err):
+		return job, err
+	}
+	log := p.log.With("worker", workerID, "err", err)
+	var n int
+	rerr := p.call(func(ctx context.Context) (err error) {
+		n, err = p.src.ReleaseWorker(ctx, workerID)
+		return err
+	})
+	switch {
+	case rerr != nil:
+		log.Error("claim a job: failed, and releasing what it may have leased failed too", "release_err", rerr)
+	case p.runCtx.Err() != nil:
+		log.Info("claim cut off by the stop", "released", n)
+	default:
+		log.Error("claim a job", "released", n)
+	}
+	return nil, err
 }
+
+var errStopping = errors.New("the pool is stopping")
 
 // call runs a source call that must reach the source even while the pool
 // stops (completing, failing, releasing), bounded by CallTimeout.
@@ -287,3 +333,7 @@ func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic
 		}
 	}
 }
+
+func floatBits(f float64) uint64 { return math.Float64bits(f) }
+
+func floatFrom(b uint64) float64 { return math.Float64frombits(b) }

@@ -1,0 +1,30 @@
+package config
+
+import "fmt"
+
+// validateTimeouts checks the connection lifetimes of the http section.
+func (h HTTP) validateTimeouts() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config http.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if h.ReadHeaderTimeout <= 0 {
+		bad("readHeaderTimeout", "must be positive")
+	}
+	if h.ReadTimeout < h.ReadHeaderTimeout {
+		bad("readTimeout", "must be at least readHeaderTimeout (%s), got %s", h.ReadHeaderTimeout, h.ReadTimeout)
+	}
+	if h.WriteTimeout <= 0 {
+		bad("writeTimeout", "must be positive")
+	}
+	if h.IdleTimeout <= 0 {
+		bad("idleTimeout", "must be positive")
+	}
+	if h.DrainDelay < 0 {
+		bad("drainDelay", "must not be negative")
+	}
+	if h.ShutdownTimeout <= 0 {
+		bad("shutdownTimeout", "must be positive")
+	}
+	return errs
+}
