@@ -46,4 +46,3 @@ func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error {
 	d.deadlines = append(d.deadlines, t)
 	return nil
 }
-

@@ -133,7 +133,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 		level := slog.LevelInfo
-		if status >= 500 {
+		if status >= 500 && route != readyzRoute { // a 503 there is the answer, not a fault
 			level = slog.LevelError
 		}
 		s.opts.Logger.LogAttrs(r.Context(), level, "request",

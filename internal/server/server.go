@@ -73,11 +73,13 @@ func New(o Options, surfaces ...Surface) *Server {
 		s.mux.Handle(sf.Prefix, h)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc(readyzRoute, s.readyz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics, promhttp.HandlerOpts{Registry: o.Metrics}))
 	s.handler = s.observe(s.mux)
 	return s
 }
+
+const readyzRoute = "GET /readyz"
 
 // ServeHTTP serves the whole tree.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
