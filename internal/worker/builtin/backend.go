@@ -1,14 +1,17 @@
 package builtin
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
 	_ "image/gif" // input images may be GIFs (first frame)
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 
 	"aimg/internal/aimg"
+	"aimg/internal/media"
 	"aimg/internal/worker"
 )
 
@@ -112,6 +115,16 @@ func (Backend) Render(ctx context.Context, job worker.RenderJob, progress func(f
 	return outputs, nil
 }
 
+// Budget of an input image (image-to-video): the bytes read, and the memory
+// its decode may take, estimated from its header before decoding (a 16-bit
+// RGBA image at the renderer's largest side). Inputs are the user's own
+// completed Items today, but a Job's input must not be able to exhaust a
+// worker either.
+const (
+	maxInputBytes        = 64 << 20
+	maxInputDecodedBytes = int64(MaxSize) * MaxSize * 8
+)
+
 func readInput(ctx context.Context, job worker.RenderJob) (image.Image, error) {
 	if job.OpenInput == nil {
 		return nil, fmt.Errorf("job %s has an input but no way to read it", job.Job.ID)
@@ -121,7 +134,22 @@ func readInput(ctx context.Context, job worker.RenderJob) (image.Image, error) {
 		return nil, fmt.Errorf("open input: %w", err)
 	}
 	defer rc.Close()
-	img, _, err := image.Decode(rc)
+	data, err := io.ReadAll(io.LimitReader(rc, maxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read input: %w", err)
+	}
+	if len(data) > maxInputBytes {
+		return nil, aimg.Invalid("input", "the input image is larger than %d bytes", maxInputBytes)
+	}
+	info, err := media.Inspect(data)
+	if err != nil {
+		return nil, aimg.Invalid("input", "the input image cannot be decoded: %v", err)
+	}
+	if info.DecodedBytes > maxInputDecodedBytes {
+		return nil, aimg.Invalid("input", "the input image (%dx%d %s) would take %d bytes to decode, more than %d",
+			info.Width, info.Height, info.Format, info.DecodedBytes, maxInputDecodedBytes)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, aimg.Invalid("input", "the input image cannot be decoded: %v", err)
 	}
