@@ -12,38 +12,6 @@ import (
 	"aimg/internal/aimg"
 )
 
-// ItemFilter narrows a user's creations (getMyCreations).
-type ItemFilter struct {
-	MType    string // "" = image and video
-	FolderID string // "" = every Folder, "root" = folder_id IS NULL, else that Folder
-	IsPublic *bool  // nil = both
-	Approval string // "" = every publicApprovalStatus
-}
-
-// RootFolder is the FolderID that selects the Items outside any Folder.
-const RootFolder = "root"
-
-// Page asks for one page of a keyset listing (Annex: Pagination).
-type Page struct {
-	// Index is the reference timestamp in Unix ms. Newest first: Items with
-	// created_at < Index (0 = no bound). Reverse: Items with created_at > Index,
-	// oldest first.
-	Index   int64
-	Reverse bool
-	Limit   int // 1..1000
-	// Skip is skipCount: an OFFSET on top of the keyset, slow for large values
-	// (the database walks every skipped row), as the spec warns.
-	Skip int
-}
-
-// ItemPage is one page of Items and where the next one starts.
-type ItemPage struct {
-	Items []*aimg.Item
-	// Next is the created_at (Unix ms) of the last Item returned, to pass as
-	// the next Page.Index; nil when no Item follows.
-	Next *int64
-}
-
 // ListCreations returns one page of the user's non-deleted Items of every
 // status (queued, processing, failed and completed: the front end shows
 // progress and failures in the same list), newest first unless p.Reverse.
@@ -53,9 +21,9 @@ type ItemPage struct {
 // The keyset is (user_id, created_at): created_at is unique per user (see
 // assignCreatedAt), so a strict comparison with the last Item of a page
 // neither loses nor repeats an Item.
-func (s *Store) ListCreations(ctx context.Context, userID string, f ItemFilter, p Page) (ItemPage, error) {
+func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFilter, p aimg.Page) (aimg.ItemPage, error) {
 	if p.Limit < 1 {
-		return ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
+		return aimg.ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
 	}
 	where := []string{"user_id = $1", "deleted_at IS NULL"}
 	args := []any{userID}
@@ -73,7 +41,7 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f ItemFilter, 
 	}
 	switch f.FolderID {
 	case "":
-	case RootFolder:
+	case aimg.RootFolder:
 		where = append(where, "folder_id IS NULL")
 	default:
 		add("folder_id = ?", f.FolderID)
@@ -94,13 +62,13 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f ItemFilter, 
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return ItemPage{}, err
+		return aimg.ItemPage{}, err
 	}
 	items, err := scanItemSummaries(rows)
 	if err != nil {
-		return ItemPage{}, err
+		return aimg.ItemPage{}, err
 	}
-	page := ItemPage{Items: items}
+	page := aimg.ItemPage{Items: items}
 	if len(items) > p.Limit {
 		page.Items = items[:p.Limit]
 		next := ms(page.Items[p.Limit-1].CreatedAt)
@@ -192,7 +160,7 @@ func (s *Store) CountRootItems(ctx context.Context, userID string) (int64, error
 // CountFolderItems counts the user's non-deleted Items in folderID ("" or
 // "root" = the root Folder).
 func (s *Store) CountFolderItems(ctx context.Context, userID, folderID string) (int64, error) {
-	if folderID == RootFolder {
+	if folderID == aimg.RootFolder {
 		folderID = ""
 	}
 	var n int64
