@@ -15,7 +15,6 @@ import (
 	"hash"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path"
 	"regexp"
@@ -28,7 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
-	"aimg/internal/blob"
+	"aimg/internal/blob/blobstore"
 	"aimg/internal/media"
 )
 
@@ -68,7 +67,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$`)
 // Service is the file server.
 type Service struct {
 	st        Store
-	blobs     blob.Store
+	blobs     blobstore.Store
 	publicURL string
 	now       func() time.Time
 	log       *slog.Logger
@@ -77,7 +76,7 @@ type Service struct {
 
 // New returns the file server. publicURL is the service's base URL, without
 // a trailing slash, used to build the files' public URLs.
-func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log *slog.Logger) *Service {
+func New(st Store, blobs blobstore.Store, publicURL string, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -197,7 +196,7 @@ func (s *Service) contentType(declared, name string, body *bufio.Reader) string 
 		return ct
 	}
 	head, _ := body.Peek(512) // a short body or a read error just sniffs less
-	return http.DetectContentType(head)
+	return media.DetectContentType(head)
 }
 
 // cleanName keeps the last path element of a client's file name, without
@@ -429,7 +428,7 @@ func (s *Service) corrupted(ctx context.Context, f *aimg.File, detail string) er
 }
 
 func (s *Service) blobError(ctx context.Context, f *aimg.File, err error) error {
-	if errors.Is(err, blob.ErrNotFound) {
+	if errors.Is(err, blobstore.ErrNotFound) {
 		return s.corrupted(ctx, f, "the blob is missing")
 	}
 	return fmt.Errorf("open file %s: %w", f.ID, err)
@@ -461,7 +460,7 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		c.Size, c.ModTime = obj.Info().Size, obj.Info().ModTime
 		return c, nil
 	}
-	if !errors.Is(err, blob.ErrNotFound) {
+	if !errors.Is(err, blobstore.ErrNotFound) {
 		return nil, fmt.Errorf("open variant of %s: %w", f.ID, err)
 	}
 	if f.Size > MaxResizeSourceBytes {
