@@ -14,7 +14,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
-	"aimg/internal/mail"
 	"aimg/internal/ratelimit"
 )
 
@@ -55,12 +54,17 @@ type Store interface {
 	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)
 }
 
+// Sender delivers emails; *mail.Outbox and *mail.SMTP have it.
+type Sender interface {
+	Send(ctx context.Context, m aimg.Email) error
+}
+
 // Service implements the account use cases.
 type Service struct {
 	store   Store
 	cfg     config.Config
 	limiter ratelimit.Limiter
-	mail    mail.Sender
+	mail    Sender
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -76,7 +80,7 @@ type Service struct {
 // New builds the service. The OTP secret is derived from the admin key (the
 // one secret every replica shares); without one, a random per-process
 // secret is used.
-func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sender, log *slog.Logger, now func() time.Time) *Service {
+func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender Sender, log *slog.Logger, now func() time.Time) *Service {
 	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now}
 	if cfg.AdminKey != "" {
 		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))

@@ -34,6 +34,8 @@ func forbidden(pkg string) string {
 		return "services declare the store interface they need; *store.Store implements it"
 	case under("net/http"):
 		return "HTTP belongs in the surfaces (internal/server, internal/httpapi) and in adapters"
+	case under("github.com/wneessen/go-mail"), under("github.com/emersion/go-smtp"), under("github.com/minio/minio-go"):
+		return "an SMTP or S3 client belongs in its adapter (internal/mail, internal/blob); services declare the interface they need"
 	}
 	return ""
 }
@@ -97,8 +99,8 @@ func violations(g map[string][]string, root string) []string {
 }
 
 // TestServicesImportNeitherSQLNorHTTP keeps the arrows pointing down: the
-// domain services import neither database/sql, a SQL driver, net/http nor
-// internal/store.
+// domain services import neither database/sql, a SQL driver, net/http,
+// internal/store nor an SMTP or S3 client.
 func TestServicesImportNeitherSQLNorHTTP(t *testing.T) {
 	g := graph(t, servicePackages...)
 	for _, pkg := range servicePackages {
