@@ -96,15 +96,6 @@ func (s *Service) Models(ids []string) []aimg.Model {
 	return out
 }
 
-// ModelIDs lists every Model id (what the embedded worker serves).
-func (s *Service) ModelIDs() []string {
-	ids := make([]string, len(s.models))
-	for i, m := range s.models {
-		ids[i] = m.ModelID
-	}
-	return ids
-}
-
 // QueueLength is one row of getQueuesLength.
 type QueueLength struct {
 	ModelID     string `json:"modelID"`

@@ -93,9 +93,6 @@ func (s *Server) Surface() server.Surface {
 	}
 }
 
-// API exposes the huma API (the OpenAPI document) to tests and tools.
-func (s *Server) API() huma.API { return s.api }
-
 // adminKeyOK compares in constant time (hashing first hides the length).
 func (s *Server) adminKeyOK(key string) bool {
 	if key == "" || s.Config.AdminKey == "" {

@@ -59,9 +59,6 @@ type route struct {
 	Access       access
 }
 
-// Routes lists the operations as registered.
-func (s *Server) Routes() []route { return s.table }
-
 // register mounts one operation: the caller is resolved as its access level
 // says before the handler runs, and the OpenAPI security requirement is
 // generated from the same level.

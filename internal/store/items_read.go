@@ -275,16 +275,10 @@ func insertItemRows(ctx context.Context, q queryer, dialect Dialect, items []*ai
 	return err
 }
 
-// MoveGuestItems hands every Item (deleted ones too) and Job of the guest
-// record to userID in one transaction. Moving twice is a no-op.
-func (s *Store) MoveGuestItems(ctx context.Context, guestUserID, userID string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		return moveGuestItems(ctx, tx, s.dialect, guestUserID, userID)
-	})
-}
-
-// moveGuestItems is MoveGuestItems inside the caller's transaction (so the
-// account merge can run it with its own UPDATEs). A guest Item whose
+// moveGuestItems hands every Item (deleted ones too) and Job of the guest
+// record to userID inside the caller's transaction (so the account merge,
+// MoveGuestData, can run it with its own UPDATEs). Moving twice is a no-op.
+// A guest Item whose
 // created_at is already used by one of the account's Items moves to the
 // next free millisecond, keeping created_at unique per user.
 func moveGuestItems(ctx context.Context, tx *sql.Tx, dialect Dialect, guestUserID, userID string) error {
