@@ -4,6 +4,9 @@
 // Keys are slash-separated relative paths such as "items/ab/cd/<uuid>.png".
 // Every backend validates keys with ValidateKey, so a key can never name a
 // file outside the local directory or a different S3 prefix.
+//
+// The interface itself is in blob/blobstore, which services import without
+// linking the S3 client.
 package blob
 
 import (
