@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"aimg/internal/aimg"
-	"aimg/internal/mail"
 )
 
 // RequestOTP emails a new one-time password and magic link to email.
@@ -60,7 +59,7 @@ func (s *Service) RequestOTP(ctx context.Context, c aimg.Caller, rawEmail string
 	if err != nil {
 		return "", aimg.Internal(err)
 	}
-	msg := mail.Message{
+	msg := aimg.Email{
 		To:      email,
 		Subject: "Your one-time password: " + code,
 		Text: fmt.Sprintf("Your one-time password is %s\n\nIt can be used once within %s.\n\n"+

@@ -14,7 +14,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
-	"aimg/internal/mail"
 	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 )
@@ -56,12 +55,17 @@ type Store interface {
 	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)
 }
 
+// Sender delivers emails; *mail.Outbox and *mail.SMTP have it.
+type Sender interface {
+	Send(ctx context.Context, m aimg.Email) error
+}
+
 // Service implements the account use cases.
 type Service struct {
 	store   Store
 	cfg     config.Config
 	limiter ratelimit.Limiter
-	mail    mail.Sender
+	mail    Sender
 	log     *slog.Logger
 	now     func() time.Time
 	decoder *media.Decoder // the server's decode budget, shared with files
@@ -78,7 +82,7 @@ type Service struct {
 // New builds the service. The OTP secret is derived from the admin key (the
 // one secret every replica shares); without one, a random per-process
 // secret is used. decoder is the server's one decode budget (profile pictures).
-func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender mail.Sender, log *slog.Logger, now func() time.Time, decoder *media.Decoder) *Service {
+func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender Sender, log *slog.Logger, now func() time.Time, decoder *media.Decoder) *Service {
 	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now, decoder: decoder}
 	if cfg.AdminKey != "" {
 		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))

@@ -22,7 +22,6 @@ type background struct {
 	once   sync.Once
 	cancel context.CancelFunc
 	done   chan struct{}
-	pool   *worker.Pool
 }
 
 // newGeneration builds the generation service and, when the embedded worker

@@ -4,28 +4,29 @@
 // Keys are slash-separated relative paths such as "items/ab/cd/<uuid>.png".
 // Every backend validates keys with ValidateKey, so a key can never name a
 // file outside the local directory or a different S3 prefix.
+//
+// The interface itself is in blob/blobstore, which services import without
+// linking the S3 client.
 package blob
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"path"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"aimg/internal/blob/blobstore"
 )
 
+// The errors and types of the interface are blobstore's, which holds them
+// apart from the implementations here.
 var (
-	// ErrNotFound is returned (wrapped) by Open and Stat when the key holds no blob.
-	ErrNotFound = errors.New("blob: not found")
-	// ErrInvalidKey is returned (wrapped) for keys that ValidateKey rejects.
-	ErrInvalidKey = errors.New("blob: invalid key")
-	// ErrSizeMismatch is returned (wrapped) by Put when the reader yields more
-	// or fewer bytes than the declared size; nothing is stored.
-	ErrSizeMismatch = errors.New("blob: body size differs from declared size")
+	ErrNotFound     = blobstore.ErrNotFound
+	ErrInvalidKey   = blobstore.ErrInvalidKey
+	ErrSizeMismatch = blobstore.ErrSizeMismatch
 )
 
 // MaxKeyLen is the longest accepted key in bytes; MaxKeySegmentLen the longest
@@ -36,37 +37,15 @@ const (
 	MaxKeySegmentLen = 255
 )
 
-// Info describes a stored blob.
-type Info struct {
-	Key         string
-	Size        int64
-	ContentType string
-	ModTime     time.Time
-}
-
-// Object is an open blob. It seeks, so http.ServeContent can answer range
-// requests from it. The caller must Close it.
-type Object interface {
-	io.ReadSeekCloser
-	Info() Info
-}
-
-// Store is a blob store. Implementations are safe for concurrent use.
-type Store interface {
-	// Put stores the bytes of r under key, replacing any previous blob. size is
-	// the exact byte count, or -1 when unknown. Readers see either the old or
-	// the new blob, never a partial one; a failed Put leaves the old one.
-	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
-	// Open opens the blob for reading; ErrNotFound (wrapped) when absent.
-	// Remote backends read under ctx, so it must outlive the Object.
-	Open(ctx context.Context, key string) (Object, error)
-	// Stat describes the blob; ErrNotFound (wrapped) when absent.
-	Stat(ctx context.Context, key string) (Info, error)
-	// Delete removes the blob; deleting a missing key is not an error.
-	Delete(ctx context.Context, key string) error
-	// Ping reports whether the store is usable (for /readyz).
-	Ping(ctx context.Context) error
-}
+type (
+	// Info is blobstore.Info: describes a stored blob.
+	Info = blobstore.Info
+	// Object is blobstore.Object: an open blob.
+	Object = blobstore.Object
+	// Store is blobstore.Store: the blob store interface, which Local and
+	// S3 implement.
+	Store = blobstore.Store
+)
 
 // ValidateKey reports whether key is acceptable to every backend: 1 to
 // MaxKeyLen bytes of UTF-8 without control characters or backslashes, made of

@@ -27,7 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
-	"aimg/internal/blob"
+	"aimg/internal/blob/blobstore"
 	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 )
@@ -88,7 +88,7 @@ type Resizing struct {
 // Service is the file server.
 type Service struct {
 	st        Store
-	blobs     blob.Store
+	blobs     blobstore.Store
 	publicURL string
 	now       func() time.Time
 	log       *slog.Logger
@@ -99,7 +99,7 @@ type Service struct {
 // New returns the file server. publicURL is the service's base URL, without
 // a trailing slash, used to build the files' public URLs. It panics on a
 // Resizing that config validation would have refused (a wiring bug).
-func New(st Store, blobs blob.Store, publicURL string, now func() time.Time, log *slog.Logger, rs Resizing) *Service {
+func New(st Store, blobs blobstore.Store, publicURL string, now func() time.Time, log *slog.Logger, rs Resizing) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -508,7 +508,7 @@ func (s *Service) corrupted(ctx context.Context, f *aimg.File, detail string) er
 }
 
 func (s *Service) blobError(ctx context.Context, f *aimg.File, err error) error {
-	if errors.Is(err, blob.ErrNotFound) {
+	if errors.Is(err, blobstore.ErrNotFound) {
 		return s.corrupted(ctx, f, "the blob is missing")
 	}
 	return fmt.Errorf("open file %s: %w", f.ID, err)
@@ -543,7 +543,7 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		c.Size, c.ModTime = obj.Info().Size, obj.Info().ModTime
 		return c, nil
 	}
-	if !errors.Is(err, blob.ErrNotFound) {
+	if !errors.Is(err, blobstore.ErrNotFound) {
 		return nil, fmt.Errorf("open variant of %s: %w", f.ID, err)
 	}
 	if f.Size > MaxResizeSourceBytes {

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
-	"aimg/internal/store"
 )
 
 // Defaults from DECISIONS.md "Generation".
@@ -362,7 +361,7 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 		ID: uuid.NewString(), QueueID: aimg.QueueID(m.ModelID, priority), ModelID: m.ModelID, Priority: priority,
 		UserID: user.ID, BatchID: uuid.NewString(), Kind: m.Kind, Payload: payload, MaxAttempts: s.cfg.MaxAttempts,
 	}
-	res, err := s.store.Enqueue(ctx, store.NewJob{
+	res, err := s.store.Enqueue(ctx, aimg.NewJob{
 		Job: job, Items: []*aimg.Item{item}, MaxActive: maxActive, HourlyLimit: hourly,
 		IdempotencyKey: p.key, IdempotencyTTL: s.cfg.IdempotencyTTL, Now: now,
 	})

@@ -15,17 +15,16 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/files"
-	"aimg/internal/store"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
 type Store interface {
-	Enqueue(ctx context.Context, nj store.NewJob) (store.Enqueued, error)
+	Enqueue(ctx context.Context, nj aimg.NewJob) (aimg.Enqueued, error)
 	ItemByID(ctx context.Context, id string) (*aimg.Item, error)
 	JobByID(ctx context.Context, id string) (*aimg.Job, error)
-	ClaimJob(ctx context.Context, c store.Claim) (*aimg.Job, error)
+	ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error)
 	Heartbeat(ctx context.Context, l aimg.Lease, progress float64, now, expires time.Time) error
-	CompleteJob(ctx context.Context, l aimg.Lease, results []store.ItemResult, folderID string, now time.Time) error
+	CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error
 	FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (bool, error)
 	ReleaseJob(ctx context.Context, l aimg.Lease, now time.Time) error
 	RequeueExpired(ctx context.Context, now time.Time) (requeued, failed int, err error)
@@ -97,15 +96,6 @@ func (s *Service) Models(ids []string) []aimg.Model {
 		}
 	}
 	return out
-}
-
-// ModelIDs lists every Model id (what the embedded worker serves).
-func (s *Service) ModelIDs() []string {
-	ids := make([]string, len(s.models))
-	for i, m := range s.models {
-		ids[i] = m.ModelID
-	}
-	return ids
 }
 
 // QueueLength is one row of getQueuesLength.

@@ -11,7 +11,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/files"
-	"aimg/internal/store"
 )
 
 // The job-source side of the worker protocol. The embedded worker pool calls
@@ -20,7 +19,7 @@ import (
 // Claim leases the next Job of the given Models to the worker, or returns a
 // not-found error when there is none.
 func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
-	return s.store.ClaimJob(ctx, store.Claim{
+	return s.store.ClaimJob(ctx, aimg.Claim{
 		WorkerID: workerID, ModelIDs: modelIDs, Lease: s.cfg.LeaseDuration,
 		StarvationBound: s.cfg.StarvationBound, Now: s.now(),
 	})
@@ -56,7 +55,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 			}
 		}
 	}
-	results := make([]store.ItemResult, 0, len(outputs))
+	results := make([]aimg.ItemResult, 0, len(outputs))
 	for _, out := range outputs {
 		if !contains(job.ItemIDs, out.ItemID) {
 			cleanup()
@@ -66,7 +65,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 			cleanup()
 			return aimg.Invalid("outputs", "%v", err)
 		}
-		r := store.ItemResult{ItemID: out.ItemID}
+		r := aimg.ItemResult{ItemID: out.ItemID}
 		for _, f := range out.Files {
 			file, err := s.files.Put(ctx, files.PutInput{
 				ID: uuid.NewString(), Name: outputName(out.ItemID, f), ContentType: f.ContentType,

@@ -48,7 +48,7 @@ type Server struct {
 	mux      *http.ServeMux
 	api      huma.API
 	adminSum [32]byte
-	table    []Route
+	table    []route
 	handler  http.Handler
 }
 
@@ -92,9 +92,6 @@ func (s *Server) Surface() server.Surface {
 		MaxBodyBytes: s.Config.Service.HTTP.MaxImageBodyBytes,
 	}
 }
-
-// API exposes the huma API (the OpenAPI document) to tests and tools.
-func (s *Server) API() huma.API { return s.api }
 
 // adminKeyOK compares in constant time (hashing first hides the length).
 func (s *Server) adminKeyOK(key string) bool {

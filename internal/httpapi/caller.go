@@ -53,14 +53,11 @@ func (a access) security() []map[string][]string {
 	}
 }
 
-// Route is one row of the table, kept for tests and tools.
-type Route struct {
+// route is one row of the table, kept for tests.
+type route struct {
 	Name, Method string
 	Access       access
 }
-
-// Routes lists the operations as registered.
-func (s *Server) Routes() []Route { return s.table }
 
 // register mounts one operation: the caller is resolved as its access level
 // says before the handler runs, and the OpenAPI security requirement is
@@ -73,7 +70,7 @@ func register[I, O any](s *Server, spec opSpec, who access, h func(context.Conte
 	if who == admin {
 		op.Middlewares = append(op.Middlewares, s.requireAdminFirst)
 	}
-	s.table = append(s.table, Route{Name: op.OperationID, Method: op.Method, Access: who})
+	s.table = append(s.table, route{Name: op.OperationID, Method: op.Method, Access: who})
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		var a Auth
 		if c, ok := any(in).(credentialed); ok {

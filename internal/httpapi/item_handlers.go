@@ -185,9 +185,9 @@ func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreati
 		}
 		isPublic = &b
 	}
-	res, err := s.Library.MyCreations(ctx, c, library.Filter{
+	res, err := s.Library.MyCreations(ctx, c, aimg.ItemFilter{
 		MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
-	}, library.Page{Index: p.Index, Reverse: p.Reverse, Limit: p.Limit, Skip: p.Skip})
+	}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +197,7 @@ func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreati
 	}
 	out := &PagedResponse[[]Image]{}
 	out.Body.Payload = images
-	out.Body.Metadata = p.metadata(len(images), res.Next, &res.Total)
+	out.Body.Metadata = pageMetadata(p, len(images), res.Next, &res.Total)
 	return out, nil
 }
 

@@ -66,7 +66,7 @@ func benchMyCreations(b *testing.B, dbURL string, n int) {
 		b.Fatal(err)
 	}
 	// The deep page starts 90% of the way down the list.
-	deep, err := st.ListCreations(ctx, userID, store.ItemFilter{}, store.Page{Reverse: true, Limit: 1, Skip: n / 10})
+	deep, err := st.ListCreations(ctx, userID, aimg.ItemFilter{}, aimg.Page{Reverse: true, Limit: 1, Skip: n / 10})
 	if err != nil || len(deep.Items) != 1 {
 		b.Fatalf("deep index: %v", err)
 	}

@@ -23,17 +23,9 @@ const (
 	maxPageLimit     = 1000
 )
 
-// pageRequest is a parsed PageQuery.
-type pageRequest struct {
-	Index   int64 // 0 = unbounded
-	Reverse bool
-	Limit   int
-	Skip    int
-}
-
 // parsePage validates the pagination parameters.
-func parsePage(q PageQuery) (pageRequest, error) {
-	p := pageRequest{Limit: defaultPageLimit}
+func parsePage(q PageQuery) (aimg.Page, error) {
+	p := aimg.Page{Limit: defaultPageLimit}
 	if v := strings.TrimSpace(q.PaginationIndex); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
@@ -65,9 +57,9 @@ func parsePage(q PageQuery) (pageRequest, error) {
 	return p, nil
 }
 
-// metadata is the PaginationMetadata of a page of count Items; next is the
-// reference time of the last Item when more follow.
-func (p pageRequest) metadata(count int, next *int64, total *int64) Pagination {
+// pageMetadata is the PaginationMetadata of a page p of count Items; next is
+// the reference time of the last Item when more follow.
+func pageMetadata(p aimg.Page, count int, next *int64, total *int64) Pagination {
 	m := Pagination{
 		PaginationIndex:   strconv.FormatInt(p.Index, 10),
 		ReversePagination: p.Reverse,

@@ -11,13 +11,13 @@ import (
 func TestParsePage(t *testing.T) {
 	ok := []struct {
 		in   PageQuery
-		want pageRequest
+		want aimg.Page
 	}{
-		{PageQuery{}, pageRequest{Limit: 100}},
-		{PageQuery{PaginationIndex: "0", Limit: "1"}, pageRequest{Limit: 1}},
+		{PageQuery{}, aimg.Page{Limit: 100}},
+		{PageQuery{PaginationIndex: "0", Limit: "1"}, aimg.Page{Limit: 1}},
 		{PageQuery{PaginationIndex: "1767323045000", ReversePagination: "true", Limit: "1000", SkipCount: "30"},
-			pageRequest{Index: 1767323045000, Reverse: true, Limit: 1000, Skip: 30}},
-		{PageQuery{ReversePagination: "false", SkipCount: "0"}, pageRequest{Limit: 100}},
+			aimg.Page{Index: 1767323045000, Reverse: true, Limit: 1000, Skip: 30}},
+		{PageQuery{ReversePagination: "false", SkipCount: "0"}, aimg.Page{Limit: 100}},
 	}
 	for _, c := range ok {
 		got, err := parsePage(c.in)
@@ -88,7 +88,7 @@ func FuzzParsePage(f *testing.F) {
 		if strings.TrimSpace(limit) == "" && p.Limit != defaultPageLimit {
 			t.Fatalf("default limit %d", p.Limit)
 		}
-		m := p.metadata(0, nil, nil)
+		m := pageMetadata(p, 0, nil, nil)
 		if back, err := strconv.ParseInt(m.PaginationIndex, 10, 64); err != nil || back != p.Index {
 			t.Fatalf("metadata index %q for %d", m.PaginationIndex, p.Index)
 		}

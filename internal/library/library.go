@@ -8,13 +8,12 @@ import (
 	"strings"
 
 	"aimg/internal/aimg"
-	"aimg/internal/store"
 )
 
 // Store is the persistence the library needs; *store.Store has it.
 type Store interface {
 	ItemByID(ctx context.Context, id string) (*aimg.Item, error)
-	ListCreations(ctx context.Context, userID string, f store.ItemFilter, p store.Page) (store.ItemPage, error)
+	ListCreations(ctx context.Context, userID string, f aimg.ItemFilter, p aimg.Page) (aimg.ItemPage, error)
 	LastCompleted(ctx context.Context, userID, mtype string) (*aimg.Item, error)
 	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
 	CountItems(ctx context.Context, userID string) (int64, error)
@@ -36,15 +35,6 @@ type ModelNamer interface {
 type ModelNameFunc func(modelID string) string
 
 func (f ModelNameFunc) ModelName(modelID string) string { return f(modelID) }
-
-// Filter and Page are the store's, re-exported for the HTTP layer.
-type (
-	Filter = store.ItemFilter
-	Page   = store.Page
-)
-
-// RootFolder selects the Items outside any Folder.
-const RootFolder = store.RootFolder
 
 // Service implements the library's read side.
 type Service struct {
@@ -204,7 +194,7 @@ func (s *Service) LastCompleted(ctx context.Context, c aimg.Caller, mtype string
 }
 
 // MyCreations is getMyCreations: one page of the caller's Items.
-func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f Filter, p Page) (Creations, error) {
+func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f aimg.ItemFilter, p aimg.Page) (Creations, error) {
 	if err := CheckMType(f.MType); err != nil {
 		return Creations{}, err
 	}

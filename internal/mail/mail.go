@@ -14,16 +14,13 @@ import (
 
 	"github.com/google/uuid"
 	gomail "github.com/wneessen/go-mail"
+
+	"aimg/internal/aimg"
 )
 
-// Message is one email to one recipient. HTML is optional; when set the email
-// is multipart/alternative with Text as the plain part.
-type Message struct {
-	To      string
-	Subject string
-	Text    string
-	HTML    string
-}
+// Message is one email to one recipient: aimg.Email, which the services
+// hand to a Sender without importing this package.
+type Message = aimg.Email
 
 // Sender delivers Messages.
 type Sender interface {

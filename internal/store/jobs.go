@@ -51,32 +51,6 @@ func scanJob(row interface{ Scan(...any) error }) (*aimg.Job, error) {
 	return &j, nil
 }
 
-// NewJob is one generation request to queue: its Job and Items, the limits
-// checked in the same transaction, and its idempotency key.
-type NewJob struct {
-	Job   *aimg.Job
-	Items []*aimg.Item
-	// MaxActive bounds the user's queued and processing Items of the Job's
-	// Model, counting the new ones; negative means no bound.
-	MaxActive int
-	// HourlyLimit bounds the Items the user created in the hour before Now,
-	// counting the new ones; 0 means no bound.
-	HourlyLimit int
-	// IdempotencyKey, when set, makes a repeat of the same key by the same
-	// user within IdempotencyTTL return the first request's Items instead.
-	IdempotencyKey string
-	IdempotencyTTL time.Duration
-	Now            time.Time
-}
-
-// Enqueued says what Enqueue did.
-type Enqueued struct {
-	// Replayed is true when the idempotency key was seen: nothing was queued
-	// and ItemIDs are the first request's Items.
-	Replayed bool
-	ItemIDs  []string
-}
-
 type idempotentResponse struct {
 	ItemIDs []string `json:"itemIDs"`
 }
@@ -85,12 +59,12 @@ type idempotentResponse struct {
 // after checking the limits under a per-user lock, so concurrent requests of
 // one user cannot both slip under a limit. The Job's Seq, Status and
 // EnqueuedAt are set here, as are the Items' JobID, Status and timestamps.
-func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
+func (s *Store) Enqueue(ctx context.Context, nj aimg.NewJob) (aimg.Enqueued, error) {
 	j := nj.Job
 	if len(nj.Items) == 0 {
-		return Enqueued{}, errors.New("enqueue: a job needs at least one item")
+		return aimg.Enqueued{}, errors.New("enqueue: a job needs at least one item")
 	}
-	var out Enqueued
+	var out aimg.Enqueued
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Once, for the limits below and assignCreatedAt.
 		if err := lockUsers(ctx, tx, s.dialect, j.UserID); err != nil {
@@ -99,7 +73,7 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 		if nj.IdempotencyKey != "" {
 			ids, found, err := idempotentItems(ctx, tx, j.UserID, nj.IdempotencyKey, nj.Now.Add(-nj.IdempotencyTTL))
 			if err != nil || found {
-				out = Enqueued{Replayed: found, ItemIDs: ids}
+				out = aimg.Enqueued{Replayed: found, ItemIDs: ids}
 				return err
 			}
 		}
@@ -151,7 +125,7 @@ func (s *Store) Enqueue(ctx context.Context, nj NewJob) (Enqueued, error) {
 				return err
 			}
 		}
-		out = Enqueued{ItemIDs: slices.Clone(j.ItemIDs)}
+		out = aimg.Enqueued{ItemIDs: slices.Clone(j.ItemIDs)}
 		return nil
 	})
 	return out, err
@@ -213,17 +187,6 @@ func (s *Store) JobByID(ctx context.Context, id string) (*aimg.Job, error) {
 	return scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
 }
 
-// Claim is a worker's request for its next Job.
-type Claim struct {
-	WorkerID string
-	ModelIDs []string // the Models the worker can render
-	Lease    time.Duration
-	// StarvationBound: a normal queue head that has waited this long is taken
-	// before any priority work.
-	StarvationBound time.Duration
-	Now             time.Time
-}
-
 type queueHead struct {
 	queueID  string
 	seq      int64
@@ -239,7 +202,7 @@ type queueHead struct {
 // PostgreSQL: the head is locked with FOR UPDATE SKIP LOCKED, so concurrent
 // claimers take different Jobs without waiting. SQLite: the transaction
 // holds the only writer, so nobody else claims meanwhile.
-func (s *Store) ClaimJob(ctx context.Context, c Claim) (*aimg.Job, error) {
+func (s *Store) ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error) {
 	var job *aimg.Job
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		heads, err := queueHeads(ctx, tx, c)
@@ -283,7 +246,7 @@ func (s *Store) ClaimJob(ctx context.Context, c Claim) (*aimg.Job, error) {
 
 // queueHeads reads the head of each of the worker's queues (one index probe
 // per queue) and orders them by preference.
-func queueHeads(ctx context.Context, tx *sql.Tx, c Claim) ([]queueHead, error) {
+func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, error) {
 	var heads []queueHead
 	starving := ms(c.Now.Add(-c.StarvationBound))
 	for _, m := range c.ModelIDs {
@@ -334,18 +297,11 @@ func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, n
 	return nil
 }
 
-// ItemResult is what a completed Item points at.
-type ItemResult struct {
-	ItemID string
-	FileID string       // the main output File
-	Frames []aimg.Frame // video frames
-}
-
 // CompleteJob marks the Job completed and its Items completed with their
 // files, placed in folderID ("" = root), in one transaction. Only the lease
 // holder may complete: anyone else gets aimg.ErrLeaseLost and nothing changes,
 // so a Job is never completed twice.
-func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []ItemResult, folderID string, now time.Time) error {
+func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var itemIDs string
 		err := tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'completed', progress = 1, finished_at = $4,

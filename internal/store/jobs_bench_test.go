@@ -19,12 +19,12 @@ import (
 // complete it.
 func claimAndComplete(b *testing.B, st *store.Store) {
 	ctx := context.Background()
-	j, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
+	j, err := st.ClaimJob(ctx, aimg.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
 		StarvationBound: time.Minute, Now: t0})
 	if err != nil {
 		b.Fatal(err)
 	}
-	res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+	res := []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
 	if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
 		b.Fatal(err)
 	}

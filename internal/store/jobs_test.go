@@ -29,11 +29,11 @@ func newUser(t testing.TB, st *store.Store) *aimg.User {
 }
 
 // newJob builds a one-Item Job of the model in the given queue priority.
-func newJob(userID, modelID string, prio int, now time.Time) store.NewJob {
+func newJob(userID, modelID string, prio int, now time.Time) aimg.NewJob {
 	batch := uuid.NewString()
 	it := &aimg.Item{ID: uuid.NewString(), UserID: userID, MType: aimg.MTypeImage, MediaType: aimg.MediaStaticImage,
 		ModelID: modelID, Prompt: "a red sun"}
-	return store.NewJob{
+	return aimg.NewJob{
 		Job: &aimg.Job{ID: uuid.NewString(), QueueID: aimg.QueueID(modelID, prio), ModelID: modelID, Priority: prio,
 			UserID: userID, BatchID: batch, Kind: aimg.MTypeImage, Payload: []byte(`{"prompt":"a red sun"}`), MaxAttempts: 2},
 		Items:     []*aimg.Item{it},
@@ -42,7 +42,7 @@ func newJob(userID, modelID string, prio int, now time.Time) store.NewJob {
 	}
 }
 
-func enqueue(t testing.TB, st *store.Store, nj store.NewJob) *aimg.Job {
+func enqueue(t testing.TB, st *store.Store, nj aimg.NewJob) *aimg.Job {
 	t.Helper()
 	if _, err := st.Enqueue(context.Background(), nj); err != nil {
 		t.Fatalf("enqueue: %v", err)
@@ -52,7 +52,7 @@ func enqueue(t testing.TB, st *store.Store, nj store.NewJob) *aimg.Job {
 
 func claim(t testing.TB, st *store.Store, worker string, now time.Time, models ...string) *aimg.Job {
 	t.Helper()
-	j, err := st.ClaimJob(context.Background(), store.Claim{WorkerID: worker, ModelIDs: models, Lease: testLease,
+	j, err := st.ClaimJob(context.Background(), aimg.Claim{WorkerID: worker, ModelIDs: models, Lease: testLease,
 		StarvationBound: time.Minute, Now: now})
 	if err != nil {
 		t.Fatalf("claim: %v", err)
@@ -110,7 +110,7 @@ func TestClaimOrder(t *testing.T) {
 		if got := claim(t, st, "w1", now, "m"); got.ID != n2.ID {
 			t.Fatalf("third claim = %s", got.ID)
 		}
-		if _, err := st.ClaimJob(ctx, store.Claim{WorkerID: "w1", ModelIDs: []string{"m"}, Lease: testLease, Now: now}); !aimg.IsNotFound(err) {
+		if _, err := st.ClaimJob(ctx, aimg.Claim{WorkerID: "w1", ModelIDs: []string{"m"}, Lease: testLease, Now: now}); !aimg.IsNotFound(err) {
 			t.Fatalf("claim on empty queues: %v, want not found", err)
 		}
 		if got := claim(t, st, "w1", now, "m", "other"); got.ID != other.ID {
@@ -173,7 +173,7 @@ func TestLeaseFencing(t *testing.T) {
 		if err := st.Heartbeat(ctx, first.Lease(), 0.9, t0.Add(time.Minute), t0.Add(2*time.Minute)); err != aimg.ErrLeaseLost {
 			t.Fatalf("stale heartbeat: %v", err)
 		}
-		res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f-stale"}}
+		res := []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f-stale"}}
 		if err := st.CompleteJob(ctx, first.Lease(), res, "", t0.Add(time.Minute)); err != aimg.ErrLeaseLost {
 			t.Fatalf("stale complete: %v", err)
 		}
@@ -275,7 +275,7 @@ func TestEnqueueLimitsAndIdempotency(t *testing.T) {
 	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		u := newUser(t, st)
-		limited := func(now time.Time) store.NewJob {
+		limited := func(now time.Time) aimg.NewJob {
 			nj := newJob(u.ID, "m", 0, now)
 			nj.MaxActive = 2
 			return nj
@@ -290,7 +290,7 @@ func TestEnqueueLimitsAndIdempotency(t *testing.T) {
 		other.MaxActive = 1
 		enqueue(t, st, other)
 
-		hourly := func(now time.Time) store.NewJob {
+		hourly := func(now time.Time) aimg.NewJob {
 			nj := newJob(u.ID, "h", 0, now)
 			nj.HourlyLimit = 4 // 3 Items exist already
 			return nj
@@ -301,7 +301,7 @@ func TestEnqueueLimitsAndIdempotency(t *testing.T) {
 		}
 		enqueue(t, st, hourly(t0.Add(time.Hour+time.Second))) // the first three are older than an hour
 
-		keyed := func(now time.Time) store.NewJob {
+		keyed := func(now time.Time) aimg.NewJob {
 			nj := newJob(u.ID, "k", 0, now)
 			nj.IdempotencyKey, nj.IdempotencyTTL = "key-1", 24*time.Hour
 			return nj
@@ -350,7 +350,7 @@ func TestConcurrentClaims(t *testing.T) {
 			wg.Go(func() {
 				worker := fmt.Sprint("w", w)
 				for {
-					j, err := st.ClaimJob(ctx, store.Claim{WorkerID: worker, ModelIDs: []string{"m"}, Lease: testLease, Now: t0})
+					j, err := st.ClaimJob(ctx, aimg.Claim{WorkerID: worker, ModelIDs: []string{"m"}, Lease: testLease, Now: t0})
 					if aimg.IsNotFound(err) {
 						return
 					}
@@ -364,7 +364,7 @@ func TestConcurrentClaims(t *testing.T) {
 					}
 					seen[j.ID] = worker
 					mu.Unlock()
-					res := []store.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+					res := []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
 					if err := st.CompleteJob(ctx, j.Lease(), res, "", t0); err != nil {
 						t.Error(err)
 						return

@@ -57,10 +57,10 @@ func ids(items []*aimg.Item) []string {
 }
 
 // walk pages through the listing from index, returning every id in order.
-func walk(t *testing.T, st *store.Store, userID string, f store.ItemFilter, limit int, reverse bool) []string {
+func walk(t *testing.T, st *store.Store, userID string, f aimg.ItemFilter, limit int, reverse bool) []string {
 	t.Helper()
 	var all []string
-	p := store.Page{Limit: limit, Reverse: reverse}
+	p := aimg.Page{Limit: limit, Reverse: reverse}
 	for range 10000 {
 		page, err := st.ListCreations(context.Background(), userID, f, p)
 		if err != nil {
@@ -136,7 +136,7 @@ func TestCreatedAtConcurrentInserts(t *testing.T) {
 				t.Fatalf("concurrent insert: %v", err)
 			}
 		}
-		if got := walk(t, st, u, store.ItemFilter{}, 7, false); len(got) != 24 {
+		if got := walk(t, st, u, aimg.ItemFilter{}, 7, false); len(got) != 24 {
 			t.Fatalf("listed %d Items, want 24", len(got))
 		}
 	})
@@ -161,23 +161,23 @@ func TestListCreationsPagesExactly(t *testing.T) {
 		newestFirst := ids(all)
 		slices.Reverse(newestFirst)
 		for _, limit := range []int{1, 4, 5, 52, 53, 54, 1000} {
-			if got := walk(t, st, u, store.ItemFilter{}, limit, false); !slices.Equal(got, newestFirst) {
+			if got := walk(t, st, u, aimg.ItemFilter{}, limit, false); !slices.Equal(got, newestFirst) {
 				t.Fatalf("limit %d forward: got %d ids %v\nwant %v", limit, len(got), got, newestFirst)
 			}
-			if got := walk(t, st, u, store.ItemFilter{}, limit, true); !slices.Equal(got, ids(all)) {
+			if got := walk(t, st, u, aimg.ItemFilter{}, limit, true); !slices.Equal(got, ids(all)) {
 				t.Fatalf("limit %d reverse: got %v\nwant %v", limit, got, ids(all))
 			}
 		}
 
 		// Back from a page: reverse from the newest Item of page 3 returns page 2, oldest first.
-		p3, err := st.ListCreations(ctx, u, store.ItemFilter{}, store.Page{Limit: 5, Index: all[43].CreatedAt.UnixMilli()})
+		p3, err := st.ListCreations(ctx, u, aimg.ItemFilter{}, aimg.Page{Limit: 5, Index: all[43].CreatedAt.UnixMilli()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := ids(p3.Items); !slices.Equal(got, newestFirst[10:15]) {
 			t.Fatalf("page 3 = %v, want %v", got, newestFirst[10:15])
 		}
-		back, err := st.ListCreations(ctx, u, store.ItemFilter{}, store.Page{Limit: 5, Reverse: true, Index: p3.Items[0].CreatedAt.UnixMilli()})
+		back, err := st.ListCreations(ctx, u, aimg.ItemFilter{}, aimg.Page{Limit: 5, Reverse: true, Index: p3.Items[0].CreatedAt.UnixMilli()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,14 +188,14 @@ func TestListCreationsPagesExactly(t *testing.T) {
 		}
 
 		// skipCount on top of the keyset.
-		sk, err := st.ListCreations(ctx, u, store.ItemFilter{}, store.Page{Limit: 10, Skip: 48})
+		sk, err := st.ListCreations(ctx, u, aimg.ItemFilter{}, aimg.Page{Limit: 10, Skip: 48})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := ids(sk.Items); !slices.Equal(got, newestFirst[48:]) || sk.Next != nil {
 			t.Fatalf("skip 48 = %v next %v, want %v and no next", got, sk.Next, newestFirst[48:])
 		}
-		sk, err = st.ListCreations(ctx, u, store.ItemFilter{}, store.Page{Limit: 10, Skip: 10, Index: all[40].CreatedAt.UnixMilli()})
+		sk, err = st.ListCreations(ctx, u, aimg.ItemFilter{}, aimg.Page{Limit: 10, Skip: 10, Index: all[40].CreatedAt.UnixMilli()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestListCreationsPagesExactly(t *testing.T) {
 		}
 
 		// An index older than every Item: empty page, no next.
-		empty, err := st.ListCreations(ctx, u, store.ItemFilter{}, store.Page{Limit: 10, Index: 1})
+		empty, err := st.ListCreations(ctx, u, aimg.ItemFilter{}, aimg.Page{Limit: 10, Index: 1})
 		if err != nil || len(empty.Items) != 0 || empty.Next != nil {
 			t.Fatalf("index 1: %v %v %v", empty.Items, empty.Next, err)
 		}
@@ -231,23 +231,23 @@ func TestListCreationsFilters(t *testing.T) {
 		yes, no := true, false
 		cases := []struct {
 			name string
-			f    store.ItemFilter
+			f    aimg.ItemFilter
 			want []*aimg.Item
 		}{
-			{"all", store.ItemFilter{}, []*aimg.Item{queued, pending, inPublic, inFolder, vid, img}},
-			{"video", store.ItemFilter{MType: "video"}, []*aimg.Item{vid}},
-			{"image", store.ItemFilter{MType: "image"}, []*aimg.Item{queued, pending, inPublic, inFolder, img}},
-			{"root", store.ItemFilter{FolderID: store.RootFolder}, []*aimg.Item{queued, pending, vid, img}},
-			{"folder", store.ItemFilter{FolderID: "f-1"}, []*aimg.Item{inFolder}},
-			{"unknown folder", store.ItemFilter{FolderID: "nope"}, nil},
-			{"public", store.ItemFilter{IsPublic: &yes}, []*aimg.Item{inPublic}},
-			{"not public", store.ItemFilter{IsPublic: &no}, []*aimg.Item{queued, pending, inFolder, vid, img}},
-			{"pending", store.ItemFilter{Approval: aimg.ApprovalPending}, []*aimg.Item{pending}},
-			{"none", store.ItemFilter{Approval: aimg.ApprovalNone}, []*aimg.Item{queued, inFolder, vid, img}},
-			{"root images not public", store.ItemFilter{FolderID: "root", MType: "image", IsPublic: &no}, []*aimg.Item{queued, pending, img}},
+			{"all", aimg.ItemFilter{}, []*aimg.Item{queued, pending, inPublic, inFolder, vid, img}},
+			{"video", aimg.ItemFilter{MType: "video"}, []*aimg.Item{vid}},
+			{"image", aimg.ItemFilter{MType: "image"}, []*aimg.Item{queued, pending, inPublic, inFolder, img}},
+			{"root", aimg.ItemFilter{FolderID: aimg.RootFolder}, []*aimg.Item{queued, pending, vid, img}},
+			{"folder", aimg.ItemFilter{FolderID: "f-1"}, []*aimg.Item{inFolder}},
+			{"unknown folder", aimg.ItemFilter{FolderID: "nope"}, nil},
+			{"public", aimg.ItemFilter{IsPublic: &yes}, []*aimg.Item{inPublic}},
+			{"not public", aimg.ItemFilter{IsPublic: &no}, []*aimg.Item{queued, pending, inFolder, vid, img}},
+			{"pending", aimg.ItemFilter{Approval: aimg.ApprovalPending}, []*aimg.Item{pending}},
+			{"none", aimg.ItemFilter{Approval: aimg.ApprovalNone}, []*aimg.Item{queued, inFolder, vid, img}},
+			{"root images not public", aimg.ItemFilter{FolderID: "root", MType: "image", IsPublic: &no}, []*aimg.Item{queued, pending, img}},
 		}
 		for _, c := range cases {
-			page, err := st.ListCreations(ctx, u, c.f, store.Page{Limit: 100})
+			page, err := st.ListCreations(ctx, u, c.f, aimg.Page{Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,11 +364,11 @@ func TestMoveGuestItems(t *testing.T) {
 			($1, 'guest-only', '{"g":1}', 1), ($1, 'both', '{"g":2}', 1), ($2, 'both', '{"u":2}', 1)`, guest, user)
 
 		for range 2 { // the second move finds nothing to do
-			if err := st.MoveGuestItems(ctx, guest, user); err != nil {
+			if err := st.MoveGuestItemsForTest(ctx, guest, user); err != nil {
 				t.Fatal(err)
 			}
 		}
-		got := walk(t, st, user, store.ItemFilter{}, 3, false)
+		got := walk(t, st, user, aimg.ItemFilter{}, 3, false)
 		if len(got) != 7 {
 			t.Fatalf("user lists %d Items after the move, want 7", len(got))
 		}
@@ -396,7 +396,7 @@ func TestMoveGuestItems(t *testing.T) {
 		if n, _ := st.CountItems(ctx, guest); n != 0 {
 			t.Errorf("guest count %d, want 0", n)
 		}
-		if page, _ := st.ListCreations(ctx, guest, store.ItemFilter{}, store.Page{Limit: 10}); len(page.Items) != 0 {
+		if page, _ := st.ListCreations(ctx, guest, aimg.ItemFilter{}, aimg.Page{Limit: 10}); len(page.Items) != 0 {
 			t.Errorf("guest still lists %d Items", len(page.Items))
 		}
 		if n, err := st.UserJobCountForTest(ctx, user); err != nil || n != 1 {

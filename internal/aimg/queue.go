@@ -1,0 +1,49 @@
+package aimg
+
+import "time"
+
+// The command types of the job queue, handed by generation to the store.
+
+// NewJob is one generation request to queue: its Job and Items, the limits
+// checked in the same transaction, and its idempotency key.
+type NewJob struct {
+	Job   *Job
+	Items []*Item
+	// MaxActive bounds the user's queued and processing Items of the Job's
+	// Model, counting the new ones; negative means no bound.
+	MaxActive int
+	// HourlyLimit bounds the Items the user created in the hour before Now,
+	// counting the new ones; 0 means no bound.
+	HourlyLimit int
+	// IdempotencyKey, when set, makes a repeat of the same key by the same
+	// user within IdempotencyTTL return the first request's Items instead.
+	IdempotencyKey string
+	IdempotencyTTL time.Duration
+	Now            time.Time
+}
+
+// Enqueued says what Enqueue did.
+type Enqueued struct {
+	// Replayed is true when the idempotency key was seen: nothing was queued
+	// and ItemIDs are the first request's Items.
+	Replayed bool
+	ItemIDs  []string
+}
+
+// Claim is a worker's request for its next Job.
+type Claim struct {
+	WorkerID string
+	ModelIDs []string // the Models the worker can render
+	Lease    time.Duration
+	// StarvationBound: a normal queue head that has waited this long is taken
+	// before any priority work.
+	StarvationBound time.Duration
+	Now             time.Time
+}
+
+// ItemResult is what a completed Item points at.
+type ItemResult struct {
+	ItemID string
+	FileID string  // the main output File
+	Frames []Frame // video frames
+}

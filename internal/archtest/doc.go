@@ -1,0 +1,3 @@
+// Package archtest holds tests of the architecture itself: which packages
+// may depend on which (see deps_test.go). It has no code of its own.
+package archtest

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"aimg/internal/aimg"
+)
+
+// ListCreations returns one page of the user's non-deleted Items of every
+// status (queued, processing, failed and completed: the front end shows
+// progress and failures in the same list), newest first unless p.Reverse.
+// The Items are summaries (see itemSummaryColumns): what an Image shows,
+// without prompts, parameters or frames.
+//
+// The keyset is (user_id, created_at): created_at is unique per user (see
+// assignCreatedAt), so a strict comparison with the last Item of a page
+// neither loses nor repeats an Item.
+func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFilter, p aimg.Page) (aimg.ItemPage, error) {
+	if p.Limit < 1 {
+		return aimg.ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
+	}
+	where := []string{"user_id = $1", "deleted_at IS NULL"}
+	args := []any{userID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
+	}
+	order := "created_at DESC, id DESC"
+	switch {
+	case p.Reverse:
+		add("created_at > ?", p.Index)
+		order = "created_at ASC, id ASC"
+	case p.Index > 0:
+		add("created_at < ?", p.Index)
+	}
+	switch f.FolderID {
+	case "":
+	case aimg.RootFolder:
+		where = append(where, "folder_id IS NULL")
+	default:
+		add("folder_id = ?", f.FolderID)
+	}
+	if f.MType != "" {
+		add("mtype = ?", f.MType)
+	}
+	if f.IsPublic != nil {
+		add("is_public = ?", *f.IsPublic)
+	}
+	if f.Approval != "" {
+		add("public_approval_status = ?", f.Approval)
+	}
+	q := `SELECT ` + itemSummaryColumns + ` FROM items WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(p.Limit+1) // one more tells whether a next page exists
+	if p.Skip > 0 {
+		q += ` OFFSET ` + strconv.Itoa(p.Skip)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return aimg.ItemPage{}, err
+	}
+	items, err := scanItemSummaries(rows)
+	if err != nil {
+		return aimg.ItemPage{}, err
+	}
+	page := aimg.ItemPage{Items: items}
+	if len(items) > p.Limit {
+		page.Items = items[:p.Limit]
+		next := ms(page.Items[p.Limit-1].CreatedAt)
+		page.Next = &next
+	}
+	return page, nil
+}
+
+// itemSummaryColumns are the columns of a listed Item: the spec's Image
+// fields. Leaving out the prompts and the JSON columns (and their decoding)
+// makes a page of 100 several times cheaper to read.
+const itemSummaryColumns = `id, user_id, batch_id, job_id, mtype, media_type, status, model_id, file_id, folder_id,
+	folder_added_at, is_public, public_approval_status, is_protected, view_count, like_count, dislike_count,
+	created_at, updated_at, completed_at, deleted_at`
+
+func scanItemSummaries(rows *sql.Rows) ([]*aimg.Item, error) {
+	defer rows.Close()
+	var items []*aimg.Item
+	for rows.Next() {
+		var (
+			it                              aimg.Item
+			status                          string
+			folderID                        sql.NullString
+			folderAdded, completed, deleted sql.NullInt64
+			created, updated                int64
+		)
+		if err := rows.Scan(&it.ID, &it.UserID, &it.BatchID, &it.JobID, &it.MType, &it.MediaType, &status, &it.ModelID,
+			&it.FileID, &folderID, &folderAdded, &it.IsPublic, &it.PublicApprovalStatus, &it.IsProtected, &it.ViewCount,
+			&it.LikeCount, &it.DislikeCount, &created, &updated, &completed, &deleted); err != nil {
+			return nil, err
+		}
+		it.Status = aimg.ItemStatus(status)
+		it.FolderID = folderID.String
+		it.FolderAddedAt = fromNullMS(folderAdded)
+		it.CreatedAt, it.UpdatedAt = fromMS(created), fromMS(updated)
+		it.CompletedAt, it.DeletedAt = fromNullMS(completed), fromNullMS(deleted)
+		items = append(items, &it)
+	}
+	return items, rows.Err()
+}
+
+// LastCompleted returns the user's most recently completed, non-deleted
+// Item of mtype ("" = image or video).
+func (s *Store) LastCompleted(ctx context.Context, userID, mtype string) (*aimg.Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items WHERE user_id = $1 AND status = 'completed' AND deleted_at IS NULL`
+	args := []any{userID}
+	if mtype != "" {
+		q += ` AND mtype = $2`
+		args = append(args, mtype)
+	}
+	q += ` ORDER BY completed_at DESC, created_at DESC LIMIT 1`
+	it, err := scanItem(s.r.QueryRowContext(ctx, q, args...))
+	if aimg.IsNotFound(err) {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "No completed Item")
+	}
+	return it, err
+}
+
+// BatchItems returns the non-deleted Items of a batch in creation order;
+// userID "" means any owner (admins), else only that user's Items.
+func (s *Store) BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error) {
+	q := `SELECT ` + itemColumns + ` FROM items WHERE batch_id = $1 AND deleted_at IS NULL`
+	args := []any{batchID}
+	if userID != "" {
+		q += ` AND user_id = $2`
+		args = append(args, userID)
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanItems(rows)
+}
+
+// CountItems is SelfUser.itemCount: the user's non-deleted Items of every
+// status. It reads the trigger-kept item_counts table, never the items.
+func (s *Store) CountItems(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM item_counts WHERE user_id = $1`, userID).Scan(&n)
+	return n, err
+}
+
+// CountRootItems is SelfUser.rootFolderItemCount: the user's non-deleted
+// Items outside any Folder.
+func (s *Store) CountRootItems(ctx context.Context, userID string) (int64, error) {
+	return s.CountFolderItems(ctx, userID, "")
+}
+
+// CountFolderItems counts the user's non-deleted Items in folderID ("" or
+// "root" = the root Folder).
+func (s *Store) CountFolderItems(ctx context.Context, userID, folderID string) (int64, error) {
+	if folderID == aimg.RootFolder {
+		folderID = ""
+	}
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT n FROM item_counts WHERE user_id = $1 AND folder_key = $2`,
+		userID, folderID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}
