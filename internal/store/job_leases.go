@@ -1,0 +1,339 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"aimg/internal/aimg"
+)
+
+type queueHead struct {
+	queueID  string
+	seq      int64
+	enqueued int64
+	class    int // 0 starving normal, 1 priority, 2 normal
+}
+
+// ClaimJob leases the next Job of the worker's Models: a starving normal
+// head first, then priority heads, then normal heads, oldest first within
+// each. It returns a not-found error when every queue is empty. The Job
+// becomes running with attempts+1 and its Items processing.
+//
+// PostgreSQL: the head is locked with FOR UPDATE SKIP LOCKED, so concurrent
+// claimers take different Jobs without waiting. SQLite: the transaction
+// holds the only writer, so nobody else claims meanwhile.
+func (s *Store) ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error) {
+	var job *aimg.Job
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		heads, err := queueHeads(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			seq := h.seq
+			if s.dialect == Postgres {
+				err := tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue // taken by another claimer since we looked
+				}
+				if err != nil {
+					return err
+				}
+			}
+			now := ms(c.Now)
+			job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
+				lease_expires_at = $3, attempts = attempts + 1, started_at = $4, progress = 0
+				WHERE seq = $1 AND status = 'queued' RETURNING `+jobColumns,
+				seq, c.WorkerID, ms(c.Now.Add(c.Lease)), now))
+			if aimg.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE items SET status = 'processing', updated_at = $2
+				WHERE job_id = $1 AND status = 'queued'`, job.ID, now)
+			return err
+		}
+		return aimg.Errorf(aimg.CodeNotFound, "No queued job")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+// LeaseExpiredReason is the error recorded on a Job whose worker vanished.
+const LeaseExpiredReason = "the worker stopped responding (its lease expired)"
+
+// WorkerRestartedReason is the error recorded on a Job whose worker was
+// restarted while it rendered.
+const WorkerRestartedReason = "the worker restarted while rendering (its previous process ended)"
+
+// queueHeads reads the head of each of the worker's queues (one index probe
+// per queue) and orders them by preference.
+func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, error) {
+	var heads []queueHead
+	starving := ms(c.Now.Add(-c.StarvationBound))
+	for _, m := range c.ModelIDs {
+		for _, prio := range []int{1, 0} {
+			h := queueHead{queueID: aimg.QueueID(m, prio)}
+			err := tx.QueryRowContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
+				ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.enqueued)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case prio == 1:
+				h.class = 1
+			case h.enqueued <= starving:
+				h.class = 0
+			default:
+				h.class = 2
+			}
+			heads = append(heads, h)
+		}
+	}
+	slices.SortFunc(heads, func(a, b queueHead) int {
+		if a.class != b.class {
+			return a.class - b.class
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	return heads, nil
+}
+
+// Heartbeat records progress (0..1) and extends the lease to expires. It
+// returns aimg.ErrLeaseLost when the worker no longer holds the Job.
+func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, now, expires time.Time) error {
+	// A lease that has already expired stays expired, even before the
+	// reaper gets to it: the worker and the reaper never disagree.
+	res, err := s.w.ExecContext(ctx, `UPDATE jobs SET lease_expires_at = $4, progress = $5
+		WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3 AND lease_expires_at > $6`,
+		l.JobID, l.WorkerID, l.Attempt, ms(expires), progress, ms(now))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return aimg.ErrLeaseLost
+	}
+	return nil
+}
+
+// CompleteJob marks the Job completed and its Items completed with their
+// files, placed in folderID ("" = root), in one transaction. Only the lease
+// holder may complete: anyone else gets aimg.ErrLeaseLost and nothing changes,
+// so a Job is never completed twice.
+func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var itemIDs string
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'completed', progress = 1, finished_at = $4,
+			lease_expires_at = NULL, error = '' WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3
+			RETURNING item_ids`, l.JobID, l.WorkerID, l.Attempt, ms(now)).Scan(&itemIDs)
+		if errors.Is(err, sql.ErrNoRows) {
+			return aimg.ErrLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		var want []string
+		if err := json.Unmarshal([]byte(itemIDs), &want); err != nil {
+			return err
+		}
+		if len(results) != len(want) {
+			return fmt.Errorf("complete job %s: %d results for %d items", l.JobID, len(results), len(want))
+		}
+		var folderAdded sql.NullInt64
+		if folderID != "" {
+			folderAdded = sql.NullInt64{Int64: ms(now), Valid: true}
+		}
+		for _, r := range results {
+			if !slices.Contains(want, r.ItemID) {
+				return fmt.Errorf("complete job %s: item %s is not one of its items", l.JobID, r.ItemID)
+			}
+			frames := r.Frames
+			if frames == nil {
+				frames = []aimg.Frame{}
+			}
+			fr, err := jsonText(frames)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET status = 'completed', error = '', file_id = $3, frames = $4,
+				completed_at = $5, updated_at = $5, folder_id = COALESCE($6, folder_id),
+				folder_added_at = COALESCE($7, folder_added_at) WHERE id = $1 AND job_id = $2`,
+				r.ItemID, l.JobID, r.FileID, fr, ms(now), nullString(folderID), folderAdded); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FailJob ends the worker's attempt at the Job with reason. With retry and
+// attempts left, the Job goes back to its queue (keeping its seq, so it is
+// at the head again) and its Items are queued again; otherwise the Job and
+// its Items fail with the reason. requeued tells which happened.
+func (s *Store) FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (requeued bool, err error) {
+	retryFlag := 0
+	if retry {
+		retryFlag = 1
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx, `UPDATE jobs SET
+			status = CASE WHEN $4 = 1 AND attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+			finished_at = CASE WHEN $4 = 1 AND attempts < max_attempts THEN NULL ELSE CAST($5 AS BIGINT) END,
+			lease_expires_at = NULL, progress = 0, error = $6
+			WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3 RETURNING status`,
+			l.JobID, l.WorkerID, l.Attempt, retryFlag, ms(now), reason).Scan(&status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return aimg.ErrLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		requeued = status == string(aimg.JobQueued)
+		return setJobItemsStatus(ctx, tx, l.JobID, aimg.JobStatus(status), reason, now)
+	})
+	return requeued, err
+}
+
+// ReleaseJob gives a Job back to its queue without counting the attempt
+// (the worker is shutting down, the Job did not fail).
+func (s *Store) ReleaseJob(ctx context.Context, l aimg.Lease, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
+			lease_expires_at = NULL, progress = 0 WHERE id = $1 AND status = 'running' AND lease_owner = $2 AND attempts = $3`,
+			l.JobID, l.WorkerID, l.Attempt)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return aimg.ErrLeaseLost
+		}
+		return setJobItemsStatus(ctx, tx, l.JobID, aimg.JobQueued, "", now)
+	})
+}
+
+// setJobItemsStatus moves a Job's unfinished Items along with the Job.
+func setJobItemsStatus(ctx context.Context, tx *sql.Tx, jobID string, st aimg.JobStatus, reason string, now time.Time) error {
+	item := aimg.StatusQueued
+	if st == aimg.JobFailed {
+		item = aimg.StatusFailed
+	} else {
+		reason = "" // a queued Item has not failed (yet)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE items SET status = $2, error = $3, updated_at = $4
+		WHERE job_id = $1 AND status IN ('queued', 'processing')`, jobID, string(item), reason, ms(now))
+	return err
+}
+
+// RequeueExpired puts every running Job whose lease expired before now back
+// in its queue, or fails it when its attempts are used up. It returns how
+// many Jobs it requeued and failed.
+func (s *Store) RequeueExpired(ctx context.Context, now time.Time) (requeued, failed int, err error) {
+	return s.requeueRunning(ctx, now, LeaseExpiredReason, `lease_expires_at < $1`)
+}
+
+// ExpireWorkerLeases ends at once the leases of worker name (the owners
+// name and name/<slot>), as if they had expired: a restarted worker takes
+// back what its previous process held without waiting for the leases to
+// run out. Like the reaper it keeps the attempt spent (a Job that kills its
+// worker fails after max_attempts instead of crashing it forever).
+func (s *Store) ExpireWorkerLeases(ctx context.Context, name string, now time.Time) (requeued, failed int, err error) {
+	prefix := name + "/"
+	return s.requeueRunning(ctx, now, WorkerRestartedReason,
+		`(lease_owner = $3 OR substr(lease_owner, 1, $4) = $5)`, name, utf8.RuneCountInString(prefix), prefix)
+}
+
+// requeueRunning ends the running Jobs matching cond (SQL on jobs, with
+// parameters from $3 on): back to their queue, or failed when their
+// attempts are used up, with reason.
+func (s *Store) requeueRunning(ctx context.Context, now time.Time, reason, cond string, args ...any) (requeued, failed int, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		requeued, failed = 0, 0
+		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET
+			status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+			finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE CAST($1 AS BIGINT) END,
+			lease_expires_at = NULL, progress = 0, error = $2
+			WHERE status = 'running' AND `+cond+` RETURNING id, status`, append([]any{ms(now), reason}, args...)...)
+		if err != nil {
+			return err
+		}
+		type moved struct{ id, status string }
+		var jobs []moved
+		for rows.Next() {
+			var m moved
+			if err := rows.Scan(&m.id, &m.status); err != nil {
+				rows.Close()
+				return err
+			}
+			jobs = append(jobs, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, m := range jobs {
+			if m.status == string(aimg.JobQueued) {
+				requeued++
+			} else {
+				failed++
+			}
+			if err := setJobItemsStatus(ctx, tx, m.id, aimg.JobStatus(m.status), reason, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return requeued, failed, err
+}
+
+// ReleaseWorkerJobs gives every Job leased by exactly workerID back to its
+// queue without counting the attempt, like ReleaseJob for a lease the
+// worker does not know: a claim whose answer was lost (the call was cut
+// off while its transaction committed) leaves a Job the worker never saw.
+func (s *Store) ReleaseWorkerJobs(ctx context.Context, workerID string, now time.Time) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
+			lease_expires_at = NULL, progress = 0 WHERE status = 'running' AND lease_owner = $1 RETURNING id`, workerID)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := setJobItemsStatus(ctx, tx, id, aimg.JobQueued, "", now); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
