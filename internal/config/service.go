@@ -80,20 +80,6 @@ type Domain struct {
 	Hosts       []string `yaml:"hosts"`
 }
 
-type HTTP struct {
-	MaxBodyBytes      int64         `yaml:"maxBodyBytes"`
-	MaxImageBodyBytes int64         `yaml:"maxImageBodyBytes"`
-	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
-	ShutdownTimeout   time.Duration `yaml:"shutdownTimeout"`
-	TrustProxyHeaders bool          `yaml:"trustProxyHeaders"`
-
-	// Connection lifetimes (validateTimeouts; docs/security.md).
-	ReadTimeout  time.Duration `yaml:"readTimeout"`  // a whole request, body included
-	WriteTimeout time.Duration `yaml:"writeTimeout"` // a response; streaming downloads: without progress
-	IdleTimeout  time.Duration `yaml:"idleTimeout"`  // a keep-alive connection between requests
-	DrainDelay   time.Duration `yaml:"drainDelay"`   // serving on with /readyz at 503 after SIGTERM
-}
-
 type Accounts struct {
 	OTPTTL           time.Duration `yaml:"otpTTL"`
 	OTPMaxAttempts   int           `yaml:"otpMaxAttempts"`
