@@ -65,6 +65,8 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	decoder *media.Decoder // the server's decode budget, shared with files
+	// firstUse serialises GuestUser per session id in this process.
+	firstUse keyedLocks
 
 	// otpKey keys the HMAC of stored one-time passwords: a leaked otps
 	// table alone does not reveal codes.

@@ -273,6 +273,19 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	if c.Session == nil {
 		return nil, aimg.ErrUnauthenticated
 	}
+	// Parallel first requests of one session take turns here, and a later
+	// one finds the guest an earlier one stored: it is this session's and
+	// costs no "newSession:ip" token (each request took one before). Across
+	// replicas the insert-or-get below still makes one guest; only the
+	// token may be taken twice.
+	unlock := s.firstUse.lock(c.Session.ID)
+	defer unlock()
+	if u, err := s.storedUser(ctx, c.Session.ID); err != nil {
+		return nil, err
+	} else if u != nil {
+		c.Session.UserID = u.ID
+		return u, nil
+	}
 	if err := s.allow(ctx, "newSession:ip", c.ClientIP); err != nil {
 		return nil, err
 	}
@@ -286,6 +299,19 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	}
 	c.Session.UserID = u.ID
 	return u, nil
+}
+
+// storedUser is the user of the stored session id, or nil when the session
+// is not stored (or has no user).
+func (s *Service) storedUser(ctx context.Context, sessionID string) (*aimg.User, error) {
+	sess, err := s.store.SessionByID(ctx, sessionID, s.now())
+	if aimg.IsNotFound(err) || (err == nil && sess.UserID == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UserByID(ctx, sess.UserID)
 }
 
 // sessionExpiry is when a session touched at now expires.
