@@ -120,8 +120,8 @@ func (s *Service) CreateUser(ctx context.Context, c aimg.Caller, in NewUser) (*S
 		RefList: refList, RS: in.RS, OTPLogin: in.OTP != "", CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Password != "" {
-		if u.PasswordHash, err = HashPassword(in.Password); err != nil {
-			return nil, aimg.Internal(err)
+		if u.PasswordHash, err = s.hashPassword(ctx, in.Password); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -163,7 +163,7 @@ func (s *Service) Authenticate(ctx context.Context, c aimg.Caller, in Credential
 	}
 	ok, usedOTP := false, false
 	if in.Password != "" {
-		if ok, err = s.checkPassword(u, in.Password); err != nil {
+		if ok, err = s.checkPassword(ctx, u, in.Password); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +207,12 @@ func (s *Service) Authenticate(ctx context.Context, c aimg.Caller, in Credential
 
 // checkPassword verifies p for u; for an unknown user or one without a
 // password it verifies against a dummy hash so the timing is the same.
-func (s *Service) checkPassword(u *aimg.User, p string) (bool, error) {
+func (s *Service) checkPassword(ctx context.Context, u *aimg.User, p string) (bool, error) {
+	release, err := s.hashTurn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	if u == nil || u.PasswordHash == "" {
 		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("dummy password for timing") })
 		_, _ = VerifyPassword(s.dummyHash, p)
