@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -75,6 +77,48 @@ const (
 )
 
 var b64 = base64.RawStdEncoding
+
+// Each argon2id computation holds argonMemoryKiB (19 MiB) for its duration,
+// and sign-in is open to anyone: without a bound, 200 parallel
+// authenticateUser calls from 200 addresses (each within its own rate
+// limit) peaked at 3.8 GB. At most accounts.passwordHashConcurrency run at
+// once, server-wide (4 by default: 76 MiB); a request waits at most
+// accounts.passwordHashWait for a turn, then gets 503 with Retry-After.
+
+// hashTurn waits for one of the server's password-hashing turns and returns
+// its release.
+func (s *Service) hashTurn(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashTurns <- struct{}{}:
+		return func() { <-s.hashTurns }, nil
+	default:
+	}
+	t := time.NewTimer(s.hashWait)
+	defer t.Stop()
+	select {
+	case s.hashTurns <- struct{}{}:
+		return func() { <-s.hashTurns }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, &aimg.Error{Code: aimg.CodeUnavailable, RetryAfter: time.Second,
+			Message: "The server is busy checking passwords; try again in a second"}
+	}
+}
+
+// hashPassword is HashPassword in one of the server's hashing turns.
+func (s *Service) hashPassword(ctx context.Context, p string) (string, error) {
+	release, err := s.hashTurn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	h, err := HashPassword(p)
+	if err != nil {
+		return "", aimg.Internal(err)
+	}
+	return h, nil
+}
 
 // HashPassword returns the argon2id PHC string of p with a fresh random salt:
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>.

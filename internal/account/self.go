@@ -113,8 +113,8 @@ func (s *Service) SetSelfProperties(ctx context.Context, c aimg.Caller, p Proper
 		}
 	}
 	if p.Password != nil {
-		if hash, err = HashPassword(*p.Password); err != nil {
-			return nil, aimg.Internal(err)
+		if hash, err = s.hashPassword(ctx, *p.Password); err != nil {
+			return nil, err
 		}
 		u.PasswordHash = hash
 	}

@@ -69,6 +69,12 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	decoder *media.Decoder // the server's decode budget, shared with files
+	// firstUse serialises GuestUser per session id in this process.
+	firstUse keyedLocks
+	// hashTurns bounds the argon2id computations under way at once
+	// (accounts.passwordHashConcurrency); hashWait is the longest wait for one.
+	hashTurns chan struct{}
+	hashWait  time.Duration
 
 	// otpKey keys the HMAC of stored one-time passwords: a leaked otps
 	// table alone does not reveal codes.
@@ -83,7 +89,8 @@ type Service struct {
 // one secret every replica shares); without one, a random per-process
 // secret is used. decoder is the server's one decode budget (profile pictures).
 func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender Sender, log *slog.Logger, now func() time.Time, decoder *media.Decoder) *Service {
-	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now, decoder: decoder}
+	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now, decoder: decoder,
+		hashTurns: make(chan struct{}, cfg.Service.Accounts.PasswordHashConcurrency), hashWait: cfg.Service.Accounts.PasswordHashWait}
 	if cfg.AdminKey != "" {
 		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))
 		s.otpKey = sum[:]

@@ -120,8 +120,8 @@ func (s *Service) CreateUser(ctx context.Context, c aimg.Caller, in NewUser) (*S
 		RefList: refList, RS: in.RS, OTPLogin: in.OTP != "", CreatedAt: now, UpdatedAt: now,
 	}
 	if in.Password != "" {
-		if u.PasswordHash, err = HashPassword(in.Password); err != nil {
-			return nil, aimg.Internal(err)
+		if u.PasswordHash, err = s.hashPassword(ctx, in.Password); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
@@ -163,7 +163,7 @@ func (s *Service) Authenticate(ctx context.Context, c aimg.Caller, in Credential
 	}
 	ok, usedOTP := false, false
 	if in.Password != "" {
-		if ok, err = s.checkPassword(u, in.Password); err != nil {
+		if ok, err = s.checkPassword(ctx, u, in.Password); err != nil {
 			return nil, err
 		}
 	}
@@ -207,7 +207,12 @@ func (s *Service) Authenticate(ctx context.Context, c aimg.Caller, in Credential
 
 // checkPassword verifies p for u; for an unknown user or one without a
 // password it verifies against a dummy hash so the timing is the same.
-func (s *Service) checkPassword(u *aimg.User, p string) (bool, error) {
+func (s *Service) checkPassword(ctx context.Context, u *aimg.User, p string) (bool, error) {
+	release, err := s.hashTurn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	if u == nil || u.PasswordHash == "" {
 		s.dummyOnce.Do(func() { s.dummyHash, _ = HashPassword("dummy password for timing") })
 		_, _ = VerifyPassword(s.dummyHash, p)
@@ -273,6 +278,19 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	if c.Session == nil {
 		return nil, aimg.ErrUnauthenticated
 	}
+	// Parallel first requests of one session take turns here, and a later
+	// one finds the guest an earlier one stored: it is this session's and
+	// costs no "newSession:ip" token (each request took one before). Across
+	// replicas the insert-or-get below still makes one guest; only the
+	// token may be taken twice.
+	unlock := s.firstUse.lock(c.Session.ID)
+	defer unlock()
+	if u, err := s.storedUser(ctx, c.Session.ID); err != nil {
+		return nil, err
+	} else if u != nil {
+		c.Session.UserID = u.ID
+		return u, nil
+	}
 	if err := s.allow(ctx, "newSession:ip", c.ClientIP); err != nil {
 		return nil, err
 	}
@@ -286,6 +304,19 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	}
 	c.Session.UserID = u.ID
 	return u, nil
+}
+
+// storedUser is the user of the stored session id, or nil when the session
+// is not stored (or has no user).
+func (s *Service) storedUser(ctx context.Context, sessionID string) (*aimg.User, error) {
+	sess, err := s.store.SessionByID(ctx, sessionID, s.now())
+	if aimg.IsNotFound(err) || (err == nil && sess.UserID == "") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UserByID(ctx, sess.UserID)
 }
 
 // sessionExpiry is when a session touched at now expires.

@@ -89,6 +89,11 @@ type Accounts struct {
 	KVPMaxKeyBytes   int           `yaml:"kvpMaxKeyBytes"`
 	KVPMaxValueBytes int           `yaml:"kvpMaxValueBytes"`
 	KVPMaxPerUser    int           `yaml:"kvpMaxPerUser"`
+	// Password hashing (argon2id, 19 MiB each) is open to anyone through
+	// sign-in: at most PasswordHashConcurrency at once server-wide, a wait of
+	// at most PasswordHashWait for a turn, then 503.
+	PasswordHashConcurrency int           `yaml:"passwordHashConcurrency"`
+	PasswordHashWait        time.Duration `yaml:"passwordHashWait"`
 }
 
 type AffiliateAd struct {
@@ -323,6 +328,12 @@ func (s Service) Validate() error {
 	}
 	if a.KVPMaxKeyBytes <= 0 || a.KVPMaxValueBytes <= 0 || a.KVPMaxPerUser <= 0 {
 		bad("accounts.kvpMaxKeyBytes", "KVP limits must be positive")
+	}
+	if a.PasswordHashConcurrency < 1 {
+		bad("accounts.passwordHashConcurrency", "must be at least 1")
+	}
+	if a.PasswordHashWait < 0 {
+		bad("accounts.passwordHashWait", "must not be negative")
 	}
 	errs = append(errs, s.validateGeneration()...)
 	errs = append(errs, s.IngestLogs.Validate())

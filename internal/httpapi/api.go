@@ -69,6 +69,7 @@ func New(d Deps) *Server {
 	hc.CreateHooks = nil                         // no $schema links in bodies: clients expect the bare envelope
 	hc.AllowAdditionalPropertiesByDefault = true // DECISIONS.md: unknown JSON fields are ignored
 	hc.FieldsOptionalByDefault = true            // mandatory fields say required:"true"
+	hc.Formats = jsonFormats()                   // JSON strings with a NUL are a 400 (text_guard.go)
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"session":  {Type: "apiKey", In: "header", Name: "X-Session-ID"},
 		"adminKey": {Type: "apiKey", In: "header", Name: "X-Administration-Key"},
@@ -79,7 +80,7 @@ func New(d Deps) *Server {
 	s.routes()
 	s.mountDocs()
 	s.mux.HandleFunc("/api/", s.notFound)
-	s.handler = checkSessionHeader(s.mux)
+	s.handler = checkSessionHeader(checkText(s.mux))
 	return s
 }
 

@@ -52,7 +52,7 @@ func (m *Memory) Allow(_ context.Context, name, key string, rule Rule) (Result, 
 	now := m.now()
 	m.sweepIfDue(now)
 
-	id := bucketID{name, key}
+	id := bucketID{name, bucketKey(name, key)}
 	b := m.buckets[id]
 	switch {
 	case b == nil:

@@ -35,7 +35,7 @@ func (r *Redis) Allow(ctx context.Context, name, key string, rule Rule) (Result,
 		return Result{}, err
 	}
 	limit := redis_rate.Limit{Rate: rule.Requests, Period: rule.Per, Burst: rule.burst()}
-	res, err := r.limiter.Allow(ctx, redisKey(name, key), limit)
+	res, err := r.limiter.Allow(ctx, redisKey(name, bucketKey(name, key)), limit)
 	if err != nil {
 		return Result{}, fmt.Errorf("rate limit %s: redis: %w", name, err)
 	}

@@ -133,7 +133,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 		s.metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
 		level := slog.LevelInfo
-		if status >= 500 && route != readyzRoute { // a 503 there is the answer, not a fault
+		switch {
+		case route == readyzRoute: // a 503 there is the answer, not a fault
+		case status == http.StatusServiceUnavailable: // overload refused on purpose (a budget is full)
+			level = slog.LevelWarn
+		case status >= 500:
 			level = slog.LevelError
 		}
 		s.opts.Logger.LogAttrs(r.Context(), level, "request",
@@ -168,11 +172,18 @@ func recoverPanics(log *slog.Logger, writeError ErrorWriter, next http.Handler) 
 	})
 }
 
+// clientIP is the request's client address. Behind a trusted proxy it is
+// the last X-Forwarded-For entry, the one the proxy appended: entries before
+// it come from the client and prove nothing (taking the first let a client
+// choose its address, and its rate-limit buckets, per request). One proxy
+// hop is trusted; if the last entry is not an address, the connection's is
+// used.
 func (s *Server) clientIP(r *http.Request) string {
 	if s.opts.TrustProxyHeaders {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
+			xff := lines[len(lines)-1]
+			last := xff[strings.LastIndexByte(xff, ',')+1:]
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
 				return ip.String()
 			}
 		}
