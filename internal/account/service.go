@@ -14,6 +14,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/keylock"
 	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 )
@@ -70,7 +71,7 @@ type Service struct {
 	now     func() time.Time
 	decoder *media.Decoder // the server's decode budget, shared with files
 	// firstUse serialises GuestUser per session id in this process.
-	firstUse keyedLocks
+	firstUse keylock.Map
 	// hashTurns bounds the argon2id computations under way at once
 	// (accounts.passwordHashConcurrency); hashWait is the longest wait for one.
 	hashTurns chan struct{}

@@ -283,11 +283,11 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	// costs no "newSession:ip" token (each request took one before). Across
 	// replicas the insert-or-get below still makes one guest; only the
 	// token may be taken twice.
-	unlock := s.firstUse.lock(c.Session.ID)
+	unlock := s.firstUse.Lock(c.Session.ID)
 	defer unlock()
-	if u, err := s.storedUser(ctx, c.Session.ID); err != nil {
+	if u, ok, err := s.storedUser(ctx, c.Session.ID); err != nil {
 		return nil, err
-	} else if u != nil {
+	} else if ok {
 		c.Session.UserID = u.ID
 		return u, nil
 	}
@@ -306,17 +306,18 @@ func (s *Service) GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, err
 	return u, nil
 }
 
-// storedUser is the user of the stored session id, or nil when the session
-// is not stored (or has no user).
-func (s *Service) storedUser(ctx context.Context, sessionID string) (*aimg.User, error) {
+// storedUser is the user of the stored session id; ok is false when the
+// session is not stored or has no user yet.
+func (s *Service) storedUser(ctx context.Context, sessionID string) (u *aimg.User, ok bool, err error) {
 	sess, err := s.store.SessionByID(ctx, sessionID, s.now())
 	if aimg.IsNotFound(err) || (err == nil && sess.UserID == "") {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return s.store.UserByID(ctx, sess.UserID)
+	u, err = s.store.UserByID(ctx, sess.UserID)
+	return u, err == nil, err
 }
 
 // sessionExpiry is when a session touched at now expires.

@@ -26,6 +26,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/blob/blobstore"
+	"aimg/internal/keylock"
 	"aimg/internal/media"
 	"aimg/internal/ratelimit"
 )
@@ -91,7 +92,7 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	rs        Resizing
-	storing   keyedMutex // one variant record at a time per file, so the cap holds
+	storing   keylock.Map // one variant record at a time per file, so the cap holds
 }
 
 // New returns the file server. publicURL is the service's base URL, without

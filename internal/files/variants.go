@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"path"
-	"sync"
 
 	"aimg/internal/aimg"
 	"aimg/internal/blob/blobstore"
@@ -226,7 +225,7 @@ func (s *Service) allowResize(ctx context.Context, clientIP string) error {
 // storeVariant keeps a made variant unless the file has MaxVariants already.
 // Failures are logged: the variant has been made and is served anyway.
 func (s *Service) storeVariant(ctx context.Context, f *aimg.File, key string, data []byte) {
-	unlock := s.storing.lock(f.ID)
+	unlock := s.storing.Lock(f.ID)
 	defer unlock()
 	keys, err := s.st.FileVariantKeys(ctx, f.ID)
 	if err != nil {
@@ -249,39 +248,5 @@ func (s *Service) storeVariant(ctx context.Context, f *aimg.File, key string, da
 		if !aimg.IsNotFound(err) {
 			s.log.WarnContext(ctx, "could not record a resized variant", "file", f.ID, "key", key, "err", err)
 		}
-	}
-}
-
-// keyedMutex serialises callers per key; entries go when unused.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*keyedLock
-}
-
-type keyedLock struct {
-	sync.Mutex
-	users int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyedLock{}
-	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyedLock{}
-		k.locks[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
 	}
 }
