@@ -183,16 +183,12 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		done <- err
 	}()
 	// Leave once the request is being served (the metrics request is the other one in flight).
-	for !strings.Contains(metricsText(t, srv), "aimg_http_requests_in_flight 2") {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForMetric(t, srv, "aimg_http_requests_in_flight 2")
 	cancel()
 	if err := <-done; err == nil {
 		t.Fatal("the request was answered before the client left")
 	}
-	for !strings.Contains(metricsText(t, srv), `route="POST /api/probe",status="499"`) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForMetric(t, srv, `route="POST /api/probe",status="499"`)
 	m := metricsText(t, srv)
 	if strings.Contains(m, `route="POST /api/probe",status="500"`) {
 		t.Fatalf("counted as a 500:\n%s", m)
@@ -200,6 +196,17 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	logs := srv.LogText()
 	if strings.Contains(logs, "internal error") || strings.Contains(logs, `"level":"ERROR"`) {
 		t.Fatalf("a client leaving was logged as an error:\n%s", logs)
+	}
+}
+
+// waitForMetric polls /metrics until it shows want; a minute without it
+// fails the test instead of hanging the run.
+func waitForMetric(t *testing.T, srv *testsupport.Server, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(metricsText(t, srv), want); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %s:\n%s", want, metricsText(t, srv))
+		}
 	}
 }
 
