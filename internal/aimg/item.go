@@ -127,3 +127,24 @@ type Job struct {
 	StartedAt      *time.Time
 	FinishedAt     *time.Time
 }
+
+// Reaction kinds: a user has at most one reaction per Item.
+const (
+	ReactionLike    = "like"
+	ReactionDislike = "dislike"
+)
+
+// ReactionChange is one reaction call for the store: add or remove Kind on
+// every Item of IDs (distinct) for UserID, in one transaction.
+type ReactionChange struct {
+	UserID string
+	IDs    []string
+	Kind   string // ReactionLike or ReactionDislike
+	Remove bool
+	At     time.Time
+	// Check is asked, for each Item found, whether UserID may react to it;
+	// it sees the Item as locked for the transaction, so what it checks
+	// cannot change before the reaction is written. A non-nil error is that
+	// Item's outcome.
+	Check func(*Item) error
+}
