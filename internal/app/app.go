@@ -138,7 +138,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	a.Library = library.New(a.Store, a.Files, library.ModelNameFunc(func(id string) string {
 		m, _ := cfg.Service.Model(id)
 		return m.Name
-	}))
+	}), now)
 
 	if err := a.newGeneration(); err != nil {
 		return err

@@ -79,7 +79,7 @@ func toImage(v library.View) Image {
 	img := Image{
 		ID: it.ID, UserID: it.UserID, BatchID: it.BatchID, URL: v.URL,
 		ViewCount: it.ViewCount, LikeCount: it.LikeCount, DislikeCount: it.DislikeCount,
-		MType: it.MType, MediaType: it.MediaType, Tags: []string{},
+		MType: it.MType, MediaType: it.MediaType, Tags: []string{}, IsLiked: v.Liked, IsDisliked: v.Disliked,
 		IsPublic: it.IsPublic, IsPubliclyVisible: v.PubliclyVisible, FolderID: optional(it.FolderID),
 	}
 	img.CompletedDate, img.CompletedTimestamp = msAndISO(it.CompletedAt)
@@ -102,7 +102,7 @@ func toImageInfo(d library.Details) ImageInfo {
 		Steps: p.Steps, Seed: p.Seed, Subseed: p.Subseed, SubseedStrength: p.SubseedStrength,
 		Lora: p.Lora, LoraStrength: p.LoraStrength, Sampler: p.Sampler, CFGScale: p.CFGScale,
 		RestoreFaces: p.RestoreFaces, Height: p.Height, Width: p.Width, MType: it.MType, Tags: []string{},
-		IsPublic: it.IsPublic, IsPubliclyVisible: d.PubliclyVisible, FolderID: optional(it.FolderID),
+		IsLiked: d.Liked, IsDisliked: d.Disliked, IsPublic: it.IsPublic, IsPubliclyVisible: d.PubliclyVisible, FolderID: optional(it.FolderID),
 	}
 	if info.GeneratorVersion == "" {
 		info.GeneratorVersion = "1"

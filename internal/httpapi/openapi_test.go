@@ -36,6 +36,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"getQueuesLength": "get", "getSamplePrompts": "get", "getItem": "get", "getItemDetails": "get",
 		"getLastCompletedItem": "get", "getMyCreations": "get", "getBatchItems": "get", "uploadFile": "post",
 		"getFile": "get", "getFileMetadata": "get", "removeFile": "delete", "pgQuery": "post",
+		// Reactions (issue 7)
+		"likeItems": "post", "unlikeItems": "post", "dislikeItems": "post", "undislikeItems": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

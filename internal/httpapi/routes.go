@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"aimg/internal/library"
 )
 
 // routes is the AIMG API: every operation with its method, its name (the
@@ -43,6 +45,12 @@ func (s *Server) routes() {
 	register(s, get("getLastCompletedItem", "Get the last completed Item", tagImages), session, s.getLastCompletedItem)
 	register(s, get("getMyCreations", "List the current User's Items", tagImages), session, s.getMyCreations)
 	register(s, get("getBatchItems", "List the Items of a batch", tagImages), session, s.getBatchItems)
+
+	// Image Management: reactions
+	register(s, post("likeItems", "Like Items (removes the caller's dislike)", tagImages), session, s.reactionHandler(library.Like))
+	register(s, post("unlikeItems", "Remove the caller's like from Items", tagImages), session, s.reactionHandler(library.Unlike))
+	register(s, post("dislikeItems", "Dislike Items (removes the caller's like)", tagImages), session, s.reactionHandler(library.Dislike))
+	register(s, post("undislikeItems", "Remove the caller's dislike from Items", tagImages), session, s.reactionHandler(library.Undislike))
 
 	// Technical: files, pgQuery, logs, ads
 	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)

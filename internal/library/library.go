@@ -6,6 +6,7 @@ package library
 import (
 	"context"
 	"strings"
+	"time"
 
 	"aimg/internal/aimg"
 )
@@ -19,6 +20,11 @@ type Store interface {
 	CountItems(ctx context.Context, userID string) (int64, error)
 	CountFolderItems(ctx context.Context, userID, folderID string) (int64, error)
 	UserByID(ctx context.Context, id string) (*aimg.User, error)
+	// React applies a reaction call atomically and returns each id's
+	// outcome (nil = changed), in the order of ch.IDs.
+	React(ctx context.Context, ch aimg.ReactionChange) ([]error, error)
+	// Reactions returns userID's reaction kind per Item id that has one.
+	Reactions(ctx context.Context, userID string, itemIDs []string) (map[string]string, error)
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.
@@ -41,11 +47,12 @@ type Service struct {
 	store  Store
 	files  FileURLs
 	models ModelNamer
+	now    func() time.Time
 }
 
 // New builds the service. models may be nil: modelName is then the Model id.
-func New(st Store, files FileURLs, models ModelNamer) *Service {
-	return &Service{store: st, files: files, models: models}
+func New(st Store, files FileURLs, models ModelNamer, now func() time.Time) *Service {
+	return &Service{store: st, files: files, models: models, now: now}
 }
 
 // View is an Item as one caller may see it (the spec's Image).
@@ -57,6 +64,8 @@ type View struct {
 	ShowApproval bool
 	// PubliclyVisible: isPublic and in a Public Folder (DECISIONS.md).
 	PubliclyVisible bool
+	// Liked, Disliked: the caller's own reaction (isLiked, isDisliked).
+	Liked, Disliked bool
 }
 
 // Details is an Item with what ImageInfo adds: its owner and Model name.
@@ -155,7 +164,8 @@ func (s *Service) GetItem(ctx context.Context, c aimg.Caller, id string) (View, 
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(c, it), nil
+	v := s.view(c, it)
+	return v, s.withReactions(ctx, c, []*View{&v})
 }
 
 // GetItemDetails is getItemDetails.
@@ -165,7 +175,11 @@ func (s *Service) GetItemDetails(ctx context.Context, c aimg.Caller, id string) 
 		return Details{}, err
 	}
 	owner := c.User
-	return s.details(ctx, c, it, owner)
+	d, err := s.details(ctx, c, it, owner)
+	if err != nil {
+		return Details{}, err
+	}
+	return d, s.withReactions(ctx, c, []*View{&d.View})
 }
 
 // CheckMType validates an mtype parameter ("" = both).
@@ -190,7 +204,8 @@ func (s *Service) LastCompleted(ctx context.Context, c aimg.Caller, mtype string
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(c, it), nil
+	v := s.view(c, it)
+	return v, s.withReactions(ctx, c, []*View{&v})
 }
 
 // MyCreations is getMyCreations: one page of the caller's Items.
@@ -211,8 +226,13 @@ func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f aimg.ItemFil
 		return Creations{}, err
 	}
 	out := Creations{Items: make([]View, len(page.Items)), Next: page.Next}
+	views := make([]*View, len(page.Items))
 	for i, it := range page.Items {
 		out.Items[i] = s.view(c, it)
+		views[i] = &out.Items[i]
+	}
+	if err := s.withReactions(ctx, c, views); err != nil {
+		return Creations{}, err
 	}
 	if f.FolderID == "" {
 		out.Total, err = s.store.CountItems(ctx, c.User.ID)
@@ -257,5 +277,9 @@ func (s *Service) BatchItems(ctx context.Context, c aimg.Caller, batchID string)
 		users[it.UserID] = &aimg.User{ID: it.UserID, Username: d.OwnerName, ProfilePicture: d.OwnerPicture}
 		out[i] = d
 	}
-	return out, nil
+	views := make([]*View, len(out))
+	for i := range out {
+		views[i] = &out[i].View
+	}
+	return out, s.withReactions(ctx, c, views)
 }
