@@ -188,9 +188,10 @@ func TestReactionsOwnItems(t *testing.T) {
 	})
 }
 
-// User B cannot like, dislike or unlike user A's private Item: each call
-// says "Item not found" for it (the Item's existence is not revealed) and
-// A's counts do not move; a publicly visible Item of A's B may like.
+// User B cannot like, dislike or unlike user A's private Item, not even
+// with the admin key: each call says "Item not found" for it (the Item's
+// existence is not revealed) and A's counts do not move; a publicly visible
+// Item of A's B may like.
 func TestReactionsOtherUsersItems(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		srv := testsupport.NewServer(t, dbURL)
@@ -201,6 +202,16 @@ func TestReactionsOtherUsersItems(t *testing.T) {
 
 		for _, op := range []string{"likeItems", "dislikeItems", "unlikeItems", "undislikeItems"} {
 			wantResult(t, reactOK(t, srv, op, b.SessionID, []string{private.ID}), private.ID, "Item not found")
+		}
+		wantView(t, srv, a.SessionID, private.ID, false, false, 0, 0)
+		// The admin key gives B no extra reach: Admins react as their session's user.
+		env := srv.Do(t, testsupport.Req{Method: http.MethodPost, Path: "/api/likeItems", SessionID: b.SessionID,
+			AdminKey: testsupport.AdminKey, Body: map[string]any{"imageIDs": []string{private.ID}}})
+		testsupport.ExpectOK(t, env)
+		var list []outcome
+		env.Decode(t, &list)
+		if len(list) != 1 || list[0].Success || list[0].Message == nil || *list[0].Message != "Item not found" {
+			t.Fatalf("admin key on another user's private Item: %s", env.Payload)
 		}
 		wantView(t, srv, a.SessionID, private.ID, false, false, 0, 0)
 
