@@ -148,3 +148,58 @@ type ReactionChange struct {
 	// Item's outcome.
 	Check func(*Item) error
 }
+
+// ItemOp is what an ItemChange does to each Item it may change.
+type ItemOp string
+
+const (
+	ItemDelete        ItemOp = "delete"  // soft: deleted_at set, out of its Folder
+	ItemRestore       ItemOp = "restore" // deleted_at cleared, into the root Folder
+	ItemToggleProtect ItemOp = "protect" // is_protected flipped
+)
+
+// ItemChange is one deleteItems, restoreItems or setProtected call (or a
+// deleteUser with deleteItems) for the store, made in one transaction.
+type ItemChange struct {
+	Op ItemOp
+	// IDs are the Items named (distinct); or, when OwnerID is set, every
+	// Item of that user the Op concerns: live Items for ItemDelete, deleted
+	// ones for ItemRestore (IDs is then ignored).
+	IDs     []string
+	OwnerID string
+	At      time.Time
+	// Check is asked, for each Item found, whether it may change; it sees
+	// the Item locked for the transaction and whether its owner is deleted.
+	// A non-nil error is that Item's outcome.
+	Check func(it *Item, ownerDeleted bool) error
+}
+
+// ItemChanged is one Item's outcome of an ItemChange.
+type ItemChanged struct {
+	ID  string
+	Err error // nil: changed
+	// Protected is the Item's protected status after the call.
+	Protected bool
+}
+
+// Why an Item cannot be deleted, whoever asks (DECISIONS.md "Items").
+var (
+	ErrItemProtected      = Errorf(CodeConflict, "Item is protected")
+	ErrItemAlreadyDeleted = Errorf(CodeConflict, "Item is already deleted")
+	ErrItemInProgress     = Errorf(CodeConflict, "Item is still queued or generating: cancel it instead")
+)
+
+// DeleteBlocker is why the Item cannot be deleted by anyone allowed to
+// delete it (nil: it can be): protected, already deleted, queued or
+// generating.
+func (it *Item) DeleteBlocker() error {
+	switch {
+	case it.DeletedAt != nil:
+		return ErrItemAlreadyDeleted
+	case it.IsProtected:
+		return ErrItemProtected
+	case it.Status == StatusQueued || it.Status == StatusProcessing:
+		return ErrItemInProgress
+	}
+	return nil
+}
