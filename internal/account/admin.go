@@ -96,9 +96,12 @@ func (s *Service) SetAbuseLevel(ctx context.Context, c aimg.Caller, t Target, le
 
 // DeleteUser deletes the caller's account, or (admin) the account userID.
 // A non-admin naming another user is refused rather than silently deleting
-// themselves. Deletion is soft: the email stays reserved until purged,
-// every session ends, and deleteItems is recorded for the library, which
-// removes the Items. It reports false when the account was already deleted.
+// themselves. Deletion is soft: the email stays reserved until purged and
+// every session ends. With deleteItems the user's Items are soft-deleted
+// first, by the rule of deleteItems (protected, queued and generating Items
+// stay), so that a failure after them leaves a retry to finish the job; the
+// request is also recorded on the user. It reports false when the account
+// was already deleted.
 func (s *Service) DeleteUser(ctx context.Context, c aimg.Caller, userID string, deleteItems bool) (bool, error) {
 	var u *aimg.User
 	switch {
@@ -122,6 +125,12 @@ func (s *Service) DeleteUser(ctx context.Context, c aimg.Caller, userID string, 
 		return false, nil
 	}
 	now := s.now()
+	if deleteItems {
+		if _, err := s.store.ChangeItems(ctx, aimg.ItemChange{Op: aimg.ItemDelete, OwnerID: u.ID, At: now,
+			Check: func(it *aimg.Item, _ bool) error { return it.DeleteBlocker() }}); err != nil {
+			return false, err
+		}
+	}
 	u.DeletedAt, u.UpdatedAt, u.DeleteItemsRequested = &now, now, deleteItems
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return false, err

@@ -50,6 +50,8 @@ type Store interface {
 
 	CountItems(ctx context.Context, userID string) (int64, error)
 	CountRootItems(ctx context.Context, userID string) (int64, error)
+	// ChangeItems soft-deletes the Items of a user deleted with deleteItems.
+	ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error)
 
 	UserKVP(ctx context.Context, userID, key string) (string, error)
 	SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error

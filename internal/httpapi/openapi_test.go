@@ -38,6 +38,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"getFile": "get", "getFileMetadata": "get", "removeFile": "delete", "pgQuery": "post",
 		// Reactions (issue 7)
 		"likeItems": "post", "unlikeItems": "post", "dislikeItems": "post", "undislikeItems": "post",
+		// Deleting, restoring, protecting (issue 7)
+		"deleteItems": "delete", "restoreItems": "post", "setProtected": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

@@ -52,6 +52,11 @@ func (s *Server) routes() {
 	register(s, post("dislikeItems", "Dislike Items (removes the caller's like)", tagImages), session, s.reactionHandler(library.Dislike))
 	register(s, post("undislikeItems", "Remove the caller's dislike from Items", tagImages), session, s.reactionHandler(library.Undislike))
 
+	// Image Management: deleting, restoring, protecting
+	register(s, del("deleteItems", "Delete Items (soft; Admins: anyone's)", tagImages), session, s.deleteItems)
+	register(s, post("restoreItems", "Restore deleted Items (Admin)", tagImages), admin, s.restoreItems)
+	register(s, post("setProtected", "Toggle Items' protected status (Admin)", tagImages), admin, s.setProtected)
+
 	// Technical: files, pgQuery, logs, ads
 	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)
 	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)

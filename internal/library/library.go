@@ -25,6 +25,9 @@ type Store interface {
 	React(ctx context.Context, ch aimg.ReactionChange) ([]error, error)
 	// Reactions returns userID's reaction kind per Item id that has one.
 	Reactions(ctx context.Context, userID string, itemIDs []string) (map[string]string, error)
+	// ChangeItems deletes, restores or protects Items atomically and
+	// returns each Item's outcome.
+	ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error)
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.
