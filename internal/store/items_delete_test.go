@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,6 +161,112 @@ func TestChangeItemsOwnerDeletedAndProtect(t *testing.T) {
 		}
 		if it, _ := st.ItemByID(ctx, a.ID); it.IsProtected {
 			t.Fatal("Item still protected after two toggles")
+		}
+	})
+}
+
+// Parallel deletes and restores of overlapping Items: every Item's
+// successful deletes minus restores is its final state (0 live, 1
+// deleted; no change applied twice), and the counters equal a recount.
+func TestChangeItemsConcurrent(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		u := newItemsUser(t, st, false)
+		var items []*aimg.Item
+		for i := range 12 {
+			it := testItem(u, time.Duration(i)*time.Second)
+			if i%3 == 0 {
+				it.FolderID = "f-1"
+				added := itemsBase
+				it.FolderAddedAt = &added
+			}
+			items = append(items, it)
+		}
+		insertItems(t, st, items...)
+		all := ids(items)
+		restoreCheck := func(it *aimg.Item, _ bool) error {
+			if it.DeletedAt == nil {
+				return errors.New("not deleted")
+			}
+			return nil
+		}
+		var mu sync.Mutex
+		net := map[string]int{}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(g), 7))
+				for range 25 {
+					var pick []string
+					for _, id := range all {
+						if r.IntN(3) == 0 {
+							pick = append(pick, id)
+						}
+					}
+					ch := aimg.ItemChange{Op: aimg.ItemDelete, IDs: pick, At: itemsBase.Add(time.Hour), Check: refuseProtected}
+					sign := 1
+					if r.IntN(2) == 0 {
+						ch.Op, ch.Check, sign = aimg.ItemRestore, restoreCheck, -1
+					}
+					out, err := st.ChangeItems(context.Background(), ch)
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					for _, o := range out {
+						if o.Err == nil {
+							net[o.ID] += sign
+						}
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		var live int64
+		for _, it := range items {
+			got, err := st.ItemByID(context.Background(), it.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if got.DeletedAt != nil {
+				want = 1
+			} else {
+				live++
+			}
+			if net[it.ID] != want {
+				t.Fatalf("item %s: deletes minus restores %d, final deleted state %d", it.ID, net[it.ID], want)
+			}
+		}
+		n, err := st.CountItems(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ra, _, err := st.ItemCountsRecount(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != live || ra != live {
+			t.Fatalf("stored count %d, recount %d, live Items %d", n, ra, live)
+		}
+		var stored int64
+		for _, f := range []string{aimg.RootFolder, "f-1"} {
+			c, err := st.CountFolderItems(context.Background(), u, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored += c
+		}
+		if stored != live {
+			t.Fatalf("per-Folder counts add up to %d, want %d", stored, live)
 		}
 	})
 }
