@@ -341,3 +341,38 @@ func TestDeleteUserDeletesItems(t *testing.T) {
 		wantLiveCounts(t, srv, b.UserID, 1, 1)
 	})
 }
+
+// A guest deletes its own Items like any user; an anonymous session that
+// owns nothing deletes nothing; neither may use restoreItems or setProtected.
+func TestDeleteItemsGuests(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL)
+		ctx := context.Background()
+		a := testsupport.SignUp(t, srv, "ada@example.com")
+		adas := apiItem(a.UserID, 0)
+		session, now := uuid.NewString(), srv.Clock.Now()
+		guest := &aimg.User{ID: uuid.NewString(), Domain: "localhost", IsGuest: true, CreatedAt: itemTime, UpdatedAt: itemTime}
+		if _, err := srv.App.Store.GuestSession(ctx, &aimg.Session{ID: session, CreatedAt: now, LastSeenAt: now}, guest, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		mine, kept := apiItem(guest.ID, 0), apiItem(guest.ID, time.Second)
+		putItems(t, srv, adas, mine, kept)
+
+		anonymous := uuid.NewString()
+		wantResult(t, bulkOK(t, deleteItems(t, srv, anonymous, "", idsQuery(kept.ID)), 1), kept.ID, "Item not found")
+		got := bulkOK(t, deleteItems(t, srv, session, "", idsQuery(mine.ID, adas.ID)), 2)
+		wantResult(t, got, mine.ID, "")
+		wantResult(t, got, adas.ID, "Item not found")
+		wantLiveCounts(t, srv, guest.ID, 1, 1)
+		wantLiveCounts(t, srv, a.UserID, 1, 1)
+		for _, op := range []string{"restoreItems", "setProtected"} {
+			env := srv.Post(t, "/api/"+op, session, map[string]any{"imageIDs": []string{mine.ID}})
+			if env.Status != 401 && env.Status != 403 {
+				t.Fatalf("%s by a guest: status %d, want 401 or 403", op, env.Status)
+			}
+		}
+		if it := storedItem(t, srv, mine.ID); it.DeletedAt == nil || it.IsProtected {
+			t.Fatal("a guest's restoreItems or setProtected changed the Item")
+		}
+	})
+}
