@@ -203,3 +203,19 @@ func (it *Item) DeleteBlocker() error {
 	}
 	return nil
 }
+
+// ApprovalChange is one setItemProperties or setPublicApprovalStatus call
+// for the store, made in one transaction.
+type ApprovalChange struct {
+	IDs []string // distinct
+	// Owner, when set, is the user whose row is locked first and whose live
+	// pending Items are counted for Decide (setItemProperties), so that
+	// concurrent requests of one user count exactly.
+	Owner string
+	At    time.Time
+	// Decide is asked, for each Item found, locked for the transaction,
+	// what its new isPublic and publicApprovalStatus are. pending is the
+	// Owner's live pending count (0 without Owner), ownerAbuse the owner's
+	// abuse level. A non-nil error is that Item's outcome.
+	Decide func(it *Item, pending, ownerAbuse int) (isPublic bool, status string, err error)
+}

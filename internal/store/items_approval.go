@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+
+	"aimg/internal/aimg"
+)
+
+// Public approval: items.is_public and public_approval_status (migration
+// 00003) changed by setItemProperties and setPublicApprovalStatus.
+
+// SetApproval applies ch in one transaction and returns each id's outcome
+// (nil: changed) in the order of ch.IDs. With ch.Owner, that user's row is
+// locked first (lockUsers) and their live pending Items are counted after
+// the lock, so two concurrent requests of one user cannot both pass the
+// limit. Items are locked in id order (PostgreSQL). Each Item changes
+// entirely (both columns) or not at all; any database error undoes the
+// whole call.
+func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error) {
+	if len(ch.IDs) > maxChangeIDs {
+		return nil, aimg.Errorf(aimg.CodeInternal, "too many ids for one approval change")
+	}
+	if ch.Decide == nil {
+		return nil, aimg.Errorf(aimg.CodeInternal, "approval change without Decide")
+	}
+	var out []error
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = make([]error, len(ch.IDs))
+		if len(ch.IDs) == 0 {
+			return nil
+		}
+		pending := 0
+		if ch.Owner != "" {
+			if err := lockUsers(ctx, tx, s.dialect, ch.Owner); err != nil {
+				return err
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE user_id = $1 AND deleted_at IS NULL AND public_approval_status = $2`,
+				ch.Owner, aimg.ApprovalPending).Scan(&pending); err != nil {
+				return err
+			}
+		}
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		sorted := slices.Clone(ch.IDs)
+		slices.Sort(sorted)
+		in, args := inList(1, sorted)
+		rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+		if err != nil {
+			return err
+		}
+		items, err := scanItems(rows)
+		if err != nil {
+			return err
+		}
+		abuse, err := ownerAbuse(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]*aimg.Item, len(items))
+		for _, it := range items {
+			byID[it.ID] = it
+		}
+		for i, id := range ch.IDs {
+			it := byID[id]
+			if it == nil {
+				out[i] = ErrChangeItemNotFound
+				continue
+			}
+			pub, status, err := ch.Decide(it, pending, abuse[it.UserID])
+			if err != nil {
+				out[i] = err
+				continue
+			}
+			if status != aimg.ApprovalNone && status != aimg.ApprovalPending && status != aimg.ApprovalApproved && status != aimg.ApprovalRejected {
+				return aimg.Errorf(aimg.CodeInternal, "unknown approval status %q", status)
+			}
+			if it.UserID == ch.Owner && it.DeletedAt == nil {
+				if it.PublicApprovalStatus == aimg.ApprovalPending {
+					pending--
+				}
+				if status == aimg.ApprovalPending {
+					pending++
+				}
+			}
+			if pub == it.IsPublic && status == it.PublicApprovalStatus {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET is_public = $1, public_approval_status = $2, updated_at = $3 WHERE id = $4`,
+				pub, status, ms(ch.At), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ownerAbuse gives the abuse level of each owner of items.
+func ownerAbuse(ctx context.Context, tx *sql.Tx, items []*aimg.Item) (map[string]int, error) {
+	var owners []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.UserID] {
+			seen[it.UserID] = true
+			owners = append(owners, it.UserID)
+		}
+	}
+	out := map[string]int{}
+	for len(owners) > 0 {
+		n := min(len(owners), 1000)
+		in, args := inList(1, owners[:n])
+		rows, err := tx.QueryContext(ctx, `SELECT id, abuse FROM users WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var level int
+			if err := rows.Scan(&id, &level); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = level
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		owners = owners[n:]
+	}
+	return out, nil
+}
