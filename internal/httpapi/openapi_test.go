@@ -40,6 +40,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"likeItems": "post", "unlikeItems": "post", "dislikeItems": "post", "undislikeItems": "post",
 		// Deleting, restoring, protecting (issue 7)
 		"deleteItems": "delete", "restoreItems": "post", "setProtected": "post",
+		// Public approval (issue 7)
+		"setItemProperties": "post", "setPublicApprovalStatus": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

@@ -57,6 +57,10 @@ func (s *Server) routes() {
 	register(s, post("restoreItems", "Restore deleted Items (Admin)", tagImages), admin, s.restoreItems)
 	register(s, post("setProtected", "Toggle Items' protected status (Admin)", tagImages), admin, s.setProtected)
 
+	// Image Management: public approval
+	register(s, post("setItemProperties", "Set an own Item's isPublic or publicApprovalStatus", tagImages), session, s.setItemProperties)
+	register(s, post("setPublicApprovalStatus", "Approve or reject Items for publication (Admin)", tagImages), admin, s.setPublicApprovalStatus)
+
 	// Technical: files, pgQuery, logs, ads
 	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)
 	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)

@@ -108,7 +108,7 @@ func TestEveryAdminOperationRefusesNonAdmins(t *testing.T) {
 	}
 	// The spec's admin-only operations so far, listed apart from the table.
 	want := []string{"getFileMetadata", "pgQuery", "removeFile", "restoreItems", "setProfilePictureBanned",
-		"setProtected", "setUserAbuseLevel", "setUserAdditionalInformation", "uploadFile"}
+		"setProtected", "setPublicApprovalStatus", "setUserAbuseLevel", "setUserAdditionalInformation", "uploadFile"}
 	slices.Sort(admins)
 	if !slices.Equal(admins, want) {
 		t.Fatalf("admin operations in the table: %v, want %v", admins, want)

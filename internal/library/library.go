@@ -28,6 +28,9 @@ type Store interface {
 	// ChangeItems deletes, restores or protects Items atomically and
 	// returns each Item's outcome.
 	ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error)
+	// SetApproval changes isPublic and publicApprovalStatus atomically and
+	// returns each id's outcome (nil = changed), in the order of ch.IDs.
+	SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error)
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.
