@@ -42,6 +42,11 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteItems": "delete", "restoreItems": "post", "setProtected": "post",
 		// Public approval (issue 7)
 		"setItemProperties": "post", "setPublicApprovalStatus": "post",
+		// Private Folders (issue 7)
+		"getSelfFolders": "get", "createSelfFolder": "post", "setSelfFolderProperties": "post",
+		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",
+		"addThumbnailImagesForSelfFolder": "post", "removeThumbnailImagesForSelfFolder": "post",
+		"setThumbnailImagesForSelfFolder": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

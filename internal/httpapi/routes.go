@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"aimg/internal/aimg"
 	"aimg/internal/library"
 )
 
@@ -61,6 +62,17 @@ func (s *Server) routes() {
 	register(s, post("setItemProperties", "Set an own Item's isPublic or publicApprovalStatus", tagImages), session, s.setItemProperties)
 	register(s, post("setPublicApprovalStatus", "Approve or reject Items for publication (Admin)", tagImages), admin, s.setPublicApprovalStatus)
 
+	// Private Folder Management
+	register(s, get("getSelfFolders", "List the current User's Private Folders", tagFolders), signedIn, s.getSelfFolders)
+	register(s, post("createSelfFolder", "Create a Private Folder", tagFolders), signedIn, s.createSelfFolder)
+	register(s, post("setSelfFolderProperties", "Rename or describe a Private Folder", tagFolders), signedIn, s.setSelfFolderProperties)
+	register(s, del("deleteSelfFolder", "Delete a Private Folder (its Items go to the root Folder)", tagFolders), signedIn, s.deleteSelfFolder)
+	register(s, post("addImagesToSelfFolder", "Move Items into a Private Folder", tagFolders), signedIn, s.addImagesToSelfFolder)
+	register(s, post("removeImagesFromSelfFolder", "Move Items out of a Private Folder to the root", tagFolders), signedIn, s.removeImagesFromSelfFolder)
+	register(s, post("addThumbnailImagesForSelfFolder", "Add Thumbnails to a Private Folder", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbAdd))
+	register(s, post("removeThumbnailImagesForSelfFolder", "Remove Thumbnails from a Private Folder", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbRemove))
+	register(s, post("setThumbnailImagesForSelfFolder", "Replace a Private Folder's Thumbnails", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbSet))
+
 	// Technical: files, pgQuery, logs, ads
 	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)
 	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)
@@ -76,6 +88,7 @@ const (
 	tagUsers      = "User Management"
 	tagGeneration = "Image Generation"
 	tagImages     = "Image Management"
+	tagFolders    = "Private Folder Management"
 	tagTechnical  = "Technical"
 )
 

@@ -31,6 +31,14 @@ type Store interface {
 	// SetApproval changes isPublic and publicApprovalStatus atomically and
 	// returns each id's outcome (nil = changed), in the order of ch.IDs.
 	SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error)
+	// Private Folders (folders.go).
+	CreateFolder(ctx context.Context, f *aimg.Folder) error
+	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
+	ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) ([]*aimg.Folder, int64, error)
+	UpdateFolder(ctx context.Context, userID, id string, name, description *string, at int64) error
+	DeleteFolder(ctx context.Context, userID, id string) error
+	MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error)
+	ChangeThumbnails(ctx context.Context, userID string, ch aimg.ThumbnailChange) (aimg.ThumbnailResult, error)
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.

@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"context"
+
+	"aimg/internal/aimg"
+	"aimg/internal/library"
+)
+
+// Private Folder Management: getSelfFolders, createSelfFolder,
+// setSelfFolderProperties, deleteSelfFolder, addImagesToSelfFolder,
+// removeImagesFromSelfFolder and the three Thumbnail calls.
+
+// FolderBody is the spec's Folder.
+type FolderBody struct {
+	ID           string                `json:"id"`
+	Name         string                `json:"name"`
+	Description  string                `json:"description,omitempty"`
+	UserID       string                `json:"userID"`
+	IsPublic     bool                  `json:"isPublic" doc:"Always false: these are Private Folders."`
+	ImageCount   int64                 `json:"imageCount" doc:"Live Items in the Folder."`
+	SampleImages []aimg.ImageThumbnail `json:"sampleImages" doc:"The Folder's 4 newest Items."`
+	Thumbnails   []aimg.ImageThumbnail `json:"thumbnails" doc:"The Items chosen as Thumbnails (at most 4), in the order added."`
+	CreatedDate  string                `json:"createdDate" doc:"ISO 8601."`
+	UpdatedDate  string                `json:"updatedDate" doc:"ISO 8601: last renamed, or Items or Thumbnails added or removed."`
+	Tags         []string              `json:"tags" doc:"Empty until Tags exist."`
+}
+
+func toFolder(v library.Folder) FolderBody {
+	f := v.Folder
+	return FolderBody{ID: f.ID, Name: f.Name, Description: f.Description, UserID: f.UserID, ImageCount: f.ImageCount,
+		SampleImages: v.Samples, Thumbnails: v.Thumbnails, CreatedDate: isoTime(f.CreatedAt), UpdatedDate: isoTime(f.UpdatedAt),
+		Tags: []string{}}
+}
+
+type getSelfFoldersInput struct {
+	Auth
+	PageQuery
+	FolderIDs string `query:"folderIDs" doc:"A comma-separated list of Folder ids: only those Folders."`
+}
+
+func (s *Server) getSelfFolders(ctx context.Context, c aimg.Caller, in *getSelfFoldersInput) (*PagedResponse[[]FolderBody], error) {
+	p, err := parsePage(in.PageQuery)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Library.Folders(ctx, c, SplitCommaList(in.FolderIDs), p)
+	if err != nil {
+		return nil, err
+	}
+	out := &PagedResponse[[]FolderBody]{}
+	out.Body.Payload = make([]FolderBody, len(res.Folders))
+	for i, f := range res.Folders {
+		out.Body.Payload[i] = toFolder(f)
+	}
+	out.Body.Metadata = pageMetadata(p, len(res.Folders), res.Next, &res.Total)
+	return out, nil
+}
+
+type createSelfFolderInput struct {
+	Auth
+	Body struct {
+		Name        string  `json:"name" required:"true" doc:"The Folder's name (1..200 characters)."`
+		Description *string `json:"description,omitempty" doc:"The Folder's description (at most 2,000 characters)."`
+	}
+}
+
+func (s *Server) createSelfFolder(ctx context.Context, c aimg.Caller, in *createSelfFolderInput) (*Response[FolderBody], error) {
+	f, err := s.Library.CreateFolder(ctx, c, in.Body.Name, in.Body.Description)
+	if err != nil {
+		return nil, err
+	}
+	return reply(toFolder(f))
+}
+
+type setSelfFolderPropertiesInput struct {
+	Auth
+	Body struct {
+		FolderID          string  `json:"folderID" required:"true" doc:"The Private Folder's id."`
+		FolderName        *string `json:"folderName,omitempty" doc:"The new name."`
+		FolderDescription *string `json:"folderDescription,omitempty" doc:"The new description; an empty string removes it."`
+	}
+}
+
+func (s *Server) setSelfFolderProperties(ctx context.Context, c aimg.Caller, in *setSelfFolderPropertiesInput) (*Response[FolderBody], error) {
+	f, err := s.Library.SetFolderProperties(ctx, c, in.Body.FolderID, in.Body.FolderName, in.Body.FolderDescription)
+	if err != nil {
+		return nil, err
+	}
+	return reply(toFolder(f))
+}
+
+type deleteSelfFolderInput struct {
+	Auth
+	FolderID string `query:"folderID" doc:"The Private Folder's id. Mandatory."`
+}
+
+// FolderSuccess is deleteSelfFolder's payload.
+type FolderSuccess struct {
+	Success bool `json:"success"`
+}
+
+func (s *Server) deleteSelfFolder(ctx context.Context, c aimg.Caller, in *deleteSelfFolderInput) (*Response[FolderSuccess], error) {
+	if err := s.Library.DeleteFolder(ctx, c, in.FolderID); err != nil {
+		return nil, err
+	}
+	return reply(FolderSuccess{Success: true})
+}
+
+type folderItemsInput struct {
+	Auth
+	Body struct {
+		FolderID string     `json:"folderID" required:"true" doc:"The Private Folder's id."`
+		ImageIDs StringList `json:"imageIDs" required:"true" doc:"The Items' ids (at most 1,000), as a JSON array or one comma-separated string."`
+	}
+}
+
+// FolderItemsPayload is the payload of addImagesToSelfFolder and
+// removeImagesFromSelfFolder.
+type FolderItemsPayload struct {
+	Success bool          `json:"success" doc:"Whether at least one Item changed."`
+	Items   []ItemOutcome `json:"items" doc:"Each Item's outcome, in the order sent (a repeated id once): why it was skipped when success is false."`
+}
+
+func (s *Server) addImagesToSelfFolder(ctx context.Context, c aimg.Caller, in *folderItemsInput) (*Response[FolderItemsPayload], error) {
+	res, err := s.Library.AddToFolder(ctx, c, in.Body.FolderID, in.Body.ImageIDs)
+	if err != nil {
+		return nil, err
+	}
+	return reply(FolderItemsPayload{Success: res.Success, Items: outcomes(res.Items)})
+}
+
+func (s *Server) removeImagesFromSelfFolder(ctx context.Context, c aimg.Caller, in *folderItemsInput) (*Response[FolderItemsPayload], error) {
+	res, err := s.Library.RemoveFromFolder(ctx, c, in.Body.FolderID, in.Body.ImageIDs)
+	if err != nil {
+		return nil, err
+	}
+	return reply(FolderItemsPayload{Success: res.Success, Items: outcomes(res.Items)})
+}
+
+// ThumbnailsPayload is the payload of the three Thumbnail calls.
+type ThumbnailsPayload struct {
+	Success  bool          `json:"success" doc:"Whether at least one Thumbnail changed."`
+	Modified []string      `json:"modified" doc:"The Items added, removed or set by this call."`
+	Actual   []string      `json:"actual" doc:"The Folder's Thumbnails after the call."`
+	Items    []ItemOutcome `json:"items" doc:"Each Item's outcome, in the order sent."`
+}
+
+func (s *Server) thumbnailHandler(op string) func(context.Context, aimg.Caller, *folderItemsInput) (*Response[ThumbnailsPayload], error) {
+	return func(ctx context.Context, c aimg.Caller, in *folderItemsInput) (*Response[ThumbnailsPayload], error) {
+		res, err := s.Library.ChangeThumbnails(ctx, c, in.Body.FolderID, op, in.Body.ImageIDs)
+		if err != nil {
+			return nil, err
+		}
+		return reply(ThumbnailsPayload{Success: res.Success, Modified: res.Modified, Actual: res.Actual, Items: outcomes(res.Items)})
+	}
+}

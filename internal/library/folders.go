@@ -1,0 +1,373 @@
+package library
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+)
+
+// Private Folders (DECISIONS.md "Folders"): a user's own Folders, each Item
+// in at most one (items.folder_id; none = the root Folder).
+
+const (
+	// MaxFolderItems is the most Items one add/remove call may name.
+	MaxFolderItems = 1000
+	// MaxThumbnails is the most Thumbnails a Folder may have.
+	MaxThumbnails = 4
+	// MaxFolderName and MaxFolderDescription bound the texts (characters).
+	MaxFolderName        = 200
+	MaxFolderDescription = 2000
+	// publicFolderPrefix starts Public Folder ids.
+	publicFolderPrefix = "p-"
+)
+
+var (
+	errFolderNotFound   = aimg.Errorf(aimg.CodeNotFound, "Folder not found")
+	errFolderNotCompl   = aimg.Errorf(aimg.CodeConflict, "Only completed Items can be put in a Folder")
+	errAlreadyInFolder  = aimg.Errorf(aimg.CodeConflict, "Item is already in this Folder")
+	errNotInFolder      = aimg.Errorf(aimg.CodeConflict, "Item is not in this Folder")
+	errSignInForFolders = aimg.Errorf(aimg.CodeUnauthorized, "Sign in to use Folders")
+)
+
+// Folder is a Private Folder as its owner sees it (the spec's Folder).
+type Folder struct {
+	Folder     *aimg.Folder
+	Samples    []aimg.ImageThumbnail
+	Thumbnails []aimg.ImageThumbnail
+}
+
+// FolderList is one page of getSelfFolders.
+type FolderList struct {
+	Folders []Folder
+	Next    *int64
+	Total   int64
+}
+
+// FolderItemsResult is an add/remove call: success when at least one Item
+// changed, and each Item's outcome.
+type FolderItemsResult struct {
+	Success bool
+	Items   []ItemResult
+}
+
+// ThumbnailsResult is a thumbnail call's answer.
+type ThumbnailsResult struct {
+	Success  bool
+	Modified []string
+	Actual   []string
+	Items    []ItemResult
+}
+
+// CheckFolderID checks the form of a Private Folder id (a UUID; a Public
+// Folder's p- id is refused), naming field.
+func CheckFolderID(field, id string) error {
+	switch {
+	case id == "":
+		return aimg.Invalid(field, "is required")
+	case strings.HasPrefix(id, publicFolderPrefix):
+		return aimg.Invalid(field, "is a Public Folder id (p-…); this call takes a Private Folder id")
+	case uuid.Validate(id) != nil:
+		return aimg.Invalid(field, "must be a Private Folder id (a UUID)")
+	}
+	return nil
+}
+
+func folderOwner(c aimg.Caller) (string, error) {
+	if c.User == nil {
+		return "", errSignInForFolders
+	}
+	return c.User.ID, nil
+}
+
+func checkFolderTexts(name, description *string) error {
+	if name != nil {
+		n := strings.TrimSpace(*name)
+		switch {
+		case n == "":
+			return aimg.Invalid("name", "must not be empty")
+		case !utf8.ValidString(n) || utf8.RuneCountInString(n) > MaxFolderName:
+			return aimg.Invalid("name", "at most %d characters of UTF-8", MaxFolderName)
+		}
+		*name = n
+	}
+	if description != nil && (!utf8.ValidString(*description) || utf8.RuneCountInString(*description) > MaxFolderDescription) {
+		return aimg.Invalid("description", "at most %d characters of UTF-8", MaxFolderDescription)
+	}
+	return nil
+}
+
+func (s *Service) folderView(c aimg.Caller, f *aimg.Folder) Folder {
+	thumbs := func(items []*aimg.Item) []aimg.ImageThumbnail {
+		out := make([]aimg.ImageThumbnail, 0, len(items))
+		for _, it := range items {
+			out = append(out, aimg.ImageThumbnail{ImageID: it.ID, URL: s.view(c, it).URL})
+		}
+		return out
+	}
+	return Folder{Folder: f, Samples: thumbs(f.Samples), Thumbnails: thumbs(f.Thumbnails)}
+}
+
+func (s *Service) folder(ctx context.Context, c aimg.Caller, userID, id string) (Folder, error) {
+	f, err := s.store.FolderByID(ctx, userID, id)
+	if aimg.IsNotFound(err) {
+		return Folder{}, errFolderNotFound
+	}
+	if err != nil {
+		return Folder{}, err
+	}
+	return s.folderView(c, f), nil
+}
+
+// CreateFolder is createSelfFolder.
+func (s *Service) CreateFolder(ctx context.Context, c aimg.Caller, name string, description *string) (Folder, error) {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return Folder{}, err
+	}
+	if err := checkFolderTexts(&name, description); err != nil {
+		return Folder{}, err
+	}
+	f := &aimg.Folder{ID: uuid.NewString(), UserID: userID, Name: name, CreatedAt: s.now()}
+	if description != nil {
+		f.Description = *description
+	}
+	if err := s.store.CreateFolder(ctx, f); err != nil {
+		return Folder{}, err
+	}
+	return s.folder(ctx, c, userID, f.ID)
+}
+
+// Folders is getSelfFolders: the caller's Folders, newest first.
+func (s *Service) Folders(ctx context.Context, c aimg.Caller, ids []string, p aimg.Page) (FolderList, error) {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return FolderList{}, err
+	}
+	for _, id := range ids {
+		if err := CheckFolderID("folderIDs", id); err != nil {
+			return FolderList{}, err
+		}
+	}
+	if len(ids) > MaxFolderItems {
+		return FolderList{}, aimg.Invalid("folderIDs", "at most %d ids", MaxFolderItems)
+	}
+	fs, total, err := s.store.ListFolders(ctx, userID, ids, p)
+	if err != nil {
+		return FolderList{}, err
+	}
+	out := FolderList{Total: total, Folders: make([]Folder, len(fs))}
+	for i, f := range fs {
+		out.Folders[i] = s.folderView(c, f)
+	}
+	if len(fs) == p.Limit && len(fs) > 0 {
+		next := fs[len(fs)-1].CreatedAt.UnixMilli()
+		out.Next = &next
+	}
+	return out, nil
+}
+
+// SetFolderProperties is setSelfFolderProperties; an empty description
+// removes it.
+func (s *Service) SetFolderProperties(ctx context.Context, c aimg.Caller, id string, name, description *string) (Folder, error) {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return Folder{}, err
+	}
+	if err := CheckFolderID("folderID", id); err != nil {
+		return Folder{}, err
+	}
+	if name == nil && description == nil {
+		return Folder{}, aimg.Invalid("folderName", "at least one of folderName or folderDescription is required")
+	}
+	if err := checkFolderTexts(name, description); err != nil {
+		if e, ok := err.(*aimg.Error); ok {
+			e.Field = map[string]string{"name": "folderName", "description": "folderDescription"}[e.Field]
+			e.Message = e.Field + e.Message[strings.Index(e.Message, ":"):]
+		}
+		return Folder{}, err
+	}
+	if err := s.store.UpdateFolder(ctx, userID, id, name, description, s.now().UnixMilli()); err != nil {
+		if aimg.IsNotFound(err) {
+			return Folder{}, errFolderNotFound
+		}
+		return Folder{}, err
+	}
+	return s.folder(ctx, c, userID, id)
+}
+
+// DeleteFolder is deleteSelfFolder: its Items go to the root Folder.
+func (s *Service) DeleteFolder(ctx context.Context, c aimg.Caller, id string) error {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return err
+	}
+	if err := CheckFolderID("folderID", id); err != nil {
+		return err
+	}
+	if err := s.store.DeleteFolder(ctx, userID, id); aimg.IsNotFound(err) {
+		return errFolderNotFound
+	} else {
+		return err
+	}
+}
+
+// folderIDs checks and deduplicates an imageIDs list: the ids to look up
+// and the result slots, ids no Item can have answered at once.
+func folderItemIDs(ids []string) ([]string, []int, []ItemResult, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil, aimg.Invalid("imageIDs", "is required")
+	}
+	if len(ids) > MaxFolderItems {
+		return nil, nil, nil, aimg.Invalid("imageIDs", "at most %d Items per call (got %d)", MaxFolderItems, len(ids))
+	}
+	seen := make(map[string]bool, len(ids))
+	var query []string
+	var at []int
+	var out []ItemResult
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, ItemResult{ID: id})
+		if len(id) > maxItemIDLen || !utf8.ValidString(id) {
+			out[len(out)-1].Err = errItemNotFound
+			continue
+		}
+		query = append(query, id)
+		at = append(at, len(out)-1)
+	}
+	return query, at, out, nil
+}
+
+// folderCheck is who may put an Item in (or take it out of) a Folder:
+// the owner, a live completed Item. Anyone else's Item is "Item not found".
+func folderCheck(userID string, it *aimg.Item) error {
+	switch {
+	case it.UserID != userID:
+		return errItemNotFound
+	case it.DeletedAt != nil:
+		return errDeleted
+	case it.Status != aimg.StatusCompleted:
+		return errFolderNotCompl
+	}
+	return nil
+}
+
+// AddToFolder is addImagesToSelfFolder (to != "") and
+// removeImagesFromSelfFolder (from != ""): Items move in (out of any other
+// Folder) or back to the root Folder.
+func (s *Service) moveFolderItems(ctx context.Context, c aimg.Caller, folderID string, ids []string, add bool) (FolderItemsResult, error) {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return FolderItemsResult{}, err
+	}
+	if err := CheckFolderID("folderID", folderID); err != nil {
+		return FolderItemsResult{}, err
+	}
+	query, at, out, err := folderItemIDs(ids)
+	if err != nil {
+		return FolderItemsResult{}, err
+	}
+	m := aimg.FolderMove{IDs: query, At: s.now()}
+	if add {
+		m.To = folderID
+		m.Check = func(it *aimg.Item) error {
+			if err := folderCheck(userID, it); err != nil {
+				return err
+			}
+			if it.FolderID == folderID {
+				return errAlreadyInFolder
+			}
+			return nil
+		}
+	} else {
+		m.From = folderID
+		m.Check = func(it *aimg.Item) error {
+			if err := folderCheck(userID, it); err != nil {
+				return err
+			}
+			if it.FolderID != folderID {
+				return errNotInFolder
+			}
+			return nil
+		}
+	}
+	res, err := s.store.MoveItems(ctx, userID, m)
+	if aimg.IsNotFound(err) {
+		return FolderItemsResult{}, errFolderNotFound
+	}
+	if err != nil {
+		return FolderItemsResult{}, err
+	}
+	r := FolderItemsResult{Items: out}
+	for i, e := range res {
+		out[at[i]].Err = e
+		r.Success = r.Success || e == nil
+	}
+	return r, nil
+}
+
+// AddToFolder is addImagesToSelfFolder.
+func (s *Service) AddToFolder(ctx context.Context, c aimg.Caller, folderID string, ids []string) (FolderItemsResult, error) {
+	return s.moveFolderItems(ctx, c, folderID, ids, true)
+}
+
+// RemoveFromFolder is removeImagesFromSelfFolder: the Items go to the root.
+func (s *Service) RemoveFromFolder(ctx context.Context, c aimg.Caller, folderID string, ids []string) (FolderItemsResult, error) {
+	return s.moveFolderItems(ctx, c, folderID, ids, false)
+}
+
+// ChangeThumbnails is addThumbnailImagesForSelfFolder (aimg.ThumbAdd),
+// removeThumbnailImagesForSelfFolder (ThumbRemove) and
+// setThumbnailImagesForSelfFolder (ThumbSet): at most 4 Thumbnails, only
+// live completed Items inside that Folder.
+func (s *Service) ChangeThumbnails(ctx context.Context, c aimg.Caller, folderID, op string, ids []string) (ThumbnailsResult, error) {
+	userID, err := folderOwner(c)
+	if err != nil {
+		return ThumbnailsResult{}, err
+	}
+	if err := CheckFolderID("folderID", folderID); err != nil {
+		return ThumbnailsResult{}, err
+	}
+	query, at, out, err := folderItemIDs(ids)
+	if err != nil {
+		return ThumbnailsResult{}, err
+	}
+	if op == aimg.ThumbSet && len(out) > MaxThumbnails {
+		return ThumbnailsResult{}, aimg.Invalid("imageIDs", "at most %d Thumbnails per Folder (got %d)", MaxThumbnails, len(out))
+	}
+	res, err := s.store.ChangeThumbnails(ctx, userID, aimg.ThumbnailChange{
+		FolderID: folderID, Op: op, IDs: query, Max: MaxThumbnails, At: s.now(),
+		Check: func(it *aimg.Item) error {
+			if err := folderCheck(userID, it); err != nil {
+				return err
+			}
+			if it.FolderID != folderID {
+				return errNotInFolder
+			}
+			return nil
+		},
+	})
+	if aimg.IsNotFound(err) {
+		return ThumbnailsResult{}, errFolderNotFound
+	}
+	if err != nil {
+		return ThumbnailsResult{}, err
+	}
+	r := ThumbnailsResult{Success: len(res.Modified) > 0, Modified: res.Modified, Actual: res.Actual, Items: out}
+	for i, e := range res.Outcomes {
+		out[at[i]].Err = e
+	}
+	if r.Modified == nil {
+		r.Modified = []string{}
+	}
+	if r.Actual == nil {
+		r.Actual = []string{}
+	}
+	return r, nil
+}
