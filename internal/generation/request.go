@@ -330,6 +330,15 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if err != nil {
 		return nil, err
 	}
+	// A Private Folder must be the user's own (Public Folders, p- ids, do
+	// not exist yet: their ids are only format-checked).
+	if p.folderID != "" && !strings.HasPrefix(p.folderID, "p-") {
+		if _, err := s.store.FolderByID(ctx, user.ID, p.folderID); aimg.IsNotFound(err) {
+			return nil, &aimg.Error{Code: aimg.CodeNotFound, Field: "folderID", Message: "folderID: Folder not found"}
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	tier := s.tier(aimg.Caller{User: user})
 	priority := 0
 	if tier >= 1 && user.Abuse < aimg.AbuseNoPriority {

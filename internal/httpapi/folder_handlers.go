@@ -60,7 +60,7 @@ func (s *Server) getSelfFolders(ctx context.Context, c aimg.Caller, in *getSelfF
 type createSelfFolderInput struct {
 	Auth
 	Body struct {
-		Name        string  `json:"name" required:"true" doc:"The Folder's name (1..200 characters)."`
+		Name        string  `json:"name" doc:"Mandatory. The Folder's name (1..200 characters)."`
 		Description *string `json:"description,omitempty" doc:"The Folder's description (at most 2,000 characters)."`
 	}
 }
@@ -76,7 +76,7 @@ func (s *Server) createSelfFolder(ctx context.Context, c aimg.Caller, in *create
 type setSelfFolderPropertiesInput struct {
 	Auth
 	Body struct {
-		FolderID          string  `json:"folderID" required:"true" doc:"The Private Folder's id."`
+		FolderID          string  `json:"folderID" doc:"Mandatory. The Private Folder's id."`
 		FolderName        *string `json:"folderName,omitempty" doc:"The new name."`
 		FolderDescription *string `json:"folderDescription,omitempty" doc:"The new description; an empty string removes it."`
 	}
@@ -110,8 +110,8 @@ func (s *Server) deleteSelfFolder(ctx context.Context, c aimg.Caller, in *delete
 type folderItemsInput struct {
 	Auth
 	Body struct {
-		FolderID string     `json:"folderID" required:"true" doc:"The Private Folder's id."`
-		ImageIDs StringList `json:"imageIDs" required:"true" doc:"The Items' ids (at most 1,000), as a JSON array or one comma-separated string."`
+		FolderID string     `json:"folderID" doc:"Mandatory. The Private Folder's id."`
+		ImageIDs StringList `json:"imageIDs" doc:"Mandatory. The Items' ids (at most 1,000), as a JSON array or one comma-separated string."`
 	}
 }
 

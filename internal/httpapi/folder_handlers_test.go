@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 	"aimg/internal/testsupport"
 )
 
@@ -180,6 +181,8 @@ func TestPrivateFolderLifecycle(t *testing.T) {
 		testsupport.ExpectError(t, srv.Post(t, "/api/setSelfFolderProperties", a.SessionID, map[string]any{"folderID": f1.ID}), 400, "folderName")
 		testsupport.ExpectError(t, srv.Post(t, "/api/setSelfFolderProperties", a.SessionID, map[string]any{"folderID": f1.ID, "folderName": " "}), 400, "folderName")
 		testsupport.ExpectError(t, srv.Post(t, "/api/createSelfFolder", a.SessionID, map[string]any{"name": ""}), 400, "name")
+		testsupport.ExpectError(t, srv.Post(t, "/api/createSelfFolder", a.SessionID, map[string]any{}), 400, "name")
+		testsupport.ExpectError(t, srv.Post(t, "/api/setSelfFolderProperties", a.SessionID, map[string]any{"folderName": "x"}), 400, "folderID: is required")
 		testsupport.ExpectError(t, srv.Post(t, "/api/createSelfFolder", a.SessionID, map[string]any{"name": strings.Repeat("x", 201)}), 400, "name")
 
 		// Delete a Folder holding Items: they go to the root Folder.
@@ -312,6 +315,8 @@ func TestPrivateFolderItems(t *testing.T) {
 			testsupport.ExpectError(t, folderCall(t, srv, op, a.SessionID, f1.ID, []string{}), 400, "imageIDs")
 			testsupport.ExpectError(t, folderCall(t, srv, op, a.SessionID, "p-"+f1.ID, []string{mine[5].ID}), 400, "folderID")
 			testsupport.ExpectError(t, folderCall(t, srv, op, a.SessionID, "not-a-uuid", []string{mine[5].ID}), 400, "folderID")
+			testsupport.ExpectError(t, srv.Post(t, "/api/"+op, a.SessionID, map[string]any{"imageIDs": []string{mine[5].ID}}), 400, "folderID: is required")
+			testsupport.ExpectError(t, srv.Post(t, "/api/"+op, a.SessionID, map[string]any{"folderID": f1.ID}), 400, "imageIDs: is required")
 			testsupport.ExpectError(t, folderCall(t, srv, op, a.SessionID, uuid.NewString(), []string{mine[5].ID}), 404, "Folder not found")
 		}
 		if got := storedItem(t, srv, mine[5].ID); got.FolderID != f2.ID {
@@ -430,5 +435,28 @@ func TestPrivateFolderCrossUser(t *testing.T) {
 		if it := storedItem(t, srv, itB.ID); it.FolderID != "" {
 			t.Fatal("B's Item moved")
 		}
+	})
+}
+
+// generateImage's folderID must be one of the caller's Private Folders;
+// the Item lands in it when it completes.
+func TestGenerateIntoPrivateFolder(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL, testsupport.WithoutRateLimits, func(c *config.Config) { c.EmbeddedWorker = true })
+		a := testsupport.SignUp(t, srv, "ada@example.com")
+		b := testsupport.SignUp(t, srv, "bob@example.com")
+		fa := createFolder(t, srv, a.SessionID, "mine")
+		fb := createFolder(t, srv, b.SessionID, "theirs")
+		body := func(folder string) map[string]any {
+			return map[string]any{"prompt": "a red sun", "modelName": "sketch", "steps": 2, "width": 128, "height": 128, "folderID": folder}
+		}
+		testsupport.ExpectError(t, srv.Post(t, "/api/generateImage", a.SessionID, body(fb.ID)), 404, "folderID: Folder not found")
+		testsupport.ExpectError(t, srv.Post(t, "/api/generateImage", a.SessionID, body(uuid.NewString())), 404, "folderID: Folder not found")
+		img := generate(t, srv, "/api/generateImage", a.SessionID, body(fa.ID))
+		waitCompleted(t, srv, a.SessionID, img.ImageID)
+		if it := storedItem(t, srv, img.ImageID); it.FolderID != fa.ID {
+			t.Fatalf("generated Item in %q, want %s", it.FolderID, fa.ID)
+		}
+		wantFolderCounts(t, srv, a.SessionID, a.UserID, map[string]int64{fa.ID: 1}, 1, 0)
 	})
 }
