@@ -151,6 +151,9 @@ func (s *Store) ChangeThumbnails(ctx context.Context, userID string, ch aimg.Thu
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res = aimg.ThumbnailResult{Outcomes: make([]error, len(ch.IDs))}
+		if err := lockUsers(ctx, tx, s.dialect, userID); err != nil {
+			return err
+		}
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM folders WHERE user_id = $1 AND id = $2`+lock, userID, ch.FolderID).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -270,9 +273,13 @@ func (s *Store) UpdateFolder(ctx context.Context, userID, id string, name, descr
 }
 
 // DeleteFolder deletes userID's Folder id and moves its Items (deleted ones
-// too) to the root Folder, in one transaction.
+// too) to the root Folder, in one transaction, the user's row locked first
+// as in MoveItems.
 func (s *Store) DeleteFolder(ctx context.Context, userID, id string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := lockUsers(ctx, tx, s.dialect, userID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM folders WHERE user_id = $1 AND id = $2`, userID, id)
 		if err != nil {
 			return err
@@ -291,9 +298,11 @@ func (s *Store) DeleteFolder(ctx context.Context, userID, id string) error {
 }
 
 // MoveItems moves the Items of m into m.To (adding) or out of m.From into
-// the root (m.To ""), in one transaction with the Items locked in id order
-// (PostgreSQL), the target Folder's row locked first so it cannot be
-// deleted meanwhile. It returns each id's outcome (nil = moved).
+// the root (m.To ""), in one transaction. Locks (PostgreSQL), in the order
+// user → Folder → Items: the user's row serialises the user's Folder
+// calls (two moves between Folders A and B would otherwise update
+// item_counts rows in opposite orders and deadlock), the Folder's row
+// keeps it from being deleted meanwhile, the Items are locked in id order. It returns each id's outcome (nil = moved).
 func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error) {
 	if len(m.IDs) > maxChangeIDs || m.Check == nil {
 		return nil, aimg.Errorf(aimg.CodeInternal, "bad folder move")
@@ -308,6 +317,9 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 	}
 	var out []error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := lockUsers(ctx, tx, s.dialect, userID); err != nil {
+			return err
+		}
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM folders WHERE user_id = $1 AND id = $2`+lock, userID, folder).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
