@@ -180,23 +180,9 @@ func (s *Store) ChangeThumbnails(ctx context.Context, userID string, ch aimg.Thu
 		if err != nil {
 			return err
 		}
-		var items map[string]*aimg.Item
-		if len(ch.IDs) > 0 {
-			sorted := slices.Clone(ch.IDs)
-			slices.Sort(sorted)
-			in, args := inList(1, sorted)
-			rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
-			if err != nil {
-				return err
-			}
-			list, err := scanItems(rows)
-			if err != nil {
-				return err
-			}
-			items = make(map[string]*aimg.Item, len(list))
-			for _, it := range list {
-				items[it.ID] = it
-			}
+		items, err := lockItems(ctx, tx, s.dialect, ch.IDs)
+		if err != nil {
+			return err
 		}
 		if ch.Op == aimg.ThumbSet {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM folder_thumbnails WHERE folder_id = $1`, ch.FolderID); err != nil {
@@ -331,20 +317,9 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 		if len(m.IDs) == 0 {
 			return nil
 		}
-		sorted := slices.Clone(m.IDs)
-		slices.Sort(sorted)
-		in, args := inList(1, sorted)
-		rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+		byID, err := lockItems(ctx, tx, s.dialect, m.IDs)
 		if err != nil {
 			return err
-		}
-		items, err := scanItems(rows)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*aimg.Item, len(items))
-		for _, it := range items {
-			byID[it.ID] = it
 		}
 		var move []string
 		for i, id := range m.IDs {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"slices"
 
 	"aimg/internal/aimg"
@@ -41,28 +42,13 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 				return err
 			}
 		}
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE"
-		}
-		sorted := slices.Clone(ch.IDs)
-		slices.Sort(sorted)
-		in, args := inList(1, sorted)
-		rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+		byID, err := lockItems(ctx, tx, s.dialect, ch.IDs)
 		if err != nil {
 			return err
 		}
-		items, err := scanItems(rows)
+		abuse, err := ownerAbuse(ctx, tx, slices.Collect(maps.Values(byID)))
 		if err != nil {
 			return err
-		}
-		abuse, err := ownerAbuse(ctx, tx, items)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*aimg.Item, len(items))
-		for _, it := range items {
-			byID[it.ID] = it
 		}
 		for i, id := range ch.IDs {
 			it := byID[id]
@@ -104,14 +90,7 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 
 // ownerAbuse gives the abuse level of each owner of items.
 func ownerAbuse(ctx context.Context, tx *sql.Tx, items []*aimg.Item) (map[string]int, error) {
-	var owners []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if !seen[it.UserID] {
-			seen[it.UserID] = true
-			owners = append(owners, it.UserID)
-		}
-	}
+	owners := ownerIDs(items)
 	out := map[string]int{}
 	for len(owners) > 0 {
 		n := min(len(owners), 1000)

@@ -131,14 +131,7 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 
 // deletedUsers tells which owners of items are deleted.
 func deletedUsers(ctx context.Context, tx *sql.Tx, items []*aimg.Item) (map[string]bool, error) {
-	var owners []string
-	seen := map[string]bool{}
-	for _, it := range items {
-		if !seen[it.UserID] {
-			seen[it.UserID] = true
-			owners = append(owners, it.UserID)
-		}
-	}
+	owners := ownerIDs(items)
 	out := map[string]bool{}
 	for len(owners) > 0 {
 		n := min(len(owners), 1000)
@@ -172,4 +165,17 @@ func (s *Store) ItemCountsRecount(ctx context.Context, userID string) (all, root
 	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN folder_id IS NULL THEN 1 ELSE 0 END), 0)
 		FROM items WHERE user_id = $1 AND deleted_at IS NULL`, userID).Scan(&all, &root)
 	return all, root, err
+}
+
+// ownerIDs lists the distinct owners of items, in first-seen order.
+func ownerIDs(items []*aimg.Item) []string {
+	var owners []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !seen[it.UserID] {
+			seen[it.UserID] = true
+			owners = append(owners, it.UserID)
+		}
+	}
+	return owners
 }

@@ -35,6 +35,36 @@ func lockUsers(ctx context.Context, tx *sql.Tx, dialect Dialect, userIDs ...stri
 	return nil
 }
 
+// lockItems reads the Items with these ids, keyed by id (unknown ids are
+// absent), locked for the rest of the transaction on PostgreSQL in id order
+// so that overlapping bulk calls cannot deadlock; on SQLite the single
+// writer already serialises.
+func lockItems(ctx context.Context, tx *sql.Tx, dialect Dialect, ids []string) (map[string]*aimg.Item, error) {
+	byID := make(map[string]*aimg.Item, len(ids))
+	if len(ids) == 0 {
+		return byID, nil
+	}
+	lock := ""
+	if dialect == Postgres {
+		lock = " FOR UPDATE"
+	}
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	in, args := inList(1, sorted)
+	rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+	if err != nil {
+		return nil, err
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		byID[it.ID] = it
+	}
+	return byID, nil
+}
+
 // assignCreatedAt is the insert rule for Items: inside the inserting
 // transaction, before inserting, it sets each Item's CreatedAt to
 // max(its CreatedAt, the previous created_at of the same user + 1 ms), in

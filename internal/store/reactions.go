@@ -51,22 +51,9 @@ func (s *Store) React(ctx context.Context, ch aimg.ReactionChange) ([]error, err
 	sorted := slices.Clone(ch.IDs)
 	slices.Sort(sorted)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE"
-		}
-		in, args := inList(1, sorted)
-		rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+		byID, err := lockItems(ctx, tx, s.dialect, sorted)
 		if err != nil {
 			return err
-		}
-		items, err := scanItems(rows)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*aimg.Item, len(items))
-		for _, it := range items {
-			byID[it.ID] = it
 		}
 		have, err := reactionsOf(ctx, tx, ch.UserID, sorted)
 		if err != nil {
@@ -103,7 +90,7 @@ func (s *Store) React(ctx context.Context, ch aimg.ReactionChange) ([]error, err
 		}
 		var sb strings.Builder
 		sb.WriteString(`INSERT INTO reactions (user_id, item_id, kind, created_at) VALUES `)
-		args = make([]any, 0, 3+len(change))
+		args := make([]any, 0, 3+len(change))
 		args = append(args, ch.UserID, ch.Kind, ms(ch.At))
 		for i, id := range change {
 			if i > 0 {
