@@ -180,23 +180,7 @@ func (s *Service) SetPublicApprovalStatus(ctx context.Context, c aimg.Caller, id
 	default:
 		return nil, aimg.Invalid("publicApprovalStatus", "must be approved or rejected")
 	}
-	seen := make(map[string]bool, len(ids))
-	out := make([]ItemResult, 0, len(ids))
-	var query []string
-	var at []int
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		out = append(out, ItemResult{ID: id})
-		if len(id) > maxItemIDLen || !utf8.ValidString(id) {
-			out[len(out)-1].Err = errItemNotFound
-			continue
-		}
-		query = append(query, id)
-		at = append(at, len(out)-1)
-	}
+	query, at, out := distinctItemIDs(ids)
 	if len(query) == 0 {
 		return out, nil
 	}

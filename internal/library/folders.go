@@ -224,10 +224,16 @@ func folderItemIDs(ids []string) ([]string, []int, []ItemResult, error) {
 	if len(ids) > MaxFolderItems {
 		return nil, nil, nil, aimg.Invalid("imageIDs", "at most %d Items per call (got %d)", MaxFolderItems, len(ids))
 	}
+	query, at, out := distinctItemIDs(ids)
+	return query, at, out, nil
+}
+
+// distinctItemIDs answers each id once, in the order sent: the ids to look
+// up, the result slot of each, and the results, where an id no Item can
+// have (too long, not UTF-8) is already "Item not found".
+func distinctItemIDs(ids []string) (query []string, at []int, out []ItemResult) {
 	seen := make(map[string]bool, len(ids))
-	var query []string
-	var at []int
-	var out []ItemResult
+	out = make([]ItemResult, 0, len(ids))
 	for _, id := range ids {
 		if seen[id] {
 			continue
@@ -241,7 +247,7 @@ func folderItemIDs(ids []string) ([]string, []int, []ItemResult, error) {
 		query = append(query, id)
 		at = append(at, len(out)-1)
 	}
-	return query, at, out, nil
+	return query, at, out
 }
 
 // folderCheck is who may put an Item in (or take it out of) a Folder:
