@@ -55,3 +55,11 @@ type ThumbnailResult struct {
 	Modified []string
 	Actual   []string
 }
+
+// FolderPage is one page of Folders, where the next one starts (nil: none
+// follows) and how many Folders the filters match.
+type FolderPage struct {
+	Folders []*Folder
+	Next    *int64
+	Total   int64
+}

@@ -155,17 +155,13 @@ func (s *Service) Folders(ctx context.Context, c aimg.Caller, ids []string, p ai
 	if len(ids) > MaxFolderItems {
 		return FolderList{}, aimg.Invalid("folderIDs", "at most %d ids", MaxFolderItems)
 	}
-	fs, total, err := s.store.ListFolders(ctx, userID, ids, p)
+	page, err := s.store.ListFolders(ctx, userID, ids, p)
 	if err != nil {
 		return FolderList{}, err
 	}
-	out := FolderList{Total: total, Folders: make([]Folder, len(fs))}
-	for i, f := range fs {
+	out := FolderList{Total: page.Total, Next: page.Next, Folders: make([]Folder, len(page.Folders))}
+	for i, f := range page.Folders {
 		out.Folders[i] = s.folderView(c, f)
-	}
-	if len(fs) == p.Limit && len(fs) > 0 {
-		next := fs[len(fs)-1].CreatedAt.UnixMilli()
-		out.Next = &next
 	}
 	return out, nil
 }

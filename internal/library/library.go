@@ -34,7 +34,7 @@ type Store interface {
 	// Private Folders (folders.go).
 	CreateFolder(ctx context.Context, f *aimg.Folder) error
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
-	ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) ([]*aimg.Folder, int64, error)
+	ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) (aimg.FolderPage, error)
 	UpdateFolder(ctx context.Context, userID, id string, name, description *string, at int64) error
 	DeleteFolder(ctx context.Context, userID, id string) error
 	MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error)

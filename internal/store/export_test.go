@@ -1,8 +1,10 @@
 package store
 
 import (
+	"aimg/internal/aimg"
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -51,3 +53,69 @@ func (c countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.
 }
 
 func (countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// listingsForTest are the keyset listings (listing.go) with sample
+// arguments: TestListingPlans checks that each page is read from an index.
+// Add every new listing here.
+var listingsForTest = map[string]func() *keysetList{
+	"getMyCreations":        func() *keysetList { return creationsList("u", aimg.ItemFilter{}) },
+	"getMyCreations root":   func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
+	"getMyCreations folder": func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: "f"}) },
+	"getMyCreations image":  func() *keysetList { return creationsList("u", aimg.ItemFilter{MType: "image"}) },
+	"getSelfFolders":        func() *keysetList { return foldersList("u", nil) },
+	"getSelfFolders by ids": func() *keysetList { return foldersList("u", []string{"a", "b"}) },
+}
+
+// ListingPlansForTest returns the query plan of a first and a later page of
+// each listing in listingsForTest, by name. On PostgreSQL sequential scans
+// and sorts are disabled first, so that a plan still showing one has no
+// index to use (a small test table would otherwise be scanned anyway).
+func (s *Store) ListingPlansForTest(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	for name, list := range listingsForTest {
+		for _, p := range []aimg.Page{{Limit: 100}, {Index: 1 << 40, Limit: 100}, {Reverse: true, Index: 5, Limit: 10}} {
+			q, args := list().Page(p)
+			plan, err := s.explain(ctx, q, args)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w\n%s", name, err, q)
+			}
+			out[fmt.Sprintf("%s %+v", name, p)] = q + "\n" + plan
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) explain(ctx context.Context, q string, args []any) (string, error) {
+	var lines []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		prefix := "EXPLAIN QUERY PLAN "
+		if s.dialect == Postgres {
+			prefix = "EXPLAIN "
+			if _, err := tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "SET LOCAL enable_sort = off"); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, prefix+q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			lines = append(lines, fmt.Sprint(vals[len(vals)-1]))
+		}
+		return rows.Err()
+	})
+	return strings.Join(lines, "\n"), err
+}

@@ -27,7 +27,7 @@ func (s *Store) CreateFolder(ctx context.Context, f *aimg.Folder) error {
 // FolderByID returns userID's Folder id with its count and samples, or
 // ErrFolderNotFound (also when it is another user's).
 func (s *Store) FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error) {
-	fs, err := s.folders(ctx, s.r, `WHERE user_id = $1 AND id = $2`, []any{userID, id}, "")
+	fs, err := s.folders(ctx, s.r, `SELECT `+folderColumns+` FROM folders WHERE user_id = $1 AND id = $2`, []any{userID, id})
 	if err != nil {
 		return nil, err
 	}
@@ -39,33 +39,29 @@ func (s *Store) FolderByID(ctx context.Context, userID, id string) (*aimg.Folder
 
 // ListFolders returns a page of userID's Folders, newest first (p.Reverse:
 // oldest first), filtered to ids when not empty, and their total count.
-func (s *Store) ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) ([]*aimg.Folder, int64, error) {
-	where, args := `WHERE user_id = $1`, []any{userID}
+func (s *Store) ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) (aimg.FolderPage, error) {
+	l := foldersList(userID, ids)
+	var page aimg.FolderPage
+	q, args := l.Count()
+	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
+		return page, err
+	}
+	q, args = l.Page(p)
+	fs, err := s.folders(ctx, s.r, q, args)
+	if err != nil {
+		return page, err
+	}
+	page.Folders, page.Next = nextIndex(fs, p, func(f *aimg.Folder) int64 { return ms(f.CreatedAt) })
+	return page, nil
+}
+
+// foldersList is getSelfFolders' listing (index folders_user_created).
+func foldersList(userID string, ids []string) *keysetList {
+	l := newKeysetList(folderColumns, "folders", "created_at", "id").Where("user_id = ?", userID)
 	if len(ids) > 0 {
-		in, a := inList(2, ids)
-		where += ` AND id IN (` + in + `)`
-		args = append(args, a...)
+		l.WhereIn("id", ids)
 	}
-	var total int64
-	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM folders `+where, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	order := ` ORDER BY created_at DESC, id`
-	if p.Index > 0 {
-		args = append(args, p.Index)
-		if p.Reverse {
-			where += ` AND created_at > ` + placeholder(len(args))
-		} else {
-			where += ` AND created_at < ` + placeholder(len(args))
-		}
-	}
-	if p.Reverse {
-		order = ` ORDER BY created_at, id`
-	}
-	args = append(args, p.Limit, p.Skip)
-	tail := order + ` LIMIT ` + placeholder(len(args)-1) + ` OFFSET ` + placeholder(len(args))
-	fs, err := s.folders(ctx, s.r, where, args, tail)
-	return fs, total, err
+	return l
 }
 
 func placeholder(n int) string { return "$" + strconv.Itoa(n) }
@@ -75,10 +71,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-func (s *Store) folders(ctx context.Context, q querier, where string, args []any, tail string) ([]*aimg.Folder, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, user_id, name, description, created_at, updated_at,
-		COALESCE((SELECT n FROM item_counts c WHERE c.user_id = folders.user_id AND c.folder_key = folders.id), 0)
-		FROM folders `+where+tail, args...)
+// folderColumns are the columns folders scans: the row and its imageCount.
+const folderColumns = `id, user_id, name, description, created_at, updated_at,
+	COALESCE((SELECT n FROM item_counts c WHERE c.user_id = folders.user_id AND c.folder_key = folders.id), 0)`
+
+// folders runs query (of folderColumns) and reads each Folder's samples
+// and Thumbnails.
+func (s *Store) folders(ctx context.Context, q querier, query string, args []any) ([]*aimg.Folder, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

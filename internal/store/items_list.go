@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"aimg/internal/aimg"
 )
@@ -24,41 +22,36 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFil
 	if p.Limit < 1 {
 		return aimg.ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
 	}
-	where := []string{"user_id = $1", "deleted_at IS NULL"}
-	args := []any{userID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1))
-	}
-	order := "created_at DESC, id DESC"
-	switch {
-	case p.Reverse:
-		add("created_at > ?", p.Index)
-		order = "created_at ASC, id ASC"
-	case p.Index > 0:
-		add("created_at < ?", p.Index)
-	}
+	return s.itemPage(ctx, creationsList(userID, f), p)
+}
+
+// creationsList is getMyCreations' listing (index items_user_created or
+// items_user_folder_created).
+func creationsList(userID string, f aimg.ItemFilter) *keysetList {
+	l := newKeysetList(itemSummaryColumns, "items", "created_at", "id").
+		Where("user_id = ?", userID).Where("deleted_at IS NULL")
 	switch f.FolderID {
 	case "":
 	case aimg.RootFolder:
-		where = append(where, "folder_id IS NULL")
+		l.Where("folder_id IS NULL")
 	default:
-		add("folder_id = ?", f.FolderID)
+		l.Where("folder_id = ?", f.FolderID)
 	}
 	if f.MType != "" {
-		add("mtype = ?", f.MType)
+		l.Where("mtype = ?", f.MType)
 	}
 	if f.IsPublic != nil {
-		add("is_public = ?", *f.IsPublic)
+		l.Where("is_public = ?", *f.IsPublic)
 	}
 	if f.Approval != "" {
-		add("public_approval_status = ?", f.Approval)
+		l.Where("public_approval_status = ?", f.Approval)
 	}
-	q := `SELECT ` + itemSummaryColumns + ` FROM items WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(p.Limit+1) // one more tells whether a next page exists
-	if p.Skip > 0 {
-		q += ` OFFSET ` + strconv.Itoa(p.Skip)
-	}
+	return l
+}
+
+// itemPage reads page p of the Item listing l (of itemSummaryColumns).
+func (s *Store) itemPage(ctx context.Context, l *keysetList, p aimg.Page) (aimg.ItemPage, error) {
+	q, args := l.Page(p)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return aimg.ItemPage{}, err
@@ -67,12 +60,8 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFil
 	if err != nil {
 		return aimg.ItemPage{}, err
 	}
-	page := aimg.ItemPage{Items: items}
-	if len(items) > p.Limit {
-		page.Items = items[:p.Limit]
-		next := ms(page.Items[p.Limit-1].CreatedAt)
-		page.Next = &next
-	}
+	var page aimg.ItemPage
+	page.Items, page.Next = nextIndex(items, p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
 	return page, nil
 }
 
