@@ -10,6 +10,13 @@ type ItemFilter struct {
 	Approval string // "" = every publicApprovalStatus
 }
 
+// PublicFilter narrows getPublicCreations.
+type PublicFilter struct {
+	UserID   string // "" = every user
+	FolderID string // "" = every Public Folder
+	MType    string // "" = image and video
+}
+
 // RootFolder is the FolderID that selects the Items outside any Folder.
 const RootFolder = "root"
 
