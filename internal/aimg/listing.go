@@ -40,3 +40,9 @@ type ItemPage struct {
 	// the next Page.Index; nil when no Item follows.
 	Next *int64
 }
+
+// LibraryMoved is what migrateLibrary moved.
+type LibraryMoved struct {
+	Items   int64
+	Folders int64
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"aimg/internal/aimg"
 )
@@ -141,4 +142,27 @@ func (s *Store) PurgeViews(ctx context.Context, before int64) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// MigrateLibrary moves sourceUserID's live Items and Folders (with their
+// Thumbnails) to destinationUserID in one transaction; item_counts follows
+// by trigger. Deleted Items stay with the source.
+func (s *Store) MigrateLibrary(ctx context.Context, sourceUserID, destinationUserID string, at time.Time) (aimg.LibraryMoved, error) {
+	var moved aimg.LibraryMoved
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		moved = aimg.LibraryMoved{}
+		n, err := moveItemsToUser(ctx, tx, s.dialect, sourceUserID, destinationUserID, true)
+		if err != nil {
+			return err
+		}
+		moved.Items = n
+		res, err := tx.ExecContext(ctx, `UPDATE folders SET user_id = $2, updated_at = $3 WHERE user_id = $1`,
+			sourceUserID, destinationUserID, ms(at))
+		if err != nil {
+			return err
+		}
+		moved.Folders, err = res.RowsAffected()
+		return err
+	})
+	return moved, err
 }
