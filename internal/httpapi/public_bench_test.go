@@ -157,28 +157,40 @@ func benchPublicUser(b *testing.B, st *store.Store, n int) string {
 }
 
 // minimalFeedHandler is the floor for the feeds: plain net/http and
-// database/sql running the feed's query (the same predicate, keyset and
-// index) and writing a flat JSON array; no envelope, count or reactions.
+// database/sql running the feed's SQL (the same statements: the count for
+// getPublicCreations, the page with the same columns, predicate, keyset
+// and index) and writing a flat JSON array of what it read; no session,
+// envelope, reactions or file URLs service.
 func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 	db := benchDB(b, dbURL, true)
 	type image struct {
-		ID            string `json:"id"`
-		UserID        string `json:"userID"`
-		URL           string `json:"url"`
-		CompletedDate *int64 `json:"completedDate,omitempty"`
-		MType         string `json:"mtype"`
-		MediaType     string `json:"mediaType"`
-		LikeCount     int64  `json:"likeCount"`
-		IsPublic      bool   `json:"isPublic"`
+		ID, UserID, BatchID, JobID, MType, MediaType, Status, ModelID, URL string
+		FolderID                                                           *string
+		FolderAdded                                                        *int64
+		IsPublic                                                           bool
+		Approval                                                           string
+		IsProtected                                                        bool
+		Views, Likes, Dislikes, Created, Updated                           int64
+		Completed, Deleted                                                 *int64
 	}
 	sqlite := strings.HasPrefix(dbURL, "sqlite:")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Query().Get("key")
+		var total int64
+		if key == "created_at" {
+			if err := db.QueryRowContext(r.Context(), `SELECT COALESCE(SUM(c.n), 0) FROM item_counts c JOIN users u ON u.id = c.user_id
+				WHERE c.folder_key LIKE 'p-%' AND u.deleted_at IS NULL AND u.abuse < 2`).Scan(&total); err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+		}
 		from := "items"
 		if sqlite {
 			from += map[string]string{"created_at": " INDEXED BY items_public_created", "folder_added_at": " INDEXED BY items_public_published"}[key]
 		}
-		q := `SELECT id, user_id, file_id, completed_at, mtype, media_type, like_count, is_public FROM ` + from + `
+		q := `SELECT id, user_id, batch_id, job_id, mtype, media_type, status, model_id, file_id, folder_id,
+			folder_added_at, is_public, public_approval_status, is_protected, view_count, like_count, dislike_count,
+			created_at, updated_at, completed_at, deleted_at FROM ` + from + `
 			WHERE is_public AND folder_id LIKE 'p-%' AND deleted_at IS NULL
 			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = items.user_id AND (u.deleted_at IS NOT NULL OR u.abuse >= 2))`
 		var args []any
@@ -197,7 +209,9 @@ func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 		for rows.Next() {
 			var im image
 			var fileID string
-			if err := rows.Scan(&im.ID, &im.UserID, &fileID, &im.CompletedDate, &im.MType, &im.MediaType, &im.LikeCount, &im.IsPublic); err != nil {
+			if err := rows.Scan(&im.ID, &im.UserID, &im.BatchID, &im.JobID, &im.MType, &im.MediaType, &im.Status, &im.ModelID,
+				&fileID, &im.FolderID, &im.FolderAdded, &im.IsPublic, &im.Approval, &im.IsProtected, &im.Views, &im.Likes,
+				&im.Dislikes, &im.Created, &im.Updated, &im.Completed, &im.Deleted); err != nil {
 				http.Error(w, err.Error(), 500)
 				return
 			}
@@ -208,7 +222,7 @@ func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 			out = out[:100]
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(out)
+		_ = json.NewEncoder(w).Encode(map[string]any{"items": out, "total": total})
 	})
 }
 
