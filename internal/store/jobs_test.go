@@ -459,3 +459,27 @@ func TestCompleteJobIntoDeletedFolder(t *testing.T) {
 		}
 	})
 }
+
+// An Item still queued when its owner was deleted with deleteItems (which
+// skips queued Items) is deleted as it completes, not left live.
+func TestCompleteJobOfUserDeletedWithItems(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(t, st)
+		j := enqueue(t, st, newJob(u.ID, "m", 0, t0))
+		l := claim(t, st, "w1", t0, "m")
+		u.DeletedAt, u.DeleteItemsRequested = &t0, true
+		if err := st.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CompleteJob(ctx, l.Lease(), []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}, "", t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := st.ItemByID(ctx, j.ItemIDs[0]); it.Status != aimg.StatusCompleted || it.DeletedAt == nil {
+			t.Fatalf("the Item of a user deleted with deleteItems completed live: %+v", it)
+		}
+		if n, _ := st.CountItems(ctx, u.ID); n != 0 {
+			t.Fatalf("itemCount %d, want 0", n)
+		}
+	})
+}
