@@ -47,6 +47,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",
 		"addThumbnailImagesForSelfFolder": "post", "removeThumbnailImagesForSelfFolder": "post",
 		"setThumbnailImagesForSelfFolder": "post",
+		// Tags (issue 7)
+		"getTagsList": "get", "addTagsToItem": "post", "removeTagsFromItem": "post", "setTagsForItem": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

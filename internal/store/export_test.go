@@ -64,6 +64,8 @@ var listingsForTest = map[string]func() *keysetList{
 	"getMyCreations image":  func() *keysetList { return creationsList("u", aimg.ItemFilter{MType: "image"}) },
 	"getSelfFolders":        func() *keysetList { return foldersList("u", nil) },
 	"getSelfFolders by ids": func() *keysetList { return foldersList("u", []string{"a", "b"}) },
+	"getTagsList":           func() *keysetList { return tagsList(nil) },
+	"getTagsList by ids":    func() *keysetList { return tagsList([]string{"a", "b"}) },
 }
 
 // ListingPlansForTest returns the query plan of a first and a later page of
