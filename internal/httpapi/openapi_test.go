@@ -49,6 +49,9 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"setThumbnailImagesForSelfFolder": "post",
 		// Tags (issue 7)
 		"getTagsList": "get", "addTagsToItem": "post", "removeTagsFromItem": "post", "setTagsForItem": "post",
+		// The public side and the Admin's library tools (issue 7)
+		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
+		"migrateLibrary": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

@@ -252,7 +252,7 @@ func (s *Store) ListTags(ctx context.Context, names []string, p aimg.Page) (aimg
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	q, args = l.Page(p)
+	q, args = l.Page(p, s.dialect)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return page, err
