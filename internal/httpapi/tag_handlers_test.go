@@ -428,8 +428,32 @@ func TestTagUsageConcurrent(t *testing.T) {
 		}
 		names := []string{"p", "q", "r", "s", "t", "u"}
 		ops := []string{"addTagsToItem", "removeTagsFromItem", "setTagsForItem"}
+		// Two more tagged Items are deleted while the calls run, and a second
+		// tagged Folder: their tags go in the same transactions.
+		doomed := []*aimg.Item{apiItem(a.UserID, time.Minute), apiItem(a.UserID, time.Minute+time.Second)}
+		putItems(t, srv, doomed...)
+		f2 := createFolder(t, srv, a.SessionID, "doomed")
+		for _, it := range doomed {
+			targets = append(targets, map[string]any{"imageID": it.ID})
+			tagOK(t, srv, "setTagsForItem", a.SessionID, map[string]any{"imageID": it.ID, "tags": []string{"p", "q", "r", "s"}})
+		}
+		targets = append(targets, map[string]any{"folderID": f2.ID})
+		tagOK(t, srv, "setTagsForItem", a.SessionID, map[string]any{"folderID": f2.ID, "tags": []string{"s", "t", "u"}})
 		var wg sync.WaitGroup
 		errs := make(chan string, 200)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, it := range doomed {
+				if env := deleteItems(t, srv, a.SessionID, "", idsQuery(it.ID)); env.Status != http.StatusOK {
+					errs <- string(env.Raw)
+				}
+			}
+			env := srv.Do(t, testsupport.Req{Method: http.MethodDelete, Path: "/api/deleteSelfFolder?folderID=" + f2.ID, SessionID: a.SessionID})
+			if env.Status != http.StatusOK {
+				errs <- string(env.Raw)
+			}
+		}()
 		for g := range 6 {
 			wg.Add(1)
 			go func() {
@@ -449,7 +473,11 @@ func TestTagUsageConcurrent(t *testing.T) {
 					}
 					body["tags"] = tags
 					env := srv.Post(t, "/api/"+ops[(g+i)%3], a.SessionID, body)
-					if env.Status != http.StatusOK {
+					switch {
+					case env.Status == http.StatusOK:
+					case env.Status == http.StatusGone && slices.ContainsFunc(doomed, func(it *aimg.Item) bool { return it.ID == body["imageID"] }):
+					case env.Status == http.StatusNotFound && body["folderID"] == f2.ID:
+					default:
 						errs <- string(env.Raw)
 					}
 				}
@@ -459,6 +487,13 @@ func TestTagUsageConcurrent(t *testing.T) {
 		close(errs)
 		for e := range errs {
 			t.Error(e)
+		}
+		left, err := srv.App.Store.ItemTags(context.Background(), []string{doomed[0].ID, doomed[1].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 0 {
+			t.Fatalf("deleted Items still carry tags: %v", left)
 		}
 		wantUsage(t, srv, nil)
 		// The list agrees with the recount.
