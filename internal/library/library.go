@@ -49,6 +49,7 @@ type Store interface {
 	MostLikedPublicItems(ctx context.Context, n int) ([]*aimg.Item, error)
 	ListAllItems(ctx context.Context, userID string, f aimg.ItemFilter, p aimg.Page) (aimg.ItemPage, error)
 	CountPublicItems(ctx context.Context, userID string) (int64, error)
+	CountPublicFolderItems(ctx context.Context, folderID string) (int64, error)
 	FolderOwner(ctx context.Context, id string) (string, error)
 	AddView(ctx context.Context, id, viewer string, at, since int64) (bool, error)
 	PurgeViews(ctx context.Context, before int64) (int64, error)

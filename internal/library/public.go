@@ -48,7 +48,7 @@ func (s *Service) PublicCreations(ctx context.Context, c aimg.Caller, f aimg.Pub
 		if err != nil {
 			return Creations{}, err
 		}
-		if total, err = s.store.CountFolderItems(ctx, owner, f.FolderID); err != nil {
+		if total, err = s.store.CountPublicFolderItems(ctx, f.FolderID); err != nil {
 			return Creations{}, err
 		}
 	case f.UserID != "":

@@ -90,16 +90,27 @@ func (s *Store) ListAllItems(ctx context.Context, userID string, f aimg.ItemFilt
 	return s.itemPage(ctx, allItemsList(userID, f), p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
 }
 
-// CountPublicItems is getPublicCreations' totalCount without a user or
-// Folder: the live Items in Public Folders, summed from item_counts (one
-// row per user and Folder) rather than counted from items.
+// CountPublicItems is getPublicCreations' totalCount by user ("" = every
+// user): the live Items in Public Folders of users the feeds list, summed
+// from item_counts (one row per user and Folder), not counted from items.
 func (s *Store) CountPublicItems(ctx context.Context, userID string) (int64, error) {
-	q, args := `SELECT COALESCE(SUM(n), 0) FROM item_counts WHERE folder_key LIKE 'p-%'`, []any{}
+	q := `SELECT COALESCE(SUM(c.n), 0) FROM item_counts c JOIN users u ON u.id = c.user_id
+		WHERE c.folder_key LIKE 'p-%' AND u.deleted_at IS NULL AND u.abuse < 2`
+	var args []any
 	if userID != "" {
-		q, args = q+` AND user_id = $1`, append(args, userID)
+		q, args = q+` AND c.user_id = $1`, append(args, userID)
 	}
 	var n int64
 	err := s.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
+// CountPublicFolderItems is a Public Folder's totalCount: its imageCount,
+// or 0 when the feeds do not list its owner.
+func (s *Store) CountPublicFolderItems(ctx context.Context, folderID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(c.n), 0) FROM item_counts c JOIN users u ON u.id = c.user_id
+		WHERE c.folder_key = $1 AND u.deleted_at IS NULL AND u.abuse < 2`, folderID).Scan(&n)
 	return n, err
 }
 
