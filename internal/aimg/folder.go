@@ -16,6 +16,8 @@ type Folder struct {
 	Samples []*Item
 	// Thumbnails are the Items chosen as Thumbnails that are still inside.
 	Thumbnails []*Item
+	// Tags are the Folder's tags, by name.
+	Tags []string
 }
 
 // FolderMove moves Items into a Folder (To) or out of one (From, To ""),

@@ -23,14 +23,14 @@ type FolderBody struct {
 	Thumbnails   []aimg.ImageThumbnail `json:"thumbnails" doc:"The Items chosen as Thumbnails (at most 4), in the order added."`
 	CreatedDate  string                `json:"createdDate" doc:"ISO 8601."`
 	UpdatedDate  string                `json:"updatedDate" doc:"ISO 8601: last renamed, or Items or Thumbnails added or removed."`
-	Tags         []string              `json:"tags" doc:"Empty until Tags exist."`
+	Tags         []string              `json:"tags" doc:"The Folder's tags, by name."`
 }
 
 func toFolder(v library.Folder) FolderBody {
 	f := v.Folder
 	return FolderBody{ID: f.ID, Name: f.Name, Description: f.Description, UserID: f.UserID, ImageCount: f.ImageCount,
 		SampleImages: v.Samples, Thumbnails: v.Thumbnails, CreatedDate: isoTime(f.CreatedAt), UpdatedDate: isoTime(f.UpdatedAt),
-		Tags: []string{}}
+		Tags: tagList(f.Tags)}
 }
 
 type getSelfFoldersInput struct {

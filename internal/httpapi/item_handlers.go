@@ -77,7 +77,7 @@ func toImage(v library.View) Image {
 	img := Image{
 		ID: it.ID, UserID: it.UserID, BatchID: it.BatchID, URL: v.URL,
 		ViewCount: it.ViewCount, LikeCount: it.LikeCount, DislikeCount: it.DislikeCount,
-		MType: it.MType, MediaType: it.MediaType, Tags: []string{}, IsLiked: v.Liked, IsDisliked: v.Disliked,
+		MType: it.MType, MediaType: it.MediaType, Tags: tagList(v.Tags), IsLiked: v.Liked, IsDisliked: v.Disliked,
 		IsPublic: it.IsPublic, IsPubliclyVisible: v.PubliclyVisible, FolderID: optional(it.FolderID),
 	}
 	img.CompletedDate, img.CompletedTimestamp = msAndISO(it.CompletedAt)
@@ -99,7 +99,7 @@ func toImageInfo(d library.Details) ImageInfo {
 		ModelName: d.ModelName, ModelID: it.ModelID,
 		Steps: p.Steps, Seed: p.Seed, Subseed: p.Subseed, SubseedStrength: p.SubseedStrength,
 		Lora: p.Lora, LoraStrength: p.LoraStrength, Sampler: p.Sampler, CFGScale: p.CFGScale,
-		RestoreFaces: p.RestoreFaces, Height: p.Height, Width: p.Width, MType: it.MType, Tags: []string{},
+		RestoreFaces: p.RestoreFaces, Height: p.Height, Width: p.Width, MType: it.MType, Tags: tagList(d.Tags),
 		IsLiked: d.Liked, IsDisliked: d.Disliked, IsPublic: it.IsPublic, IsPubliclyVisible: d.PubliclyVisible, FolderID: optional(it.FolderID),
 	}
 	if info.GeneratorVersion == "" {
@@ -120,6 +120,14 @@ func toImageInfo(d library.Details) ImageInfo {
 		info.PublicApprovalStatus = &it.PublicApprovalStatus
 	}
 	return info
+}
+
+// tagList is a tags field: [] rather than null when there are none.
+func tagList(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 type itemInput struct {

@@ -47,6 +47,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",
 		"addThumbnailImagesForSelfFolder": "post", "removeThumbnailImagesForSelfFolder": "post",
 		"setThumbnailImagesForSelfFolder": "post",
+		// Tags (issue 7)
+		"getTagsList": "get", "addTagsToItem": "post", "removeTagsFromItem": "post", "setTagsForItem": "post",
 		// The public side and the Admin's library tools (issue 7)
 		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
 		"migrateLibrary": "post",

@@ -80,6 +80,13 @@ func (s *Server) routes() {
 	register(s, post("removeThumbnailImagesForSelfFolder", "Remove Thumbnails from a Private Folder", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbRemove))
 	register(s, post("setThumbnailImagesForSelfFolder", "Replace a Private Folder's Thumbnails", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbSet))
 
+	// Tags Management: tags on the caller's own completed Items (a guest's
+	// too) and Folders (signed in); the list is public, limited per address.
+	register(s, get("getTagsList", "List the tags in use, most used first", tagTags), anyone, s.getTagsList)
+	register(s, post("addTagsToItem", "Add tags to an own Item or Folder", tagTags), session, s.tagsHandler(aimg.TagAdd))
+	register(s, post("removeTagsFromItem", "Remove tags from an own Item or Folder", tagTags), session, s.tagsHandler(aimg.TagRemove))
+	register(s, post("setTagsForItem", "Replace the tags of an own Item or Folder", tagTags), session, s.setTagsForItem)
+
 	// Technical: files, pgQuery, logs, ads
 	register(s, post("uploadFile", "Upload a file (admin)", tagTechnical, imageBody, bodyReadTimeout(10*time.Minute)), admin, s.uploadFile)
 	register(s, get("getFile", "Get a file (public)", tagTechnical, described(getFileDoc), binaryResponse), anyone, s.getFile)
@@ -96,6 +103,7 @@ const (
 	tagGeneration = "Image Generation"
 	tagImages     = "Image Management"
 	tagFolders    = "Private Folder Management"
+	tagTags       = "Tags Management"
 	tagTechnical  = "Technical"
 )
 

@@ -137,7 +137,7 @@ func (s *Service) SetItemProperties(ctx context.Context, c aimg.Caller, id strin
 		return View{}, err
 	}
 	v := s.view(c, it)
-	return v, s.withReactions(ctx, c, []*View{&v})
+	return v, s.annotate(ctx, c, []*View{&v})
 }
 
 // adminTransition is the Admin's rule for one Item: approve a pending (or

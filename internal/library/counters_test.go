@@ -17,7 +17,7 @@ import (
 
 // Thousands of mixed library operations from several goroutines (likes and
 // dislikes, deleting and restoring, Folder moves, approval, migrating a
-// library back and forth), then every kept counter is compared with a
+// library back and forth, tags), then every kept counter is compared with a
 // recount from the base tables (store.CounterDrift). No operation may fail
 // with an internal error (a deadlock, a constraint).
 func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
@@ -68,6 +68,21 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 					c := users[rng.IntN(len(users))]
 					var err error
 					op := rng.IntN(100)
+					if rng.IntN(5) == 0 { // tags on an Item or a Folder
+						tags := make([]string, 1+rng.IntN(3))
+						for i := range tags {
+							tags[i] = tagPool[rng.IntN(len(tagPool))]
+						}
+						folder := ""
+						if rng.IntN(3) == 0 {
+							folder = folders[rng.IntN(len(folders))]
+						}
+						_, err = w.lib.ChangeTags(ctx, c, tagOps[rng.IntN(len(tagOps))], pick(1)[0], folder, tags)
+						if err != nil && aimg.ErrorCode(err) == aimg.CodeInternal {
+							t.Errorf("tags: internal error: %v", err)
+						}
+						continue
+					}
 					switch {
 					case op < 40:
 						_, err = w.lib.React(ctx, c, reactions[rng.IntN(len(reactions))], distinct(pick(1+rng.IntN(3))))
@@ -129,8 +144,24 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 		if liked == 0 || deleted == 0 || foldered == 0 {
 			t.Fatalf("the operations did little: %d liked, %d deleted, %d in a Folder", liked, deleted, foldered)
 		}
+		usage, err := st.TagUsageRecount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tagged int64
+		for _, u := range usage {
+			tagged += u.Stored
+		}
+		if tagged == 0 {
+			t.Fatal("the operations tagged nothing")
+		}
 	})
 }
+
+var (
+	tagPool = []string{"a", "b", "c", "d", "e"}
+	tagOps  = []string{aimg.TagAdd, aimg.TagRemove, aimg.TagSet}
+)
 
 // distinct drops repeated ids (the bulk calls refuse repeats).
 func distinct(ids []string) []string {

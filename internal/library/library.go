@@ -31,6 +31,10 @@ type Store interface {
 	// SetApproval changes isPublic and publicApprovalStatus atomically and
 	// returns each id's outcome (nil = changed), in the order of ch.IDs.
 	SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error)
+	// Tags (tags.go).
+	ChangeTags(ctx context.Context, ch aimg.TagChange) (aimg.TagResult, error)
+	ListTags(ctx context.Context, names []string, p aimg.Page) (aimg.TagPage, error)
+	ItemTags(ctx context.Context, ids []string) (map[string][]string, error)
 	// Private Folders (folders.go).
 	CreateFolder(ctx context.Context, f *aimg.Folder) error
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
@@ -91,6 +95,8 @@ type View struct {
 	PubliclyVisible bool
 	// Liked, Disliked: the caller's own reaction (isLiked, isDisliked).
 	Liked, Disliked bool
+	// Tags are the Item's tags, by name.
+	Tags []string
 }
 
 // Details is an Item with what ImageInfo adds: its owner and Model name.
@@ -191,7 +197,7 @@ func (s *Service) GetItem(ctx context.Context, c aimg.Caller, id string) (View, 
 	}
 	s.countView(ctx, c, it)
 	v := s.view(c, it)
-	return v, s.withReactions(ctx, c, []*View{&v})
+	return v, s.annotate(ctx, c, []*View{&v})
 }
 
 // GetItemDetails is getItemDetails.
@@ -206,7 +212,7 @@ func (s *Service) GetItemDetails(ctx context.Context, c aimg.Caller, id string) 
 	if err != nil {
 		return Details{}, err
 	}
-	return d, s.withReactions(ctx, c, []*View{&d.View})
+	return d, s.annotate(ctx, c, []*View{&d.View})
 }
 
 // CheckMType validates an mtype parameter ("" = both).
@@ -232,7 +238,7 @@ func (s *Service) LastCompleted(ctx context.Context, c aimg.Caller, mtype string
 		return View{}, err
 	}
 	v := s.view(c, it)
-	return v, s.withReactions(ctx, c, []*View{&v})
+	return v, s.annotate(ctx, c, []*View{&v})
 }
 
 // MyCreations is getMyCreations: one page of the caller's Items.
@@ -298,5 +304,5 @@ func (s *Service) BatchItems(ctx context.Context, c aimg.Caller, batchID string)
 	for i := range out {
 		views[i] = &out[i].View
 	}
-	return out, s.withReactions(ctx, c, views)
+	return out, s.annotate(ctx, c, views)
 }

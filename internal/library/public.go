@@ -131,7 +131,7 @@ func (s *Service) creations(ctx context.Context, c aimg.Caller, page aimg.ItemPa
 		out.Items[i] = s.view(c, it)
 		views[i] = &out.Items[i]
 	}
-	return out, s.withReactions(ctx, c, views)
+	return out, s.annotate(ctx, c, views)
 }
 
 // countView counts c's view of it (getItem, getItemDetails) when it is

@@ -74,6 +74,8 @@ var listingsForTest = map[string]func() *keysetList{
 	"getItems folder":           func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: "f"}) },
 	"getItems root":             func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
 	"getItems pending":          func() *keysetList { return allItemsList("", aimg.ItemFilter{Approval: aimg.ApprovalPending}) },
+	"getTagsList":               func() *keysetList { return tagsList(nil) },
+	"getTagsList by ids":        func() *keysetList { return tagsList([]string{"a", "b"}) },
 }
 
 // ListingPlansForTest returns the query plan of a first and a later page of

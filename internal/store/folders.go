@@ -76,7 +76,7 @@ const folderColumns = `id, user_id, name, description, created_at, updated_at,
 	COALESCE((SELECT n FROM item_counts c WHERE c.user_id = folders.user_id AND c.folder_key = folders.id), 0)`
 
 // folders runs query (of folderColumns) and reads each Folder's samples
-// and Thumbnails.
+// and Thumbnails, and the tags of all of them in one query.
 func (s *Store) folders(ctx context.Context, q querier, query string, args []any) ([]*aimg.Folder, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -99,7 +99,16 @@ func (s *Store) folders(ctx context.Context, q querier, query string, args []any
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(out))
+	for i, f := range out {
+		ids[i] = f.ID
+	}
+	tags, err := tagsOf(ctx, q, "folder_tags", "folder_id", ids)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range out {
+		f.Tags = tags[f.ID]
 		r, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE user_id = $1 AND folder_id = $2 AND deleted_at IS NULL
 			ORDER BY created_at DESC, id DESC LIMIT 4`, f.UserID, f.ID)
 		if err != nil {
@@ -258,22 +267,41 @@ func (s *Store) UpdateFolder(ctx context.Context, userID, id string, name, descr
 	return nil
 }
 
-// DeleteFolder deletes userID's Folder id and moves its Items (deleted ones
-// too) to the root Folder, in one transaction, the user's row locked first
+// DeleteFolder deletes userID's Folder id with its tags and moves its Items
+// (deleted ones too) to the root Folder, in one transaction, the user's row locked first
 // as in MoveItems.
 func (s *Store) DeleteFolder(ctx context.Context, userID, id string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := lockUsers(ctx, tx, s.dialect, userID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM folders WHERE user_id = $1 AND id = $2`, userID, id)
+		lock := ""
+		if s.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM folders WHERE user_id = $1 AND id = $2`+lock, userID, id).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrFolderNotFound
+			}
+			return err
+		}
+		// Its tags go first, their rows locked in name order (lockTags),
+		// rather than by the foreign key's cascade in no set order.
+		tags, err := tagsOf(ctx, tx, "folder_tags", "folder_id", []string{id})
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		if len(tags[id]) > 0 {
+			if err := lockTags(ctx, tx, tags[id], 0); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM folder_tags WHERE folder_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM folders WHERE user_id = $1 AND id = $2`, userID, id); err != nil {
 			return err
-		} else if n == 0 {
-			return ErrFolderNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM folder_thumbnails WHERE folder_id = $1`, id); err != nil {
 			return err

@@ -9,9 +9,9 @@ import (
 	"aimg/internal/aimg"
 )
 
-// Deleting, restoring and protecting Items. Deletion is soft (deleted_at);
-// item_counts follows through its triggers (migration 00006) in the same
-// transaction.
+// Deleting, restoring and protecting Items. Deletion is soft (deleted_at)
+// and clears the Items' tags; item_counts and tags.usage_count follow
+// through their triggers (migrations 00006, 00012) in the same transaction.
 
 // ErrChangeItemNotFound is the outcome of an id no Item has.
 var ErrChangeItemNotFound = aimg.Errorf(aimg.CodeNotFound, "Item not found")
@@ -128,6 +128,13 @@ func (s *Store) changeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 				if ch.Op == aimg.ItemToggleProtect {
 					out[i].Protected = !it.IsProtected
 				}
+			}
+		}
+		if ch.Op == aimg.ItemDelete {
+			// Deleting clears the Items' tags (the spec's deleteItems);
+			// restoring brings none back.
+			if err := clearItemTags(ctx, tx, change); err != nil {
+				return err
 			}
 		}
 		var set string

@@ -24,6 +24,10 @@ type keysetList struct {
 	// statistics its planner takes any index that gives the order, e.g. the
 	// index of every Item for the feed of public ones.
 	sqliteIndex string
+	// bound, when set, is the column paginationIndex bounds instead of key
+	// (BoundOn); tieAsc orders tie against key's direction (TieAscending).
+	bound  string
+	tieAsc bool
 }
 
 // newKeysetList lists columns from from (a table, or a table and its
@@ -52,6 +56,22 @@ func (l *keysetList) Where(cond string, args ...any) *keysetList {
 		b.WriteRune(r)
 	}
 	l.where = append(l.where, b.String())
+	return l
+}
+
+// BoundOn makes paginationIndex bound col instead of key, rows staying
+// ordered by key and tie: a filter such as getTagsList's "tags first used
+// before paginationIndex" on a list ordered by usage, paged by skipCount
+// (nextIndex does not apply to such a list).
+func (l *keysetList) BoundOn(col string) *keysetList {
+	l.bound = col
+	return l
+}
+
+// TieAscending orders rows of one key by tie in the direction opposite to
+// key's (getTagsList: most used first, then A to Z).
+func (l *keysetList) TieAscending() *keysetList {
+	l.tieAsc = true
 	return l
 }
 
@@ -86,9 +106,12 @@ func (l *keysetList) Count() (string, []any) {
 func (l *keysetList) Page(p aimg.Page, d Dialect) (string, []any) {
 	args := append([]any(nil), l.args...)
 	var bound []string
-	dir := " DESC"
+	dir, tieDir := " DESC", " DESC"
 	if p.Reverse {
-		dir = ""
+		dir, tieDir = "", ""
+	}
+	if l.tieAsc {
+		tieDir = map[string]string{"": " DESC", " DESC": ""}[dir]
 	}
 	if p.Index > 0 || p.Reverse {
 		args = append(args, p.Index)
@@ -96,14 +119,18 @@ func (l *keysetList) Page(p aimg.Page, d Dialect) (string, []any) {
 		if p.Reverse {
 			op = " > "
 		}
-		bound = append(bound, l.key+op+placeholder(len(args)))
+		col := l.key
+		if l.bound != "" {
+			col = l.bound
+		}
+		bound = append(bound, col+op+placeholder(len(args)))
 	}
 	from := l.from
 	if d == SQLite && l.sqliteIndex != "" {
 		from += " INDEXED BY " + l.sqliteIndex
 	}
 	q := "SELECT " + l.columns + " FROM " + from + l.whereSQL(bound...) +
-		" ORDER BY " + l.key + dir + ", " + l.tie + dir + " LIMIT " + strconv.Itoa(p.Limit+1)
+		" ORDER BY " + l.key + dir + ", " + l.tie + tieDir + " LIMIT " + strconv.Itoa(p.Limit+1)
 	if p.Skip > 0 {
 		q += " OFFSET " + strconv.Itoa(p.Skip)
 	}

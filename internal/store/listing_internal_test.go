@@ -52,6 +52,22 @@ func TestKeysetListQuery(t *testing.T) {
 	}
 }
 
+// getTagsList: ordered by usage, ties A to Z (Z to A reversed), the
+// paginationIndex bounding created_at.
+func TestKeysetListTagsQuery(t *testing.T) {
+	l := tagsList([]string{"a"})
+	q, _ := l.Page(aimg.Page{Index: 100, Limit: 10}, SQLite)
+	want := "SELECT name, usage_count, created_at FROM tags WHERE usage_count > 0 AND name IN ($1) AND created_at < $2 ORDER BY usage_count DESC, name LIMIT 11"
+	if q != want {
+		t.Fatalf("page query\n got %s\nwant %s", q, want)
+	}
+	q, _ = l.Page(aimg.Page{Reverse: true, Limit: 10, Skip: 3}, SQLite)
+	want = "SELECT name, usage_count, created_at FROM tags WHERE usage_count > 0 AND name IN ($1) AND created_at > $2 ORDER BY usage_count, name DESC LIMIT 11 OFFSET 3"
+	if q != want {
+		t.Fatalf("reverse query\n got %s\nwant %s", q, want)
+	}
+}
+
 func ptr(v int64) *int64 { return &v }
 
 func deref(p *int64) any {
