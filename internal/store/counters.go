@@ -29,7 +29,7 @@ var counterChecks = []string{
 	FROM items i WHERE i.like_count <> (SELECT COUNT(*) FROM reactions r WHERE r.item_id = i.id AND r.kind = 'like')`,
 	`SELECT 'dislike_count ' || i.id, i.dislike_count, (SELECT COUNT(*) FROM reactions r WHERE r.item_id = i.id AND r.kind = 'dislike')
 	FROM items i WHERE i.dislike_count <> (SELECT COUNT(*) FROM reactions r WHERE r.item_id = i.id AND r.kind = 'dislike')`,
-	// tags.usage_count: the item_tags and folder_tags rows (00012).
+	// tags.usage_count: the item_tags and folder_tags rows (00016).
 	`SELECT 'tag usage ' || t.name, t.usage_count,
 		(SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)
 	FROM tags t WHERE t.usage_count <> (SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)`,

@@ -11,7 +11,7 @@ import (
 
 // Deleting, restoring and protecting Items. Deletion is soft (deleted_at)
 // and clears the Items' tags; item_counts and tags.usage_count follow
-// through their triggers (migrations 00006, 00012) in the same transaction.
+// through their triggers (migrations 00006, 00016) in the same transaction.
 
 // ErrChangeItemNotFound is the outcome of an id no Item has.
 var ErrChangeItemNotFound = aimg.Errorf(aimg.CodeNotFound, "Item not found")

@@ -11,7 +11,7 @@ import (
 	"aimg/internal/aimg"
 )
 
-// Tags (migration 00012): item_tags and folder_tags carry them, tags.usage_count
+// Tags (migration 00016): item_tags and folder_tags carry them, tags.usage_count
 // follows through triggers. Every writer locks the tags rows it will touch
 // in name order (lockTags) after the Item or Folder row, so concurrent tag
 // calls and deleteItems take turns instead of deadlocking.
