@@ -330,9 +330,13 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if err != nil {
 		return nil, err
 	}
-	// A Private Folder must be the user's own (Public Folders, p- ids, do
-	// not exist yet: their ids are only format-checked).
-	if p.folderID != "" && !strings.HasPrefix(p.folderID, "p-") {
+	// A Private Folder must be the user's own. A new Item is private, and a
+	// Public Folder holds only public Items (docs/decisions.md "Public
+	// Folders"): it cannot be generated into one.
+	if aimg.IsPublicFolderID(p.folderID) {
+		return nil, aimg.Invalid("folderID", "is a Public Folder, which holds only public Items; a new Item is private (generate into a Private Folder or the root, then make it public and move it)")
+	}
+	if p.folderID != "" {
 		if _, err := s.store.FolderByID(ctx, user.ID, p.folderID); aimg.IsNotFound(err) {
 			return nil, &aimg.Error{Code: aimg.CodeNotFound, Field: "folderID", Message: "folderID: Folder not found"}
 		} else if err != nil {

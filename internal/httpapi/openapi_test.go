@@ -47,6 +47,11 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",
 		"addThumbnailImagesForSelfFolder": "post", "removeThumbnailImagesForSelfFolder": "post",
 		"setThumbnailImagesForSelfFolder": "post",
+		// Public Folders, moving between Folders (issue 7)
+		"getPublicFolders": "get", "createPublicFolder": "post", "setPublicFolderProperties": "post",
+		"deletePublicFolder": "delete", "addImagesToPublicFolder": "post", "removeImagesFromPublicFolder": "post",
+		"addThumbnailImagesForPublicFolder": "post", "removeThumbnailImagesForPublicFolder": "post",
+		"setThumbnailImagesForPublicFolder": "post", "moveItemsBetweenFolders": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

@@ -64,6 +64,12 @@ var listingsForTest = map[string]func() *keysetList{
 	"getMyCreations image":  func() *keysetList { return creationsList("u", aimg.ItemFilter{MType: "image"}) },
 	"getSelfFolders":        func() *keysetList { return foldersList("u", nil) },
 	"getSelfFolders by ids": func() *keysetList { return foldersList("u", []string{"a", "b"}) },
+	"getPublicFolders":      func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{Viewer: "v"}) },
+	"getPublicFolders admin": func() *keysetList {
+		return publicFoldersList(aimg.PublicFolderFilter{ShowHidden: true})
+	},
+	"getPublicFolders user":   func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{UserID: "u", Viewer: "v"}) },
+	"getPublicFolders by ids": func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{IDs: []string{"p-a", "p-b"}}) },
 }
 
 // ListingPlansForTest returns the query plan of a first and a later page of

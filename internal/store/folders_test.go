@@ -36,7 +36,7 @@ func TestFoldersConcurrent(t *testing.T) {
 			}
 			folders = append(folders, f.ID)
 		}
-		ok := func(*aimg.Item) error { return nil }
+		ok := func(*aimg.Item, int) error { return nil }
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
 		for g := range 8 {
