@@ -37,7 +37,7 @@ func (s *Service) ItemCounts(ctx context.Context, u *aimg.User) (ItemCounts, err
 	if c.RootFolderItems, err = s.store.CountRootItems(ctx, u.ID); err != nil {
 		return c, err
 	}
-	c.PublicItems, err = s.store.CountPublicFolderItems(ctx, u.ID)
+	c.PublicItems, err = s.store.CountUserPublicItems(ctx, u.ID)
 	return c, err
 }
 

@@ -52,6 +52,9 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deletePublicFolder": "delete", "addImagesToPublicFolder": "post", "removeImagesFromPublicFolder": "post",
 		"addThumbnailImagesForPublicFolder": "post", "removeThumbnailImagesForPublicFolder": "post",
 		"setThumbnailImagesForPublicFolder": "post", "moveItemsBetweenFolders": "post",
+		// The public side and the Admin's library tools (issue 7)
+		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
+		"migrateLibrary": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

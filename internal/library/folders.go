@@ -36,6 +36,8 @@ const (
 	// MaxFolderName and MaxFolderDescription bound the texts (characters).
 	MaxFolderName        = 200
 	MaxFolderDescription = 2000
+	// publicFolderPrefix starts Public Folder ids.
+	publicFolderPrefix = aimg.PublicFolderPrefix
 )
 
 var (

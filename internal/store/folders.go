@@ -60,7 +60,7 @@ func (s *Store) listFolders(ctx context.Context, l *keysetList, p aimg.Page) (ai
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	q, args = l.Page(p)
+	q, args = l.Page(p, s.dialect)
 	fs, err := s.folders(ctx, s.r, q, args)
 	if err != nil {
 		return page, err
@@ -417,9 +417,9 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 	return out, nil
 }
 
-// CountPublicFolderItems is publicItemCount: userID's live Items in
+// CountUserPublicItems is publicItemCount: userID's live Items in
 // Public Folders (item_counts rows of p- Folders).
-func (s *Store) CountPublicFolderItems(ctx context.Context, userID string) (int64, error) {
+func (s *Store) CountUserPublicItems(ctx context.Context, userID string) (int64, error) {
 	var n int64
 	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM item_counts WHERE user_id = $1 AND folder_key LIKE 'p-%'`, userID).Scan(&n)
 	return n, err

@@ -206,7 +206,7 @@ func TestPublicFoldersRejectionConcurrent(t *testing.T) {
 				t.Fatalf("Folder %s: imageCount %d, recount %d", id, f.ImageCount, n)
 			}
 		}
-		n, err := st.CountPublicFolderItems(ctx, u)
+		n, err := st.CountUserPublicItems(ctx, u)
 		if err != nil {
 			t.Fatal(err)
 		}
