@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"maps"
 	"slices"
 
@@ -27,6 +28,17 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 		return nil, aimg.Errorf(aimg.CodeInternal, "approval change without Decide")
 	}
 	var out []error
+	var err error
+	for range 3 {
+		if out, err = s.setApproval(ctx, ch); !errors.Is(err, errOwnersChanged) {
+			break
+		}
+	}
+	return out, err
+}
+
+func (s *Store) setApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error) {
+	var out []error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = make([]error, len(ch.IDs))
 		if len(ch.IDs) == 0 {
@@ -38,7 +50,7 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 		// changes item_counts rows that a concurrent move of the same user
 		// changes too.
 		owners := []string{ch.Owner}
-		if ch.Owner == "" {
+		if ch.Owner == "" && s.dialect == Postgres {
 			var err error
 			if owners, err = itemOwners(ctx, tx, ch.IDs); err != nil {
 				return err
@@ -60,6 +72,14 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 		byID, err := lockItems(ctx, tx, s.dialect, ch.IDs)
 		if err != nil {
 			return err
+		}
+		for _, it := range byID {
+			// The Admin path locked the owners it read; an Item given to
+			// another user meanwhile (migrateLibrary) means starting over.
+			// (The owner path decides others' Items as not found.)
+			if ch.Owner == "" && s.dialect == Postgres && !slices.Contains(owners, it.UserID) {
+				return errOwnersChanged
+			}
 		}
 		abuse, err := ownerAbuse(ctx, tx, slices.Collect(maps.Values(byID)))
 		if err != nil {
@@ -140,9 +160,8 @@ func ownerAbuse(ctx context.Context, tx *sql.Tx, items []*aimg.Item) (map[string
 }
 
 // itemOwners reads (unlocked) the distinct owners of the Items with ids,
-// so that their user rows can be locked before the Items. An Item that
-// changes owner meanwhile (a guest's data moving to its account) is still
-// locked and decided on its locked row.
+// so that their user rows can be locked before the Items; an Item that
+// changed owner before its lock makes SetApproval start over.
 func itemOwners(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error) {
 	var out []string
 	for len(ids) > 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 
 	"aimg/internal/aimg"
@@ -38,14 +39,35 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 		return nil, aimg.Errorf(aimg.CodeInternal, "protect takes ids")
 	}
 	var out []aimg.ItemChanged
+	var err error
+	for range 3 {
+		if out, err = s.changeItems(ctx, ch); !errors.Is(err, errOwnersChanged) {
+			break
+		}
+	}
+	return out, err
+}
+
+func (s *Store) changeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error) {
+	var out []aimg.ItemChanged
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = nil
 		lock := ""
 		if s.dialect == Postgres {
-			lock = " FOR UPDATE"
+			lock = " FOR NO KEY UPDATE"
+		}
+		// Lock order (PostgreSQL), as in every transaction that moves Items
+		// between counts: the owners' rows, then the Items in id order. The
+		// owners' rows serialise the item_counts updates of the triggers,
+		// which would otherwise deadlock in the order the rows change.
+		owners, err := s.changeOwners(ctx, tx, ch)
+		if err != nil {
+			return err
+		}
+		if err := lockUsers(ctx, tx, s.dialect, owners...); err != nil {
+			return err
 		}
 		var rows *sql.Rows
-		var err error
 		if ch.OwnerID != "" {
 			cond := "deleted_at IS NULL"
 			if ch.Op == aimg.ItemRestore {
@@ -67,6 +89,11 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 		items, err := scanItems(rows)
 		if err != nil {
 			return err
+		}
+		for _, it := range items {
+			if s.dialect == Postgres && !slices.Contains(owners, it.UserID) { // given to another user meanwhile (migrateLibrary)
+				return errOwnersChanged
+			}
 		}
 		deletedOwners, err := deletedUsers(ctx, tx, items)
 		if err != nil {
@@ -127,6 +154,35 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 		return nil, err
 	}
 	return out, nil
+}
+
+// errOwnersChanged: an Item changed hands between reading its owner and
+// locking it; ChangeItems starts over.
+var errOwnersChanged = aimg.Errorf(aimg.CodeConflict, "The Items changed owner during the call; try again")
+
+// changeOwners are the owners of the Items ch names (before locking).
+func (s *Store) changeOwners(ctx context.Context, tx *sql.Tx, ch aimg.ItemChange) ([]string, error) {
+	if ch.OwnerID != "" {
+		return []string{ch.OwnerID}, nil
+	}
+	if s.dialect != Postgres || len(ch.IDs) == 0 {
+		return nil, nil
+	}
+	in, args := inList(1, ch.IDs)
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT user_id FROM items WHERE id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var owners []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		owners = append(owners, id)
+	}
+	return owners, rows.Err()
 }
 
 // deletedUsers tells which owners of items are deleted.
