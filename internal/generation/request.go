@@ -330,11 +330,10 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if err != nil {
 		return nil, err
 	}
-	// A Private Folder must be the user's own. A new Item is private, and a
-	// Public Folder holds only public Items (docs/decisions.md "Public
-	// Folders"): it cannot be generated into one.
-	if aimg.IsPublicFolderID(p.folderID) {
-		return nil, aimg.Invalid("folderID", "is a Public Folder, which holds only public Items; a new Item is private (generate into a Private Folder or the root, then make it public and move it)")
+	// A new Item is not public, and a Public Folder holds public Items
+	// only; a Private Folder must be the user's own.
+	if strings.HasPrefix(p.folderID, "p-") {
+		return nil, aimg.Invalid("folderID", "is a Public Folder: it takes approved public Items only; generate into a Private Folder")
 	}
 	if p.folderID != "" {
 		if _, err := s.store.FolderByID(ctx, user.ID, p.folderID); aimg.IsNotFound(err) {
