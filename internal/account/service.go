@@ -50,6 +50,8 @@ type Store interface {
 
 	CountItems(ctx context.Context, userID string) (int64, error)
 	CountRootItems(ctx context.Context, userID string) (int64, error)
+	// CountUserPublicItems is publicItemCount (Items in Public Folders).
+	CountUserPublicItems(ctx context.Context, userID string) (int64, error)
 	// ChangeItems soft-deletes the Items of a user deleted with deleteItems.
 	ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error)
 

@@ -21,6 +21,7 @@ type Self struct {
 type ItemCounts struct {
 	Items           int64 // live Items of the user
 	RootFolderItems int64 // live Items in no Folder
+	PublicItems     int64 // live Items in Public Folders (publicItemCount)
 }
 
 // ItemCounts counts the user's live Items; a nil user has none.
@@ -33,7 +34,10 @@ func (s *Service) ItemCounts(ctx context.Context, u *aimg.User) (ItemCounts, err
 	if c.Items, err = s.store.CountItems(ctx, u.ID); err != nil {
 		return c, err
 	}
-	c.RootFolderItems, err = s.store.CountRootItems(ctx, u.ID)
+	if c.RootFolderItems, err = s.store.CountRootItems(ctx, u.ID); err != nil {
+		return c, err
+	}
+	c.PublicItems, err = s.store.CountUserPublicItems(ctx, u.ID)
 	return c, err
 }
 

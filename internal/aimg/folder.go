@@ -1,8 +1,18 @@
 package aimg
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
-// Folder is a user's Private Folder as stored.
+// PublicFolderPrefix starts a Public Folder's id ("p-" + UUID); a Private
+// Folder's id is a plain UUID. Both kinds live in one table.
+const PublicFolderPrefix = "p-"
+
+// IsPublicFolderID tells whether id names a Public Folder.
+func IsPublicFolderID(id string) bool { return strings.HasPrefix(id, PublicFolderPrefix) }
+
+// Folder is a user's Private or Public Folder as stored.
 type Folder struct {
 	ID          string
 	UserID      string
@@ -12,7 +22,8 @@ type Folder struct {
 	UpdatedAt   time.Time
 	// ImageCount is the Folder's live Items (item_counts).
 	ImageCount int64
-	// Samples are the Folder's 4 newest live Items.
+	// Samples are the Folder's 4 newest live Items (of a Public Folder:
+	// publicly visible ones only).
 	Samples []*Item
 	// Thumbnails are the Items chosen as Thumbnails that are still inside.
 	Thumbnails []*Item
@@ -20,15 +31,31 @@ type Folder struct {
 	Tags []string
 }
 
-// FolderMove moves Items into a Folder (To) or out of one (From, To ""),
-// in one transaction. Check decides, on each locked Item, whether it may
-// move (nil) or why not.
+// Public tells whether f is a Public Folder.
+func (f *Folder) Public() bool { return IsPublicFolderID(f.ID) }
+
+// PublicFolderFilter selects getPublicFolders' Folders: UserID's only (""
+// = everyone's), IDs only (none = all). Folders of a deleted user or one
+// at abuse level >= AbuseNoPublic are left out unless ShowHidden (Admins)
+// or they are Viewer's own.
+type PublicFolderFilter struct {
+	UserID     string
+	IDs        []string
+	Viewer     string
+	ShowHidden bool
+}
+
+// FolderMove moves Items into To ("" = the root Folder), in one
+// transaction. From and To, when not "", must be the user's Folders (both
+// get updated_at); Check decides, on each locked Item with the owner's
+// stored abuse level read under the user's lock, whether it may move (nil)
+// or why not (it also checks that the Item is in the source Folder).
 type FolderMove struct {
 	IDs   []string
-	From  string // removing: the Folder the Items must be in
-	To    string // adding: the target Folder ("" = root)
+	From  string // the source Folder ("" = the root Folder, or any when adding)
+	To    string // the target Folder ("" = root)
 	At    time.Time
-	Check func(it *Item) error
+	Check func(it *Item, abuse int) error
 }
 
 // Thumbnail operations (addThumbnailImagesForSelfFolder and its siblings).

@@ -99,6 +99,6 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 		return nil, err
 	}
 	view := s.adminUser(u)
-	view.ItemCount, view.RootFolderItemCount = counts.Items, counts.RootFolderItems
+	view.ItemCount, view.RootFolderItemCount, view.PublicItemCount = counts.Items, counts.RootFolderItems, counts.PublicItems
 	return reply[any](view)
 }

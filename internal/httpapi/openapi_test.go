@@ -49,6 +49,11 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"setThumbnailImagesForSelfFolder": "post",
 		// Tags (issue 7)
 		"getTagsList": "get", "addTagsToItem": "post", "removeTagsFromItem": "post", "setTagsForItem": "post",
+		// Public Folders, moving between Folders (issue 7)
+		"getPublicFolders": "get", "createPublicFolder": "post", "setPublicFolderProperties": "post",
+		"deletePublicFolder": "delete", "addImagesToPublicFolder": "post", "removeImagesFromPublicFolder": "post",
+		"addThumbnailImagesForPublicFolder": "post", "removeThumbnailImagesForPublicFolder": "post",
+		"setThumbnailImagesForPublicFolder": "post", "moveItemsBetweenFolders": "post",
 		// The public side and the Admin's library tools (issue 7)
 		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
 		"migrateLibrary": "post",

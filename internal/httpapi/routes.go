@@ -71,14 +71,30 @@ func (s *Server) routes() {
 
 	// Private Folder Management
 	register(s, get("getSelfFolders", "List the current User's Private Folders", tagFolders), signedIn, s.getSelfFolders)
-	register(s, post("createSelfFolder", "Create a Private Folder", tagFolders), signedIn, s.createSelfFolder)
-	register(s, post("setSelfFolderProperties", "Rename or describe a Private Folder", tagFolders), signedIn, s.setSelfFolderProperties)
-	register(s, del("deleteSelfFolder", "Delete a Private Folder (its Items go to the root Folder)", tagFolders), signedIn, s.deleteSelfFolder)
-	register(s, post("addImagesToSelfFolder", "Move Items into a Private Folder", tagFolders), signedIn, s.addImagesToSelfFolder)
-	register(s, post("removeImagesFromSelfFolder", "Move Items out of a Private Folder to the root", tagFolders), signedIn, s.removeImagesFromSelfFolder)
-	register(s, post("addThumbnailImagesForSelfFolder", "Add Thumbnails to a Private Folder", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbAdd))
-	register(s, post("removeThumbnailImagesForSelfFolder", "Remove Thumbnails from a Private Folder", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbRemove))
-	register(s, post("setThumbnailImagesForSelfFolder", "Replace a Private Folder's Thumbnails", tagFolders), signedIn, s.thumbnailHandler(aimg.ThumbSet))
+	register(s, post("createSelfFolder", "Create a Private Folder", tagFolders), signedIn, s.createFolder(library.Private))
+	register(s, post("setSelfFolderProperties", "Rename or describe a Private Folder", tagFolders), signedIn, s.setFolderProperties(library.Private))
+	register(s, del("deleteSelfFolder", "Delete a Private Folder (its Items go to the root Folder)", tagFolders), signedIn, s.deleteFolder(library.Private))
+	register(s, post("addImagesToSelfFolder", "Move Items into a Private Folder", tagFolders), signedIn, s.folderItemsHandler(library.Private, true))
+	register(s, post("removeImagesFromSelfFolder", "Move Items out of a Private Folder to the root", tagFolders), signedIn, s.folderItemsHandler(library.Private, false))
+	register(s, post("addThumbnailImagesForSelfFolder", "Add Thumbnails to a Private Folder", tagFolders), signedIn, s.thumbnailHandler(library.Private, aimg.ThumbAdd))
+	register(s, post("removeThumbnailImagesForSelfFolder", "Remove Thumbnails from a Private Folder", tagFolders), signedIn, s.thumbnailHandler(library.Private, aimg.ThumbRemove))
+	register(s, post("setThumbnailImagesForSelfFolder", "Replace a Private Folder's Thumbnails", tagFolders), signedIn, s.thumbnailHandler(library.Private, aimg.ThumbSet))
+
+	// Public Folder Management: the same handlers with library.Public (p-
+	// ids; only public Items enter); getPublicFolders is anyone's, rate
+	// limited per client address.
+	register(s, get("getPublicFolders", "List Public Folders (anyone)", tagPublicFolders), anyone, s.getPublicFolders)
+	register(s, post("createPublicFolder", "Create a Public Folder", tagPublicFolders), signedIn, s.createFolder(library.Public))
+	register(s, post("setPublicFolderProperties", "Rename or describe a Public Folder", tagPublicFolders), signedIn, s.setFolderProperties(library.Public))
+	register(s, del("deletePublicFolder", "Delete a Public Folder (its Items go to the root Folder)", tagPublicFolders), signedIn, s.deleteFolder(library.Public))
+	register(s, post("addImagesToPublicFolder", "Move public Items into a Public Folder", tagPublicFolders), signedIn, s.folderItemsHandler(library.Public, true))
+	register(s, post("removeImagesFromPublicFolder", "Move Items out of a Public Folder to the root", tagPublicFolders), signedIn, s.folderItemsHandler(library.Public, false))
+	register(s, post("addThumbnailImagesForPublicFolder", "Add Thumbnails to a Public Folder", tagPublicFolders), signedIn, s.thumbnailHandler(library.Public, aimg.ThumbAdd))
+	register(s, post("removeThumbnailImagesForPublicFolder", "Remove Thumbnails from a Public Folder", tagPublicFolders), signedIn, s.thumbnailHandler(library.Public, aimg.ThumbRemove))
+	register(s, post("setThumbnailImagesForPublicFolder", "Replace a Public Folder's Thumbnails", tagPublicFolders), signedIn, s.thumbnailHandler(library.Public, aimg.ThumbSet))
+
+	// Common Folder Management
+	register(s, post("moveItemsBetweenFolders", "Move Items between Folders of either kind (null or root: the root Folder)", tagCommonFolders), signedIn, s.moveItemsBetweenFolders)
 
 	// Tags Management: tags on the caller's own completed Items (a guest's
 	// too) and Folders (signed in); the list is public, limited per address.
@@ -99,12 +115,14 @@ func (s *Server) routes() {
 
 // Tags group the operations in the OpenAPI document as the spec does.
 const (
-	tagUsers      = "User Management"
-	tagGeneration = "Image Generation"
-	tagImages     = "Image Management"
-	tagFolders    = "Private Folder Management"
-	tagTags       = "Tags Management"
-	tagTechnical  = "Technical"
+	tagUsers         = "User Management"
+	tagGeneration    = "Image Generation"
+	tagImages        = "Image Management"
+	tagFolders       = "Private Folder Management"
+	tagPublicFolders = "Public Folder Management"
+	tagCommonFolders = "Common Folder Management"
+	tagTags          = "Tags Management"
+	tagTechnical     = "Technical"
 )
 
 // opOption adjusts an operation beyond its method, name and summary.

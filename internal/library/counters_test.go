@@ -91,9 +91,9 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 					case op < 62:
 						_, err = w.lib.RestoreItems(ctx, admin, distinct(pick(1+rng.IntN(4))), "")
 					case op < 75:
-						_, err = w.lib.AddToFolder(ctx, c, folders[rng.IntN(len(folders))], distinct(pick(1+rng.IntN(5))))
+						_, err = w.lib.AddToFolder(ctx, c, library.Private, folders[rng.IntN(len(folders))], distinct(pick(1+rng.IntN(5))))
 					case op < 83:
-						_, err = w.lib.RemoveFromFolder(ctx, c, folders[rng.IntN(len(folders))], distinct(pick(1+rng.IntN(5))))
+						_, err = w.lib.RemoveFromFolder(ctx, c, library.Private, folders[rng.IntN(len(folders))], distinct(pick(1+rng.IntN(5))))
 					case op < 88:
 						_, err = w.lib.SetItemProperties(ctx, c, pick(1)[0], library.ItemProperties{PublicApprovalStatus: &pending})
 					case op < 92:

@@ -5,7 +5,6 @@ package library
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"aimg/internal/aimg"
@@ -35,10 +34,11 @@ type Store interface {
 	ChangeTags(ctx context.Context, ch aimg.TagChange) (aimg.TagResult, error)
 	ListTags(ctx context.Context, names []string, p aimg.Page) (aimg.TagPage, error)
 	ItemTags(ctx context.Context, ids []string) (map[string][]string, error)
-	// Private Folders (folders.go).
+	// Private and Public Folders (folders.go).
 	CreateFolder(ctx context.Context, f *aimg.Folder) error
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
 	ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) (aimg.FolderPage, error)
+	ListPublicFolders(ctx context.Context, f aimg.PublicFolderFilter, p aimg.Page) (aimg.FolderPage, error)
 	UpdateFolder(ctx context.Context, userID, id string, name, description *string, at int64) error
 	DeleteFolder(ctx context.Context, userID, id string) error
 	MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error)
@@ -120,7 +120,7 @@ type Creations struct {
 // PubliclyVisible tells whether anyone may see the Item: it is public and
 // in a Public Folder (Public Folder ids start with "p-").
 func PubliclyVisible(it *aimg.Item) bool {
-	return it.IsPublic && strings.HasPrefix(it.FolderID, "p-") && it.DeletedAt == nil &&
+	return it.IsPublic && aimg.IsPublicFolderID(it.FolderID) && it.DeletedAt == nil &&
 		it.Status == aimg.StatusCompleted
 }
 

@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"aimg/internal/aimg"
 )
 
@@ -53,15 +51,6 @@ func NormalizeTags(field string, names []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// checkAnyFolderID checks the form of a Folder id, Private (a UUID) or
-// Public ("p-" + UUID).
-func checkAnyFolderID(field, id string) error {
-	if uuid.Validate(strings.TrimPrefix(id, publicFolderPrefix)) != nil {
-		return aimg.Invalid(field, "must be a Folder id (a UUID, or p- and a UUID)")
-	}
-	return nil
 }
 
 // TagsResult is a tag call's answer.

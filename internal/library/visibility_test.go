@@ -255,7 +255,7 @@ func TestVisibilityTable(t *testing.T) {
 					return caller == callerOwner && !slices.Contains([]string{stateDeleted, stateQueued}, state)
 				},
 				do: func(c aimg.Caller, caller string, it *aimg.Item) error {
-					res, err := w.lib.AddToFolder(ctx, c, w.folders[caller], []string{it.ID})
+					res, err := w.lib.AddToFolder(ctx, c, library.Private, w.folders[caller], []string{it.ID})
 					if err != nil {
 						return err
 					}

@@ -76,6 +76,12 @@ var listingsForTest = map[string]func() *keysetList{
 	"getItems pending":          func() *keysetList { return allItemsList("", aimg.ItemFilter{Approval: aimg.ApprovalPending}) },
 	"getTagsList":               func() *keysetList { return tagsList(nil) },
 	"getTagsList by ids":        func() *keysetList { return tagsList([]string{"a", "b"}) },
+	"getPublicFolders":          func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{Viewer: "v"}) },
+	"getPublicFolders admin": func() *keysetList {
+		return publicFoldersList(aimg.PublicFolderFilter{ShowHidden: true})
+	},
+	"getPublicFolders user":   func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{UserID: "u", Viewer: "v"}) },
+	"getPublicFolders by ids": func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{IDs: []string{"p-a", "p-b"}}) },
 }
 
 // ListingPlansForTest returns the query plan of a first and a later page of

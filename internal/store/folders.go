@@ -11,16 +11,20 @@ import (
 	"aimg/internal/aimg"
 )
 
-// Private Folders (migration 00009); Item counts per Folder come from
-// item_counts (00006), whose triggers follow items.folder_id.
+// Private and Public Folders (migrations 00009, 00015), one table: a
+// Public Folder's id is p- + UUID and its is_public column true. Item
+// counts per Folder come from item_counts (00006), whose triggers follow
+// items.folder_id. A Public Folder holds only Items with is_public true:
+// whatever makes an Item private (SetApproval) moves it to the root Folder
+// in the same transaction.
 
 // ErrFolderNotFound is a Folder that does not exist or is not the caller's.
 var ErrFolderNotFound = aimg.Errorf(aimg.CodeNotFound, "Folder not found")
 
 // CreateFolder stores f (ID, UserID, Name, Description, CreatedAt).
 func (s *Store) CreateFolder(ctx context.Context, f *aimg.Folder) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO folders (id, user_id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-		f.ID, f.UserID, f.Name, f.Description, ms(f.CreatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO folders (id, user_id, name, description, created_at, updated_at, is_public) VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+		f.ID, f.UserID, f.Name, f.Description, ms(f.CreatedAt), f.Public())
 	return err
 }
 
@@ -37,10 +41,20 @@ func (s *Store) FolderByID(ctx context.Context, userID, id string) (*aimg.Folder
 	return fs[0], nil
 }
 
-// ListFolders returns a page of userID's Folders, newest first (p.Reverse:
-// oldest first), filtered to ids when not empty, and their total count.
+// ListFolders returns a page of userID's Private Folders, newest first
+// (p.Reverse: oldest first), filtered to ids when not empty, and their
+// total count.
 func (s *Store) ListFolders(ctx context.Context, userID string, ids []string, p aimg.Page) (aimg.FolderPage, error) {
-	l := foldersList(userID, ids)
+	return s.listFolders(ctx, foldersList(userID, ids), p)
+}
+
+// ListPublicFolders is getPublicFolders' page (publicFoldersList) and the
+// exact count of the Folders f selects.
+func (s *Store) ListPublicFolders(ctx context.Context, f aimg.PublicFolderFilter, p aimg.Page) (aimg.FolderPage, error) {
+	return s.listFolders(ctx, publicFoldersList(f), p)
+}
+
+func (s *Store) listFolders(ctx context.Context, l *keysetList, p aimg.Page) (aimg.FolderPage, error) {
 	var page aimg.FolderPage
 	q, args := l.Count()
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
@@ -57,9 +71,29 @@ func (s *Store) ListFolders(ctx context.Context, userID string, ids []string, p 
 
 // foldersList is getSelfFolders' listing (index folders_user_created).
 func foldersList(userID string, ids []string) *keysetList {
-	l := newKeysetList(folderColumns, "folders", "created_at", "id").Where("user_id = ?", userID)
+	l := newKeysetList(folderColumns, "folders", "created_at", "id").Where("user_id = ?", userID).Where("is_public = ?", false)
 	if len(ids) > 0 {
 		l.WhereIn("id", ids)
+	}
+	return l
+}
+
+// publicFoldersList is getPublicFolders' listing (index
+// folders_user_created with a userID, else folders_public_created). A
+// hidden owner's (deleted, or abuse level >= 2) Folders are filtered row by
+// row through the users primary key.
+func publicFoldersList(f aimg.PublicFolderFilter) *keysetList {
+	l := newKeysetList(folderColumns, "folders", "created_at", "id")
+	if f.UserID != "" {
+		l.Where("user_id = ?", f.UserID)
+	}
+	l.Where("is_public = ?", true)
+	if len(f.IDs) > 0 {
+		l.WhereIn("id", f.IDs)
+	}
+	if !f.ShowHidden {
+		l.Where("(folders.user_id = ? OR EXISTS (SELECT 1 FROM users u WHERE u.id = folders.user_id AND u.deleted_at IS NULL AND u.abuse < ?))",
+			f.Viewer, aimg.AbuseNoPublic)
 	}
 	return l
 }
@@ -109,8 +143,8 @@ func (s *Store) folders(ctx context.Context, q querier, query string, args []any
 	}
 	for _, f := range out {
 		f.Tags = tags[f.ID]
-		r, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE user_id = $1 AND folder_id = $2 AND deleted_at IS NULL
-			ORDER BY created_at DESC, id DESC LIMIT 4`, f.UserID, f.ID)
+		r, err := q.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE user_id = $1 AND folder_id = $2 AND deleted_at IS NULL`+
+			publicOnly(f.ID, "")+` ORDER BY created_at DESC, id DESC LIMIT 4`, f.UserID, f.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -128,12 +162,22 @@ func (s *Store) folders(ctx context.Context, q querier, query string, args []any
 // inside it, in the order added.
 func thumbnailItems(ctx context.Context, q querier, userID, folderID string) ([]*aimg.Item, error) {
 	r, err := q.QueryContext(ctx, `SELECT `+prefixed("items.", itemColumns)+` FROM folder_thumbnails t JOIN items ON items.id = t.item_id
-		WHERE t.folder_id = $1 AND items.user_id = $2 AND items.folder_id = $1 AND items.deleted_at IS NULL
+		WHERE t.folder_id = $1 AND items.user_id = $2 AND items.folder_id = $1 AND items.deleted_at IS NULL`+publicOnly(folderID, "items.")+`
 		ORDER BY t.position, t.item_id`, folderID, userID)
 	if err != nil {
 		return nil, err
 	}
 	return scanItems(r)
+}
+
+// publicOnly is the condition that keeps a Public Folder's samples and
+// Thumbnails to publicly visible Items (is_public, completed); the
+// invariant already makes it so, this keeps a stray row from showing.
+func publicOnly(folderID, prefix string) string {
+	if !aimg.IsPublicFolderID(folderID) {
+		return ""
+	}
+	return " AND " + prefix + "is_public = TRUE AND " + prefix + "status = '" + string(aimg.StatusCompleted) + "'"
 }
 
 // prefixed qualifies each column of a comma-separated list.
@@ -311,12 +355,14 @@ func (s *Store) DeleteFolder(ctx context.Context, userID, id string) error {
 	})
 }
 
-// MoveItems moves the Items of m into m.To (adding) or out of m.From into
-// the root (m.To ""), in one transaction. Locks (PostgreSQL), in the order
-// user → Folder → Items: the user's row serialises the user's Folder
-// calls (two moves between Folders A and B would otherwise update
-// item_counts rows in opposite orders and deadlock), the Folder's row
-// keeps it from being deleted meanwhile, the Items are locked in id order. It returns each id's outcome (nil = moved).
+// MoveItems moves the Items of m into m.To ("" = the root Folder), in one
+// transaction; m.From and m.To, when not "", must be userID's Folders
+// (ErrFolderNotFound). Locks (PostgreSQL), in the order user → Folders →
+// Items: the user's row serialises the user's Folder calls (two moves
+// between Folders A and B would otherwise update item_counts rows in
+// opposite orders and deadlock), the Folders' rows keep them from being
+// deleted meanwhile, the Items are locked in id order. m.Check gets the
+// user's abuse level as stored. It returns each id's outcome (nil = moved).
 func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error) {
 	if len(m.IDs) > maxChangeIDs || m.Check == nil {
 		return nil, aimg.Errorf(aimg.CodeInternal, "bad folder move")
@@ -325,21 +371,30 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE"
 	}
-	folder := m.To
-	if folder == "" {
-		folder = m.From
+	var folders []string
+	for _, f := range []string{m.From, m.To} {
+		if f != "" && !slices.Contains(folders, f) {
+			folders = append(folders, f)
+		}
 	}
+	slices.Sort(folders)
 	var out []error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := lockUsers(ctx, tx, s.dialect, userID); err != nil {
 			return err
 		}
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM folders WHERE user_id = $1 AND id = $2`+lock, userID, folder).Scan(&one); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrFolderNotFound
-			}
+		var abuse int
+		if err := tx.QueryRowContext(ctx, `SELECT abuse FROM users WHERE id = $1`, userID).Scan(&abuse); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		for _, f := range folders {
+			var one int
+			if err := tx.QueryRowContext(ctx, `SELECT 1 FROM folders WHERE user_id = $1 AND id = $2`+lock, userID, f).Scan(&one); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return ErrFolderNotFound
+				}
+				return err
+			}
 		}
 		out = make([]error, len(m.IDs))
 		if len(m.IDs) == 0 {
@@ -356,9 +411,12 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 				out[i] = ErrChangeItemNotFound
 				continue
 			}
-			if out[i] = m.Check(it); out[i] == nil {
+			if out[i] = m.Check(it, abuse); out[i] == nil {
 				move = append(move, id)
 			}
+		}
+		if len(move) == 0 {
+			return nil
 		}
 		for len(move) > 0 {
 			n := min(len(move), 1000)
@@ -374,13 +432,33 @@ func (s *Store) MoveItems(ctx context.Context, userID string, m aimg.FolderMove)
 			}
 			move = move[n:]
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE folders SET updated_at = $1 WHERE id = $2`, ms(m.At), folder)
-		return err
+		for _, f := range folders {
+			if _, err := tx.ExecContext(ctx, `UPDATE folders SET updated_at = $1 WHERE id = $2`, ms(m.At), f); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CountUserPublicItems is publicItemCount: userID's live Items in
+// Public Folders (item_counts rows of p- Folders).
+func (s *Store) CountUserPublicItems(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM item_counts WHERE user_id = $1 AND folder_key LIKE 'p-%'`, userID).Scan(&n)
+	return n, err
+}
+
+// PublicItemsRecount counts userID's live Items in Public Folders from the
+// items table (tests compare publicItemCount with it).
+func (s *Store) PublicItemsRecount(ctx context.Context, userID string) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE user_id = $1 AND folder_id LIKE 'p-%' AND deleted_at IS NULL`, userID).Scan(&n)
+	return n, err
 }
 
 // FolderItemsRecount counts the live Items in folderID from the items

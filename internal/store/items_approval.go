@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"maps"
 	"slices"
 
@@ -27,16 +28,42 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 		return nil, aimg.Errorf(aimg.CodeInternal, "approval change without Decide")
 	}
 	var out []error
+	var err error
+	for range 3 {
+		if out, err = s.setApproval(ctx, ch); !errors.Is(err, errOwnersChanged) {
+			break
+		}
+	}
+	return out, err
+}
+
+func (s *Store) setApproval(ctx context.Context, ch aimg.ApprovalChange) ([]error, error) {
+	var out []error
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = make([]error, len(ch.IDs))
 		if len(ch.IDs) == 0 {
 			return nil
 		}
 		pending := 0
-		if ch.Owner != "" {
-			if err := lockUsers(ctx, tx, s.dialect, ch.Owner); err != nil {
+		// The owners' rows first (user → Items, as the Folder calls lock):
+		// making an Item private moves it out of its Public Folder, which
+		// changes item_counts rows that a concurrent move of the same user
+		// changes too.
+		owners := []string{ch.Owner}
+		if ch.Owner == "" && s.dialect == Postgres {
+			var err error
+			if owners, err = itemOwners(ctx, tx, ch.IDs); err != nil {
 				return err
 			}
+		}
+		slices.Sort(owners)
+		for _, u := range owners {
+			// An owner without a user row (test data) has nothing to lock.
+			if err := lockUsers(ctx, tx, s.dialect, u); err != nil && !aimg.IsNotFound(err) {
+				return err
+			}
+		}
+		if ch.Owner != "" {
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM items WHERE user_id = $1 AND deleted_at IS NULL AND public_approval_status = $2`,
 				ch.Owner, aimg.ApprovalPending).Scan(&pending); err != nil {
 				return err
@@ -45,6 +72,14 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 		byID, err := lockItems(ctx, tx, s.dialect, ch.IDs)
 		if err != nil {
 			return err
+		}
+		for _, it := range byID {
+			// The Admin path locked the owners it read; an Item given to
+			// another user meanwhile (migrateLibrary) means starting over.
+			// (The owner path decides others' Items as not found.)
+			if ch.Owner == "" && s.dialect == Postgres && !slices.Contains(owners, it.UserID) {
+				return errOwnersChanged
+			}
 		}
 		abuse, err := ownerAbuse(ctx, tx, slices.Collect(maps.Values(byID)))
 		if err != nil {
@@ -75,8 +110,13 @@ func (s *Store) SetApproval(ctx context.Context, ch aimg.ApprovalChange) ([]erro
 			if pub == it.IsPublic && status == it.PublicApprovalStatus {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET is_public = $1, public_approval_status = $2, updated_at = $3 WHERE id = $4`,
-				pub, status, ms(ch.At), id); err != nil {
+			// A Public Folder holds only public Items: made private, the
+			// Item goes to the root Folder.
+			leave := !pub && aimg.IsPublicFolderID(it.FolderID)
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET is_public = $1, public_approval_status = $2, updated_at = $3,
+				folder_id = CASE WHEN $4 THEN NULL ELSE folder_id END,
+				folder_added_at = CASE WHEN $4 THEN NULL ELSE folder_added_at END WHERE id = $5`,
+				pub, status, ms(ch.At), leave, id); err != nil {
 				return err
 			}
 		}
@@ -115,6 +155,37 @@ func ownerAbuse(ctx context.Context, tx *sql.Tx, items []*aimg.Item) (map[string
 			return nil, err
 		}
 		owners = owners[n:]
+	}
+	return out, nil
+}
+
+// itemOwners reads (unlocked) the distinct owners of the Items with ids,
+// so that their user rows can be locked before the Items; an Item that
+// changed owner before its lock makes SetApproval start over.
+func itemOwners(ctx context.Context, tx *sql.Tx, ids []string) ([]string, error) {
+	var out []string
+	for len(ids) > 0 {
+		n := min(len(ids), 1000)
+		in, args := inList(1, ids[:n])
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT user_id FROM items WHERE id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
 	}
 	return out, nil
 }
