@@ -62,6 +62,13 @@ func (s *Server) routes() {
 	register(s, post("setItemProperties", "Set an own Item's isPublic or publicApprovalStatus", tagImages), session, s.setItemProperties)
 	register(s, post("setPublicApprovalStatus", "Approve or reject Items for publication (Admin)", tagImages), admin, s.setPublicApprovalStatus)
 
+	// Image Management: reports and moderation queues (docs/decisions.md "Reports")
+	register(s, post("reportItems", "Report Items for review by Admins", tagImages), signedIn, s.reportItems)
+	register(s, get("getReportQueues", "List the report queues (Admins: also the system queues)", tagImages), session, s.getReportQueues)
+	register(s, get("getReports", "List Item reports (Admin)", tagImages), admin, s.getReports)
+	register(s, post("closeReports", "Accept (delete the Items) or decline reports (Admin)", tagImages), admin, s.closeReports)
+	register(s, get("downloadReportsForEpoch", "Download reports as CSV (Admin)", tagImages, described(downloadReportsDoc), csvResponse), admin, s.downloadReportsForEpoch)
+
 	// Private Folder Management
 	register(s, get("getSelfFolders", "List the current User's Private Folders", tagFolders), signedIn, s.getSelfFolders)
 	register(s, post("createSelfFolder", "Create a Private Folder", tagFolders), signedIn, s.createSelfFolder)

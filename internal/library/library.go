@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 )
 
 // Store is the persistence the library needs; *store.Store has it.
@@ -39,6 +40,8 @@ type Store interface {
 	DeleteFolder(ctx context.Context, userID, id string) error
 	MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error)
 	ChangeThumbnails(ctx context.Context, userID string, ch aimg.ThumbnailChange) (aimg.ThumbnailResult, error)
+	// Reports (reports.go).
+	ReportStore
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.
@@ -62,6 +65,8 @@ type Service struct {
 	files  FileURLs
 	models ModelNamer
 	now    func() time.Time
+	// reports are the report queues and thresholds (SetReports).
+	reports config.Reports
 }
 
 // New builds the service. models may be nil: modelName is then the Model id.
