@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/config"
+	"aimg/internal/ratelimit"
 
 	"aimg/internal/testsupport"
 )
@@ -667,4 +668,23 @@ func react(t *testing.T, srv *testsupport.Server, session, op string, ids ...str
 			t.Fatalf("%s %s: %+v", op, id, o)
 		}
 	}
+}
+
+// reportItems calls are limited per account ("reportItems:user"): past the
+// burst a 429 with Retry-After, another account unaffected.
+func TestReportItemsRateLimit(t *testing.T) {
+	srv := testsupport.NewServer(t, "", func(c *config.Config) {
+		c.Service.RateLimits["reportItems:user"] = ratelimit.Rule{Requests: 1, Per: time.Hour, Burst: 2}
+	})
+	a := testsupport.SignUp(t, srv, "ada@example.com")
+	b := testsupport.SignUp(t, srv, "bob@example.com")
+	body := map[string]any{"itemIds": []string{uuid.NewString()}}
+	testsupport.ExpectOK(t, reportItems(t, srv, a.SessionID, body))
+	testsupport.ExpectOK(t, reportItems(t, srv, a.SessionID, body))
+	env := reportItems(t, srv, a.SessionID, body)
+	testsupport.ExpectError(t, env, 429, "Too many requests")
+	if env.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	testsupport.ExpectOK(t, reportItems(t, srv, b.SessionID, body))
 }
