@@ -16,11 +16,12 @@ import (
 	"aimg/internal/config"
 )
 
-const devUsage = `usage: aimg dev seed --items N [--user-email E] [--password P] [--database-url URL] [--data-dir DIR]
+const devUsage = `usage: aimg dev seed --items N [--public] [--user-email E] [--password P] [--database-url URL] [--data-dir DIR]
 
   seed   create (or reuse) a user and add N completed Items to it quickly,
          for benchmarks and demos; prints the user, its password and a
-         signed-in session id
+         signed-in session id. --public puts them, approved and public,
+         in a new Public Folder (the public feeds' benchmark).
 `
 
 // seedPrompts gives the seeded Items some variety.
@@ -43,6 +44,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	perTx := fs.Int("batch", 10000, "Items per transaction")
 	dbURL := fs.String("database-url", "", "database URL (AIMG_DATABASE_URL)")
 	dataDir := fs.String("data-dir", "", "data directory (AIMG_DATA_DIR)")
+	public := fs.Bool("public", false, "publish the Items: approved, public, in a new Public Folder")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -95,6 +97,16 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 
+	folderID := ""
+	if *public {
+		f := &aimg.Folder{ID: "p-" + uuid.NewString(), UserID: user.ID, Name: "Seeded gallery", CreatedAt: now}
+		if err := st.CreateFolder(ctx, f); err != nil {
+			return err
+		}
+		folderID = f.ID
+		fmt.Fprintf(stdout, "created Public Folder %s\n", f.ID)
+	}
+
 	// The Items span the last N milliseconds, oldest first; the store moves
 	// any that collide with the user's existing Items to the next free one.
 	start := now.Add(-time.Duration(*n) * time.Millisecond)
@@ -105,7 +117,11 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		if i%4 == 0 {
 			batchID = uuid.NewString()
 		}
-		items = append(items, seedItem(user.ID, batchID, i, start.Add(time.Duration(i)*time.Millisecond)))
+		it := seedItem(user.ID, batchID, i, start.Add(time.Duration(i)*time.Millisecond))
+		if folderID != "" {
+			it.IsPublic, it.PublicApprovalStatus, it.FolderID, it.FolderAddedAt = true, aimg.ApprovalApproved, folderID, &it.CreatedAt
+		}
+		items = append(items, it)
 		if len(items) == cap(items) || i == *n-1 {
 			if err := st.InsertItems(ctx, items); err != nil {
 				return fmt.Errorf("after %d Items: %w", i+1-len(items), err)

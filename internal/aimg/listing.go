@@ -10,6 +10,13 @@ type ItemFilter struct {
 	Approval string // "" = every publicApprovalStatus
 }
 
+// PublicFilter narrows getPublicCreations.
+type PublicFilter struct {
+	UserID   string // "" = every user
+	FolderID string // "" = every Public Folder
+	MType    string // "" = image and video
+}
+
 // RootFolder is the FolderID that selects the Items outside any Folder.
 const RootFolder = "root"
 
@@ -32,4 +39,10 @@ type ItemPage struct {
 	// Next is the created_at (Unix ms) of the last Item returned, to pass as
 	// the next Page.Index; nil when no Item follows.
 	Next *int64
+}
+
+// LibraryMoved is what migrateLibrary moved.
+type LibraryMoved struct {
+	Items   int64
+	Folders int64
 }

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
 	"aimg/internal/aimg"
 	"aimg/internal/library"
@@ -177,13 +175,9 @@ func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreati
 	if err != nil {
 		return nil, err
 	}
-	var isPublic *bool
-	if v := strings.TrimSpace(in.IsPublic); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, aimg.Invalid("isPublic", "must be true or false")
-		}
-		isPublic = &b
+	isPublic, err := queryBool("isPublic", in.IsPublic)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.Library.MyCreations(ctx, c, aimg.ItemFilter{
 		MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
@@ -191,14 +185,7 @@ func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreati
 	if err != nil {
 		return nil, err
 	}
-	images := make([]Image, len(res.Items))
-	for i, v := range res.Items {
-		images[i] = toImage(v)
-	}
-	out := &PagedResponse[[]Image]{}
-	out.Body.Payload = images
-	out.Body.Metadata = pageMetadata(p, len(images), res.Next, &res.Total)
-	return out, nil
+	return pagedImages(p, res, &res.Total), nil
 }
 
 func (s *Server) getBatchItems(ctx context.Context, c aimg.Caller, in *batchItemsInput) (*Response[[]ImageInfo], error) {

@@ -50,6 +50,9 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",
 		"addThumbnailImagesForSelfFolder": "post", "removeThumbnailImagesForSelfFolder": "post",
 		"setThumbnailImagesForSelfFolder": "post",
+		// The public side and the Admin's library tools (issue 7)
+		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
+		"migrateLibrary": "post",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

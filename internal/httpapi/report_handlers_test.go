@@ -688,3 +688,28 @@ func TestReportItemsRateLimit(t *testing.T) {
 	}
 	testsupport.ExpectOK(t, reportItems(t, srv, b.SessionID, body))
 }
+
+// A report's author follows its Item: after migrateLibrary the reports of
+// the moved (live) Items are the destination's, those of the deleted Items
+// that stayed are still the source's.
+func TestReportAuthorFollowsMigrateLibrary(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL)
+		a := testsupport.SignUp(t, srv, "ada@example.com")
+		b := testsupport.SignUp(t, srv, "bob@example.com")
+		d := testsupport.SignUp(t, srv, "dee@example.com")
+		live, gone := publicItem(a.UserID, 0), publicItem(a.UserID, time.Second)
+		putItems(t, srv, live, gone)
+		got := reportOK(t, srv, b.SessionID, "", live.ID, gone.ID)
+		rl, rg := wantReported(t, got, live.ID, ""), wantReported(t, got, gone.ID, "")
+		wantResult(t, bulkOK(t, deleteItems(t, srv, a.SessionID, "", idsQuery(gone.ID)), 1), gone.ID, "")
+		testsupport.ExpectOK(t, srv.AdminPost(t, "/api/migrateLibrary", map[string]any{"sourceUserID": a.UserID, "destinationUserID": d.UserID}))
+		list, _ := getReports(t, srv, "authorId="+d.UserID)
+		wantReportIDs(t, list, rl)
+		if list[0].AuthorMetadata == nil || list[0].AuthorMetadata.UserID != d.UserID {
+			t.Fatalf("authorMetadata after migrateLibrary: %+v", list[0].AuthorMetadata)
+		}
+		list, _ = getReports(t, srv, "authorId="+a.UserID)
+		wantReportIDs(t, list, rg)
+	})
+}

@@ -62,6 +62,13 @@ func (s *Server) routes() {
 	register(s, post("setItemProperties", "Set an own Item's isPublic or publicApprovalStatus", tagImages), session, s.setItemProperties)
 	register(s, post("setPublicApprovalStatus", "Approve or reject Items for publication (Admin)", tagImages), admin, s.setPublicApprovalStatus)
 
+	// Image Management: the public side and the Admin's library tools
+	register(s, get("getPublicCreations", "List publicly visible Items (public and in a Public Folder)", tagImages), anyone, s.getPublicCreations)
+	register(s, get("getLatestItems", "List the latest published Items", tagImages), anyone, s.getLatestItems)
+	register(s, get("getSampleItems", "Draw sample Items among the most liked public ones", tagImages), anyone, s.getSampleItems)
+	register(s, get("getItems", "List every User's Items (Admin)", tagImages), admin, s.getItems)
+	register(s, post("migrateLibrary", "Move a User's Items and Folders to another User (Admin)", tagImages), admin, s.migrateLibrary)
+
 	// Image Management: reports and moderation queues (docs/decisions.md "Reports")
 	register(s, post("reportItems", "Report Items for review by Admins", tagImages), signedIn, s.reportItems)
 	register(s, get("getReportQueues", "List the report queues (Admins: also the system queues)", tagImages), session, s.getReportQueues)

@@ -40,6 +40,17 @@ type Store interface {
 	DeleteFolder(ctx context.Context, userID, id string) error
 	MoveItems(ctx context.Context, userID string, m aimg.FolderMove) ([]error, error)
 	ChangeThumbnails(ctx context.Context, userID string, ch aimg.ThumbnailChange) (aimg.ThumbnailResult, error)
+	// The public side (public.go).
+	ListPublicItems(ctx context.Context, f aimg.PublicFilter, p aimg.Page) (aimg.ItemPage, error)
+	ListLatestItems(ctx context.Context, p aimg.Page) (aimg.ItemPage, error)
+	MostLikedPublicItems(ctx context.Context, n int) ([]*aimg.Item, error)
+	ListAllItems(ctx context.Context, userID string, f aimg.ItemFilter, p aimg.Page) (aimg.ItemPage, error)
+	CountPublicItems(ctx context.Context, userID string) (int64, error)
+	CountPublicFolderItems(ctx context.Context, folderID string) (int64, error)
+	FolderOwner(ctx context.Context, id string) (string, error)
+	AddView(ctx context.Context, id, viewer string, at, since int64) (bool, error)
+	PurgeViews(ctx context.Context, before int64) (int64, error)
+	MigrateLibrary(ctx context.Context, sourceUserID, destinationUserID string, at time.Time) (aimg.LibraryMoved, error)
 	// Reports (reports.go).
 	ReportStore
 }
@@ -183,6 +194,7 @@ func (s *Service) GetItem(ctx context.Context, c aimg.Caller, id string) (View, 
 	if err != nil {
 		return View{}, err
 	}
+	s.countView(ctx, c, it)
 	v := s.view(c, it)
 	return v, s.withReactions(ctx, c, []*View{&v})
 }
@@ -193,6 +205,7 @@ func (s *Service) GetItemDetails(ctx context.Context, c aimg.Caller, id string) 
 	if err != nil {
 		return Details{}, err
 	}
+	s.countView(ctx, c, it)
 	owner := c.User
 	d, err := s.details(ctx, c, it, owner)
 	if err != nil {
@@ -229,13 +242,8 @@ func (s *Service) LastCompleted(ctx context.Context, c aimg.Caller, mtype string
 
 // MyCreations is getMyCreations: one page of the caller's Items.
 func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f aimg.ItemFilter, p aimg.Page) (Creations, error) {
-	if err := CheckMType(f.MType); err != nil {
+	if err := checkItemFilter(f); err != nil {
 		return Creations{}, err
-	}
-	switch f.Approval {
-	case "", aimg.ApprovalNone, aimg.ApprovalPending, aimg.ApprovalApproved, aimg.ApprovalRejected:
-	default:
-		return Creations{}, aimg.Invalid("publicApprovalStatus", "must be none, pending, approved or rejected")
 	}
 	if c.User == nil { // an anonymous session owns nothing yet
 		return Creations{Items: []View{}}, nil
@@ -244,13 +252,8 @@ func (s *Service) MyCreations(ctx context.Context, c aimg.Caller, f aimg.ItemFil
 	if err != nil {
 		return Creations{}, err
 	}
-	out := Creations{Items: make([]View, len(page.Items)), Next: page.Next}
-	views := make([]*View, len(page.Items))
-	for i, it := range page.Items {
-		out.Items[i] = s.view(c, it)
-		views[i] = &out.Items[i]
-	}
-	if err := s.withReactions(ctx, c, views); err != nil {
+	out, err := s.creations(ctx, c, page)
+	if err != nil {
 		return Creations{}, err
 	}
 	if f.FolderID == "" {

@@ -58,14 +58,24 @@ func (countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEn
 // arguments: TestListingPlans checks that each page is read from an index.
 // Add every new listing here.
 var listingsForTest = map[string]func() *keysetList{
-	"getMyCreations":        func() *keysetList { return creationsList("u", aimg.ItemFilter{}) },
-	"getMyCreations root":   func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
-	"getMyCreations folder": func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: "f"}) },
-	"getMyCreations image":  func() *keysetList { return creationsList("u", aimg.ItemFilter{MType: "image"}) },
-	"getSelfFolders":        func() *keysetList { return foldersList("u", nil) },
-	"getSelfFolders by ids": func() *keysetList { return foldersList("u", []string{"a", "b"}) },
-	"getReports":            func() *keysetList { return reportsList(aimg.ReportFilter{}, testReportRules) },
-	"getReports author":     func() *keysetList { return reportsList(aimg.ReportFilter{AuthorID: "u"}, testReportRules) },
+	"getMyCreations":            func() *keysetList { return creationsList("u", aimg.ItemFilter{}) },
+	"getMyCreations root":       func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
+	"getMyCreations folder":     func() *keysetList { return creationsList("u", aimg.ItemFilter{FolderID: "f"}) },
+	"getMyCreations image":      func() *keysetList { return creationsList("u", aimg.ItemFilter{MType: "image"}) },
+	"getSelfFolders":            func() *keysetList { return foldersList("u", nil) },
+	"getSelfFolders by ids":     func() *keysetList { return foldersList("u", []string{"a", "b"}) },
+	"getPublicCreations":        func() *keysetList { return publicList(aimg.PublicFilter{}) },
+	"getPublicCreations user":   func() *keysetList { return publicList(aimg.PublicFilter{UserID: "u"}) },
+	"getPublicCreations folder": func() *keysetList { return publicList(aimg.PublicFilter{FolderID: "p-f"}) },
+	"getPublicCreations image":  func() *keysetList { return publicList(aimg.PublicFilter{MType: "image"}) },
+	"getLatestItems":            func() *keysetList { return latestList() },
+	"getItems":                  func() *keysetList { return allItemsList("", aimg.ItemFilter{}) },
+	"getItems user":             func() *keysetList { return allItemsList("u", aimg.ItemFilter{}) },
+	"getItems folder":           func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: "f"}) },
+	"getItems root":             func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
+	"getItems pending":          func() *keysetList { return allItemsList("", aimg.ItemFilter{Approval: aimg.ApprovalPending}) },
+	"getReports":                func() *keysetList { return reportsList(aimg.ReportFilter{}, testReportRules) },
+	"getReports author":         func() *keysetList { return reportsList(aimg.ReportFilter{AuthorID: "u"}, testReportRules) },
 	"getReports pending": func() *keysetList {
 		return reportsList(aimg.ReportFilter{Statuses: []string{"pending"}}, testReportRules)
 	},
@@ -89,7 +99,7 @@ func (s *Store) ListingPlansForTest(ctx context.Context) (map[string]string, err
 	out := map[string]string{}
 	for name, list := range listingsForTest {
 		for _, p := range []aimg.Page{{Limit: 100}, {Index: 1 << 40, Limit: 100}, {Reverse: true, Index: 5, Limit: 10}} {
-			q, args := list().Page(p)
+			q, args := list().Page(p, s.dialect)
 			plan, err := s.explain(ctx, q, args)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w\n%s", name, err, q)

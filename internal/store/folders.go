@@ -46,7 +46,7 @@ func (s *Store) ListFolders(ctx context.Context, userID string, ids []string, p 
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	q, args = l.Page(p)
+	q, args = l.Page(p, s.dialect)
 	fs, err := s.folders(ctx, s.r, q, args)
 	if err != nil {
 		return page, err

@@ -22,7 +22,7 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFil
 	if p.Limit < 1 {
 		return aimg.ItemPage{}, fmt.Errorf("list creations: limit %d < 1", p.Limit)
 	}
-	return s.itemPage(ctx, creationsList(userID, f), p)
+	return s.itemPage(ctx, creationsList(userID, f), p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
 }
 
 // creationsList is getMyCreations' listing (index items_user_created or
@@ -30,6 +30,11 @@ func (s *Store) ListCreations(ctx context.Context, userID string, f aimg.ItemFil
 func creationsList(userID string, f aimg.ItemFilter) *keysetList {
 	l := newKeysetList(itemSummaryColumns, "items", "created_at", "id").
 		Where("user_id = ?", userID).Where("deleted_at IS NULL")
+	return filterItems(l, f)
+}
+
+// filterItems adds getMyCreations' filters (also getItems') to l.
+func filterItems(l *keysetList, f aimg.ItemFilter) *keysetList {
 	switch f.FolderID {
 	case "":
 	case aimg.RootFolder:
@@ -49,9 +54,10 @@ func creationsList(userID string, f aimg.ItemFilter) *keysetList {
 	return l
 }
 
-// itemPage reads page p of the Item listing l (of itemSummaryColumns).
-func (s *Store) itemPage(ctx context.Context, l *keysetList, p aimg.Page) (aimg.ItemPage, error) {
-	q, args := l.Page(p)
+// itemPage reads page p of the Item listing l (of itemSummaryColumns),
+// whose key column key reads back.
+func (s *Store) itemPage(ctx context.Context, l *keysetList, p aimg.Page, key func(*aimg.Item) int64) (aimg.ItemPage, error) {
+	q, args := l.Page(p, s.dialect)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return aimg.ItemPage{}, err
@@ -61,7 +67,7 @@ func (s *Store) itemPage(ctx context.Context, l *keysetList, p aimg.Page) (aimg.
 		return aimg.ItemPage{}, err
 	}
 	var page aimg.ItemPage
-	page.Items, page.Next = nextIndex(items, p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
+	page.Items, page.Next = nextIndex(items, p, key)
 	return page, nil
 }
 

@@ -175,60 +175,73 @@ func moveGuestItems(ctx context.Context, tx *sql.Tx, dialect Dialect, guestUserI
 	if guestUserID == userID {
 		return nil
 	}
-	if dialect == Postgres {
-		// Both users' rows, in id order, so concurrent merges and inserts cannot deadlock.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`,
-			guestUserID, userID); err != nil {
-			return err
-		}
-	}
-	type moved struct {
-		id      string
-		created int64
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM items WHERE user_id = $1 ORDER BY created_at`, guestUserID)
-	if err != nil {
+	if _, err := moveItemsToUser(ctx, tx, dialect, guestUserID, userID, false); err != nil {
 		return err
-	}
-	var guest []moved
-	for rows.Next() {
-		var m moved
-		if err := rows.Scan(&m.id, &m.created); err != nil {
-			rows.Close()
-			return err
-		}
-		guest = append(guest, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(guest) > 0 {
-		taken, err := createdAtTaken(ctx, tx, userID, guest[0].created)
-		if err != nil {
-			return err
-		}
-		prev := int64(math.MinInt64)
-		for _, m := range guest {
-			c := max(m.created, prev+1)
-			for taken[c] {
-				c++
-			}
-			taken[c], prev = true, c
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET user_id = $2, created_at = $3 WHERE id = $1`,
-				m.id, userID, c); err != nil {
-				return err
-			}
-		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET user_id = $2 WHERE user_id = $1`, guestUserID, userID); err != nil {
 		return err
 	}
 	// A request retried after signing in with the key it had as a guest still
 	// returns the first result; a key the account already used stays its own.
-	_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET user_id = $2 WHERE user_id = $1
+	_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET user_id = $2 WHERE user_id = $1
 		AND key NOT IN (SELECT key FROM idempotency_keys WHERE user_id = $2)`, guestUserID, userID)
 	return err
+}
+
+// moveItemsToUser gives from's Items (liveOnly: only those not deleted)
+// to to, keeping created_at unique per user (items_user_created_unique):
+// an Item whose created_at the receiver already has takes the next free
+// millisecond. It returns how many moved.
+func moveItemsToUser(ctx context.Context, tx *sql.Tx, dialect Dialect, from, to string, liveOnly bool) (int64, error) {
+	if dialect == Postgres {
+		// Both users' rows, in id order, so concurrent merges and inserts cannot deadlock.
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`,
+			from, to); err != nil {
+			return 0, err
+		}
+	}
+	type moved struct {
+		id      string
+		created int64
+	}
+	q := `SELECT id, created_at FROM items WHERE user_id = $1`
+	if liveOnly {
+		q += ` AND deleted_at IS NULL`
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY created_at`, from)
+	if err != nil {
+		return 0, err
+	}
+	var items []moved
+	for rows.Next() {
+		var m moved
+		if err := rows.Scan(&m.id, &m.created); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		items = append(items, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(items) == 0 {
+		return 0, err
+	}
+	taken, err := createdAtTaken(ctx, tx, to, items[0].created)
+	if err != nil {
+		return 0, err
+	}
+	prev := int64(math.MinInt64)
+	for _, m := range items {
+		c := max(m.created, prev+1)
+		for taken[c] {
+			c++
+		}
+		taken[c], prev = true, c
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET user_id = $2, created_at = $3 WHERE id = $1`,
+			m.id, to, c); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(items)), nil
 }
 
 // createdAtTaken returns the account's created_at values from since on.

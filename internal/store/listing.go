@@ -20,12 +20,23 @@ type keysetList struct {
 	tie     string
 	where   []string
 	args    []any
+	// sqliteIndex, when set, is named to SQLite with INDEXED BY: without
+	// statistics its planner takes any index that gives the order, e.g. the
+	// index of every Item for the feed of public ones.
+	sqliteIndex string
 }
 
 // newKeysetList lists columns from from (a table, or a table and its
 // joins), paged on key and ordered by key then tie.
 func newKeysetList(columns, from, key, tie string) *keysetList {
 	return &keysetList{columns: columns, from: from, key: key, tie: tie}
+}
+
+// IndexedBy names the index SQLite must read the pages from (a query it
+// cannot answer with it fails, so tests catch a stale name).
+func (l *keysetList) IndexedBy(index string) *keysetList {
+	l.sqliteIndex = index
+	return l
 }
 
 // Where adds a condition; each ? in cond takes the next of args.
@@ -72,7 +83,7 @@ func (l *keysetList) Count() (string, []any) {
 // Page is the query of page p: key < p.Index newest first, or key >
 // p.Index oldest first when p.Reverse; p.Limit+1 rows so that the caller
 // (nextIndex) knows whether another page follows.
-func (l *keysetList) Page(p aimg.Page) (string, []any) {
+func (l *keysetList) Page(p aimg.Page, d Dialect) (string, []any) {
 	args := append([]any(nil), l.args...)
 	var bound []string
 	dir := " DESC"
@@ -87,7 +98,11 @@ func (l *keysetList) Page(p aimg.Page) (string, []any) {
 		}
 		bound = append(bound, l.key+op+placeholder(len(args)))
 	}
-	q := "SELECT " + l.columns + " FROM " + l.from + l.whereSQL(bound...) +
+	from := l.from
+	if d == SQLite && l.sqliteIndex != "" {
+		from += " INDEXED BY " + l.sqliteIndex
+	}
+	q := "SELECT " + l.columns + " FROM " + from + l.whereSQL(bound...) +
 		" ORDER BY " + l.key + dir + ", " + l.tie + dir + " LIMIT " + strconv.Itoa(p.Limit+1)
 	if p.Skip > 0 {
 		q += " OFFSET " + strconv.Itoa(p.Skip)

@@ -38,12 +38,12 @@ func TestNextIndex(t *testing.T) {
 
 func TestKeysetListQuery(t *testing.T) {
 	l := newKeysetList("id", "items", "created_at", "id").Where("user_id = ?", "u").WhereIn("mtype", []string{"image", "video"})
-	q, args := l.Page(aimg.Page{Index: 100, Limit: 10, Skip: 5})
+	q, args := l.Page(aimg.Page{Index: 100, Limit: 10, Skip: 5}, Postgres)
 	want := "SELECT id FROM items WHERE user_id = $1 AND mtype IN ($2, $3) AND created_at < $4 ORDER BY created_at DESC, id DESC LIMIT 11 OFFSET 5"
 	if q != want || len(args) != 4 || args[3] != int64(100) {
 		t.Fatalf("page query\n got %s %v\nwant %s", q, args, want)
 	}
-	q, _ = l.Page(aimg.Page{Reverse: true, Limit: 1})
+	q, _ = l.Page(aimg.Page{Reverse: true, Limit: 1}, Postgres)
 	if want := "SELECT id FROM items WHERE user_id = $1 AND mtype IN ($2, $3) AND created_at > $4 ORDER BY created_at, id LIMIT 2"; q != want {
 		t.Fatalf("reverse query\n got %s\nwant %s", q, want)
 	}

@@ -196,7 +196,7 @@ func (s *Store) ListReports(ctx context.Context, f aimg.ReportFilter, rules aimg
 	if err := s.r.QueryRowContext(ctx, q, args...).Scan(&page.Total); err != nil {
 		return page, err
 	}
-	q, args = l.Page(p)
+	q, args = l.Page(p, s.dialect)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return page, err
@@ -547,5 +547,13 @@ func moveGuestReports(ctx context.Context, tx *sql.Tx, guestUserID, userID strin
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE reports SET reporter_id = $2 WHERE reporter_id = $1`, guestUserID, userID)
+	return err
+}
+
+// followReportAuthors sets author_id of userID's reports to their Items'
+// owner now (after migrateLibrary moved some of the Items away).
+func followReportAuthors(ctx context.Context, tx *sql.Tx, userID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE reports SET author_id = (SELECT i.user_id FROM items i WHERE i.id = reports.item_id)
+		WHERE author_id = $1`, userID)
 	return err
 }
