@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -712,4 +713,71 @@ func TestReportAuthorFollowsMigrateLibrary(t *testing.T) {
 		list, _ = getReports(t, srv, "authorId="+a.UserID)
 		wantReportIDs(t, list, rg)
 	})
+}
+
+// Parallel reportItems calls of one reporter on overlapping Items create
+// one pending report per Item: the Items are locked before the reporter's
+// pending reports are read.
+func TestReportItemsParallel(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		srv := testsupport.NewServer(t, dbURL, testsupport.WithoutRateLimits)
+		a := testsupport.SignUp(t, srv, "ada@example.com")
+		b := testsupport.SignUp(t, srv, "bob@example.com")
+		x, y := publicItem(a.UserID, 0), publicItem(a.UserID, time.Second)
+		putItems(t, srv, x, y)
+		const n = 8
+		errs := make(chan error, n)
+		wins := make(chan int, n)
+		for i := range n {
+			ids := []string{x.ID, y.ID}
+			if i%2 == 1 {
+				ids = []string{y.ID, x.ID}
+			}
+			go func() {
+				got, err := reportCall(srv, b.SessionID, ids)
+				won := 0
+				for _, o := range got {
+					if o.Success {
+						won++
+					}
+				}
+				errs <- err
+				wins <- won
+			}()
+		}
+		total := 0
+		for range n {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+			total += <-wins
+		}
+		list, _ := getReports(t, srv, "")
+		if total != 2 || len(list) != 2 {
+			t.Fatalf("%d successes, %d reports; want 2 and 2 (one per Item)", total, len(list))
+		}
+	})
+}
+
+// reportCall is reportOK for goroutines: it reports failures as errors.
+func reportCall(srv *testsupport.Server, session string, ids []string) ([]reportOutcome, error) {
+	body, _ := json.Marshal(map[string]any{"itemIds": ids})
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/reportItems", strings.NewReader(string(body)))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Session-ID", session)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var env struct {
+		Payload []reportOutcome `json:"payload"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reportItems: status %d, decode %v", resp.StatusCode, err)
+	}
+	return env.Payload, nil
 }
