@@ -52,96 +52,89 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 // changeItems is ChangeItems inside the caller's transaction (closeReports
 // deletes the Items of accepted reports in its own).
 func changeItems(ctx context.Context, tx *sql.Tx, dialect Dialect, ch aimg.ItemChange) ([]aimg.ItemChanged, error) {
-	var out []aimg.ItemChanged
-	err := func() error {
-		lock := ""
-		if dialect == Postgres {
-			lock = " FOR UPDATE"
+	lock := ""
+	if dialect == Postgres {
+		lock = " FOR UPDATE"
+	}
+	var rows *sql.Rows
+	var err error
+	if ch.OwnerID != "" {
+		cond := "deleted_at IS NULL"
+		if ch.Op == aimg.ItemRestore {
+			cond = "deleted_at IS NOT NULL"
 		}
-		var rows *sql.Rows
-		var err error
-		if ch.OwnerID != "" {
-			cond := "deleted_at IS NULL"
-			if ch.Op == aimg.ItemRestore {
-				cond = "deleted_at IS NOT NULL"
-			}
-			rows, err = tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE user_id = $1 AND `+cond+` ORDER BY id`+lock, ch.OwnerID)
-		} else {
-			if len(ch.IDs) == 0 {
-				return nil
-			}
-			sorted := slices.Clone(ch.IDs)
-			slices.Sort(sorted)
-			in, args := inList(1, sorted)
-			rows, err = tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+		rows, err = tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE user_id = $1 AND `+cond+` ORDER BY id`+lock, ch.OwnerID)
+	} else {
+		if len(ch.IDs) == 0 {
+			return []aimg.ItemChanged{}, nil // nothing named
 		}
-		if err != nil {
-			return err
-		}
-		items, err := scanItems(rows)
-		if err != nil {
-			return err
-		}
-		deletedOwners, err := deletedUsers(ctx, tx, items)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*aimg.Item, len(items))
-		order := ch.IDs
-		if ch.OwnerID != "" {
-			order = make([]string, len(items))
-		}
-		for i, it := range items {
-			byID[it.ID] = it
-			if ch.OwnerID != "" {
-				order[i] = it.ID
-			}
-		}
-		var change []string
-		out = make([]aimg.ItemChanged, len(order))
-		for i, id := range order {
-			it := byID[id]
-			out[i].ID = id
-			switch {
-			case it == nil:
-				out[i].Err = ErrChangeItemNotFound
-				continue
-			case ch.Check != nil:
-				out[i].Err = ch.Check(it, deletedOwners[it.UserID])
-			}
-			out[i].Protected = it.IsProtected
-			if out[i].Err == nil {
-				change = append(change, id)
-				if ch.Op == aimg.ItemToggleProtect {
-					out[i].Protected = !it.IsProtected
-				}
-			}
-		}
-		var set string
-		switch {
-		case ch.Op == aimg.ItemDelete && ch.ByReport:
-			// An Item its owner deleted already keeps its deletedDate.
-			set = `deleted_at = COALESCE(deleted_at, $1), updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = TRUE`
-		case ch.Op == aimg.ItemDelete:
-			set = `deleted_at = $1, updated_at = $1, folder_id = NULL, folder_added_at = NULL`
-		case ch.Op == aimg.ItemRestore:
-			set = `deleted_at = NULL, updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = FALSE`
-		case ch.Op == aimg.ItemToggleProtect:
-			set = `is_protected = NOT is_protected, updated_at = $1`
-		}
-		for len(change) > 0 {
-			n := min(len(change), 1000)
-			in, args := inList(2, change[:n])
-			if _, err := tx.ExecContext(ctx, `UPDATE items SET `+set+` WHERE id IN (`+in+`)`,
-				append([]any{ms(ch.At)}, args...)...); err != nil {
-				return err
-			}
-			change = change[n:]
-		}
-		return nil
-	}()
+		sorted := slices.Clone(ch.IDs)
+		slices.Sort(sorted)
+		in, args := inList(1, sorted)
+		rows, err = tx.QueryContext(ctx, `SELECT `+itemColumns+` FROM items WHERE id IN (`+in+`) ORDER BY id`+lock, args...)
+	}
 	if err != nil {
 		return nil, err
+	}
+	items, err := scanItems(rows)
+	if err != nil {
+		return nil, err
+	}
+	deletedOwners, err := deletedUsers(ctx, tx, items)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*aimg.Item, len(items))
+	order := ch.IDs
+	if ch.OwnerID != "" {
+		order = make([]string, len(items))
+	}
+	for i, it := range items {
+		byID[it.ID] = it
+		if ch.OwnerID != "" {
+			order[i] = it.ID
+		}
+	}
+	var change []string
+	out := make([]aimg.ItemChanged, len(order))
+	for i, id := range order {
+		it := byID[id]
+		out[i].ID = id
+		switch {
+		case it == nil:
+			out[i].Err = ErrChangeItemNotFound
+			continue
+		case ch.Check != nil:
+			out[i].Err = ch.Check(it, deletedOwners[it.UserID])
+		}
+		out[i].Protected = it.IsProtected
+		if out[i].Err == nil {
+			change = append(change, id)
+			if ch.Op == aimg.ItemToggleProtect {
+				out[i].Protected = !it.IsProtected
+			}
+		}
+	}
+	var set string
+	switch {
+	case ch.Op == aimg.ItemDelete && ch.ByReport:
+		// An Item its owner deleted already keeps its deletedDate.
+		set = `deleted_at = COALESCE(deleted_at, $1), updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = TRUE`
+	case ch.Op == aimg.ItemDelete:
+		set = `deleted_at = $1, updated_at = $1, folder_id = NULL, folder_added_at = NULL`
+	case ch.Op == aimg.ItemRestore:
+		set = `deleted_at = NULL, updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = FALSE`
+	case ch.Op == aimg.ItemToggleProtect:
+		set = `is_protected = NOT is_protected, updated_at = $1`
+	}
+	for len(change) > 0 {
+		n := min(len(change), 1000)
+		in, args := inList(2, change[:n])
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET `+set+` WHERE id IN (`+in+`)`,
+			append([]any{ms(ch.At)}, args...)...); err != nil {
+			return nil, err
+		}
+		change = change[n:]
 	}
 	return out, nil
 }
