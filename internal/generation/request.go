@@ -330,9 +330,12 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if err != nil {
 		return nil, err
 	}
-	// A Private Folder must be the user's own (Public Folders, p- ids, do
-	// not exist yet: their ids are only format-checked).
-	if p.folderID != "" && !strings.HasPrefix(p.folderID, "p-") {
+	// A new Item is not public, and a Public Folder holds public Items
+	// only; a Private Folder must be the user's own.
+	if strings.HasPrefix(p.folderID, "p-") {
+		return nil, aimg.Invalid("folderID", "is a Public Folder: it takes approved public Items only; generate into a Private Folder")
+	}
+	if p.folderID != "" {
 		if _, err := s.store.FolderByID(ctx, user.ID, p.folderID); aimg.IsNotFound(err) {
 			return nil, &aimg.Error{Code: aimg.CodeNotFound, Field: "folderID", Message: "folderID: Folder not found"}
 		} else if err != nil {

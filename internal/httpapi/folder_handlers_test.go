@@ -452,6 +452,7 @@ func TestGenerateIntoPrivateFolder(t *testing.T) {
 		}
 		testsupport.ExpectError(t, srv.Post(t, "/api/generateImage", a.SessionID, body(fb.ID)), 404, "folderID: Folder not found")
 		testsupport.ExpectError(t, srv.Post(t, "/api/generateImage", a.SessionID, body(uuid.NewString())), 404, "folderID: Folder not found")
+		testsupport.ExpectError(t, srv.Post(t, "/api/generateImage", a.SessionID, body("p-"+uuid.NewString())), 400, "folderID: is a Public Folder")
 		img := generate(t, srv, "/api/generateImage", a.SessionID, body(fa.ID))
 		waitCompleted(t, srv, a.SessionID, img.ImageID)
 		if it := storedItem(t, srv, img.ImageID); it.FolderID != fa.ID {

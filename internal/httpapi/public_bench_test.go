@@ -192,7 +192,7 @@ func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 			folder_added_at, is_public, public_approval_status, is_protected, view_count, like_count, dislike_count,
 			created_at, updated_at, completed_at, deleted_at FROM ` + from + `
 			WHERE is_public AND folder_id LIKE 'p-%' AND deleted_at IS NULL
-			AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = items.user_id AND (u.deleted_at IS NOT NULL OR u.abuse >= 2))`
+			AND (SELECT u.deleted_at IS NULL AND u.abuse < 2 FROM users u WHERE u.id = items.user_id)`
 		var args []any
 		if idx := r.URL.Query().Get("paginationIndex"); idx != "" {
 			n, _ := strconv.ParseInt(idx, 10, 64)

@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"errors"
 	"unicode/utf8"
 
 	"aimg/internal/aimg"
@@ -24,26 +23,6 @@ var (
 	Dislike   = Reaction{Kind: aimg.ReactionDislike}
 	Undislike = Reaction{Kind: aimg.ReactionDislike, Remove: true}
 )
-
-// ReactionResult is one Item's entry in a reaction call's answer.
-type ReactionResult struct {
-	ID string
-	// Err is why nothing changed for this Item (nil = success); its
-	// message is safe to show.
-	Err error
-}
-
-// Message is why nothing changed, safe to show ("" on success).
-func (r ReactionResult) Message() string {
-	var e *aimg.Error
-	switch {
-	case r.Err == nil:
-		return ""
-	case errors.As(r.Err, &e):
-		return e.Message
-	}
-	return "Item not changed"
-}
 
 var (
 	errNotCompleted = aimg.Errorf(aimg.CodeConflict, "Only completed Items can be liked or disliked")
@@ -80,7 +59,7 @@ func canReact(c aimg.Caller, it *aimg.Item) error {
 // (duplicates collapse to the first) each get an outcome; every change is
 // made in one transaction. Errors are for the whole call: no ids, too many,
 // a caller at abuse level >= 4 adding a reaction, or the database.
-func (s *Service) React(ctx context.Context, c aimg.Caller, r Reaction, ids []string) ([]ReactionResult, error) {
+func (s *Service) React(ctx context.Context, c aimg.Caller, r Reaction, ids []string) ([]ItemResult, error) {
 	if len(ids) == 0 {
 		return nil, aimg.Invalid("imageIDs", "is required: one or more Item ids")
 	}
@@ -91,7 +70,7 @@ func (s *Service) React(ctx context.Context, c aimg.Caller, r Reaction, ids []st
 		return nil, aimg.Errorf(aimg.CodeForbidden, "This account cannot like or dislike Items")
 	}
 	seen := make(map[string]bool, len(ids))
-	out := make([]ReactionResult, 0, len(ids))
+	out := make([]ItemResult, 0, len(ids))
 	var query []string
 	var at []int // out index of each queried id
 	for _, id := range ids {
@@ -99,7 +78,7 @@ func (s *Service) React(ctx context.Context, c aimg.Caller, r Reaction, ids []st
 			continue
 		}
 		seen[id] = true
-		out = append(out, ReactionResult{ID: id})
+		out = append(out, ItemResult{ID: id})
 		// An id no Item can have is not looked up. An anonymous session
 		// (no user record) owns nothing and, until Public Folders exist,
 		// can see nothing to react to.

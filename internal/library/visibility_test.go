@@ -208,7 +208,7 @@ func TestVisibilityTable(t *testing.T) {
 					return caller != callerAnon && caller != callerAdmin && mayRead(caller, state) && state != stateQueued
 				},
 				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
-					return only(w.lib.React(ctx, c, library.Like, []string{it.ID}))
+					return onlyItem(w.lib.React(ctx, c, library.Like, []string{it.ID}))
 				},
 				changed: func(b, a *aimg.Item) bool { return a.LikeCount == b.LikeCount+1 },
 			},
@@ -340,14 +340,7 @@ func stored(t *testing.T, st *store.Store, id string) *aimg.Item {
 	return it
 }
 
-// only is the one Item's outcome of a bulk call (or the call's error).
-func only(res []library.ReactionResult, err error) error {
-	if err != nil {
-		return err
-	}
-	return res[0].Err
-}
-
+// onlyItem is the one Item's outcome of a bulk call (or the call's error).
 func onlyItem(res []library.ItemResult, err error) error {
 	if err != nil {
 		return err

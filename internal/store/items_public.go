@@ -18,9 +18,12 @@ import (
 const publiclyVisible = `is_public AND folder_id LIKE 'p-%' AND deleted_at IS NULL`
 
 // ownerListed: the feeds leave out Items of deleted users and of users at
-// abuse level >= 2 (DECISIONS.md "Abuse levels"). A lookup by primary key
-// per row keeps the feed in its index's order.
-const ownerListed = `NOT EXISTS (SELECT 1 FROM users u WHERE u.id = items.user_id AND (u.deleted_at IS NOT NULL OR u.abuse >= 2))`
+// abuse level >= 2 (DECISIONS.md "Abuse levels"). A scalar subquery, a
+// lookup by primary key per row, keeps the feed in its index's order and
+// stops at the LIMIT: PostgreSQL turns NOT EXISTS into an anti join, and
+// with few users it estimated that join to keep ~1 row and read all 1M
+// public Items with a sort instead (3.3 s instead of 8 ms per page).
+const ownerListed = `(SELECT u.deleted_at IS NULL AND u.abuse < 2 FROM users u WHERE u.id = items.user_id)`
 
 // publicList is getPublicCreations' listing: by user, by Public Folder or
 // every publicly visible Item, newest first.

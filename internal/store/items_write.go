@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +12,11 @@ import (
 
 	"aimg/internal/aimg"
 )
+
+// Row locks on users and items are FOR NO KEY UPDATE: they serialise our
+// writers with each other but not with the foreign-key checks (FOR KEY
+// SHARE) of an INSERT into reactions or an UPDATE of items.user_id, which
+// FOR UPDATE would block and turn into deadlocks.
 
 // lockUsers locks the users' rows, in id order so that concurrent inserts
 // cannot deadlock, for the rest of the transaction: PostgreSQL only (on
@@ -25,7 +31,7 @@ func lockUsers(ctx context.Context, tx *sql.Tx, dialect Dialect, userIDs ...stri
 	slices.Sort(ids)
 	for _, id := range slices.Compact(ids) {
 		var got string
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&got); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&got); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return aimg.Errorf(aimg.CodeNotFound, "User not found")
 			}
@@ -46,7 +52,7 @@ func lockItems(ctx context.Context, tx *sql.Tx, dialect Dialect, ids []string) (
 	}
 	lock := ""
 	if dialect == Postgres {
-		lock = " FOR UPDATE"
+		lock = " FOR NO KEY UPDATE"
 	}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
@@ -195,7 +201,7 @@ func moveGuestItems(ctx context.Context, tx *sql.Tx, dialect Dialect, guestUserI
 func moveItemsToUser(ctx context.Context, tx *sql.Tx, dialect Dialect, from, to string, liveOnly bool) (int64, error) {
 	if dialect == Postgres {
 		// Both users' rows, in id order, so concurrent merges and inserts cannot deadlock.
-		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR UPDATE`,
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE`,
 			from, to); err != nil {
 			return 0, err
 		}
@@ -204,11 +210,18 @@ func moveItemsToUser(ctx context.Context, tx *sql.Tx, dialect Dialect, from, to 
 		id      string
 		created int64
 	}
+	// The Items are locked in id order, as every other writer locks Items
+	// (a reaction holding one while this waits for another would
+	// otherwise deadlock), then moved in created_at order.
 	q := `SELECT id, created_at FROM items WHERE user_id = $1`
 	if liveOnly {
 		q += ` AND deleted_at IS NULL`
 	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY created_at`, from)
+	q += ` ORDER BY id`
+	if dialect == Postgres {
+		q += ` FOR NO KEY UPDATE`
+	}
+	rows, err := tx.QueryContext(ctx, q, from)
 	if err != nil {
 		return 0, err
 	}
@@ -225,6 +238,7 @@ func moveItemsToUser(ctx context.Context, tx *sql.Tx, dialect Dialect, from, to 
 	if err := rows.Err(); err != nil || len(items) == 0 {
 		return 0, err
 	}
+	slices.SortFunc(items, func(a, b moved) int { return cmp.Compare(a.created, b.created) })
 	taken, err := createdAtTaken(ctx, tx, to, items[0].created)
 	if err != nil {
 		return 0, err

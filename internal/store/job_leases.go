@@ -170,9 +170,17 @@ func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.It
 			if err != nil {
 				return err
 			}
+			// The Folder asked for at enqueue, if it still is the owner's
+			// (it may have been deleted meanwhile: then the root Folder).
+			// An owner deleted with deleteItems while the Job was queued
+			// gets the Item deleted as it completes.
 			if _, err := tx.ExecContext(ctx, `UPDATE items SET status = 'completed', error = '', file_id = $3, frames = $4,
-				completed_at = $5, updated_at = $5, folder_id = COALESCE($6, folder_id),
-				folder_added_at = COALESCE($7, folder_added_at) WHERE id = $1 AND job_id = $2`,
+				completed_at = $5, updated_at = $5,
+				folder_id = CASE WHEN EXISTS (SELECT 1 FROM folders f WHERE f.id = $6 AND f.user_id = items.user_id) THEN $6 ELSE folder_id END,
+				folder_added_at = CASE WHEN EXISTS (SELECT 1 FROM folders f WHERE f.id = $6 AND f.user_id = items.user_id) THEN $7 ELSE folder_added_at END,
+				deleted_at = CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.id = items.user_id AND u.deleted_at IS NOT NULL
+					AND u.delete_items_requested) THEN $5 ELSE deleted_at END
+				WHERE id = $1 AND job_id = $2`,
 				r.ItemID, l.JobID, r.FileID, fr, ms(now), nullString(folderID), folderAdded); err != nil {
 				return err
 			}

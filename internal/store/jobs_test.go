@@ -182,6 +182,12 @@ func TestLeaseFencing(t *testing.T) {
 		}
 		res[0].FileID = "f-good"
 		res[0].Frames = []aimg.Frame{{Number: 0, FileID: "f0"}}
+		// The Job's Folder exists (a Folder deleted meanwhile: see
+		// TestCompleteJobIntoDeletedFolder).
+		owner, _ := st.ItemByID(ctx, j.ItemIDs[0])
+		if err := st.CreateFolder(ctx, &aimg.Folder{ID: "folder-1", UserID: owner.UserID, Name: "f", CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
 		if err := st.CompleteJob(ctx, second.Lease(), res, "folder-1", t0.Add(time.Minute)); err != nil {
 			t.Fatalf("complete: %v", err)
 		}
@@ -431,4 +437,49 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
 		}
 	}
+}
+
+// A Job whose Folder was deleted (or is not its owner's) while it was queued
+// completes into the root Folder, counted there.
+func TestCompleteJobIntoDeletedFolder(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(t, st)
+		j := enqueue(t, st, newJob(u.ID, "m", 0, t0))
+		l := claim(t, st, "w1", t0, "m")
+		res := []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}
+		if err := st.CompleteJob(ctx, l.Lease(), res, uuid.NewString(), t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := st.ItemByID(ctx, j.ItemIDs[0]); it.FolderID != "" || it.FolderAddedAt != nil {
+			t.Fatalf("completed into a Folder that does not exist: %+v", it)
+		}
+		if drift, err := st.CounterDrift(ctx); err != nil || len(drift) > 0 {
+			t.Fatalf("counters: %v %v", drift, err)
+		}
+	})
+}
+
+// An Item still queued when its owner was deleted with deleteItems (which
+// skips queued Items) is deleted as it completes, not left live.
+func TestCompleteJobOfUserDeletedWithItems(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(t, st)
+		j := enqueue(t, st, newJob(u.ID, "m", 0, t0))
+		l := claim(t, st, "w1", t0, "m")
+		u.DeletedAt, u.DeleteItemsRequested = &t0, true
+		if err := st.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.CompleteJob(ctx, l.Lease(), []aimg.ItemResult{{ItemID: j.ItemIDs[0], FileID: "f"}}, "", t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := st.ItemByID(ctx, j.ItemIDs[0]); it.Status != aimg.StatusCompleted || it.DeletedAt == nil {
+			t.Fatalf("the Item of a user deleted with deleteItems completed live: %+v", it)
+		}
+		if n, _ := st.CountItems(ctx, u.ID); n != 0 {
+			t.Fatalf("itemCount %d, want 0", n)
+		}
+	})
 }

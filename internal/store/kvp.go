@@ -28,7 +28,7 @@ func (s *Store) SetUserKVP(ctx context.Context, userID, key, value string, maxKe
 			// Parallel sets of new keys take turns, so that they cannot all
 			// count maxKeys-1 keys and together go past maxKeys. SQLite's
 			// single writer already serialises them.
-			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -322,10 +323,12 @@ var errReportClosed = map[string]*aimg.Error{
 	aimg.ReportAutomaticallyDeclined: aimg.Errorf(aimg.CodeConflict, "Report is already closed (automaticallyDeclined)"),
 }
 
-// CloseReports applies c in one transaction. Lock order is the Items (id
-// order), then the reports, as CreateReports: the reports' Items are read
-// first without a lock (a report's Item never changes), locked, then the
-// reports are locked and read again. Accepting deletes the Items (soft,
+// CloseReports applies c in one transaction. Lock order is the Items'
+// owners, the Items (id order), then the reports, as deleteItems and
+// CreateReports: the reports' Items are read first without a lock (a
+// report's Item never changes), their owners and they are locked, then the
+// reports are locked and read again (an Item given to another user between
+// the two reads starts the call over, as ChangeItems does). Accepting deletes the Items (soft,
 // out of their Folders, marked removed_by_report) through changeItems, so
 // item_counts follow in the same transaction; a report whose Item cannot
 // be deleted (protected) stays pending with the reason. The other pending
@@ -334,6 +337,17 @@ func (s *Store) CloseReports(ctx context.Context, c aimg.ReportClosing) ([]aimg.
 	if len(c.IDs) > maxReportIDs || (c.Status != aimg.ReportAccepted && c.Status != aimg.ReportDeclined) {
 		return nil, aimg.Errorf(aimg.CodeInternal, "bad report closing")
 	}
+	var out []aimg.ReportClosed
+	var err error
+	for range 3 {
+		if out, err = s.closeReports(ctx, c); !errors.Is(err, errOwnersChanged) {
+			break
+		}
+	}
+	return out, err
+}
+
+func (s *Store) closeReports(ctx context.Context, c aimg.ReportClosing) ([]aimg.ReportClosed, error) {
 	var out []aimg.ReportClosed
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		out = make([]aimg.ReportClosed, len(c.IDs))
@@ -357,8 +371,22 @@ func (s *Store) CloseReports(ctx context.Context, c aimg.ReportClosing) ([]aimg.
 		if len(itemIDs) == 0 {
 			return nil
 		}
-		if _, err := lockItems(ctx, tx, s.dialect, itemIDs); err != nil {
+		// Lock order as deleteItems: the owners, then the Items (id order).
+		owners, err := s.changeOwners(ctx, tx, aimg.ItemChange{IDs: itemIDs})
+		if err != nil {
 			return err
+		}
+		if err := lockUsers(ctx, tx, s.dialect, owners...); err != nil {
+			return err
+		}
+		byItem, err := lockItems(ctx, tx, s.dialect, itemIDs)
+		if err != nil {
+			return err
+		}
+		for _, it := range byItem {
+			if s.dialect == Postgres && !slices.Contains(owners, it.UserID) { // given to another user meanwhile
+				return errOwnersChanged
+			}
 		}
 		lock := ""
 		if s.dialect == Postgres {
@@ -416,7 +444,7 @@ func (s *Store) CloseReports(ctx context.Context, c aimg.ReportClosing) ([]aimg.
 				}
 			}
 			slices.Sort(del)
-			res, err := changeItems(ctx, tx, s.dialect, aimg.ItemChange{Op: aimg.ItemDelete, IDs: del, At: c.At, ByReport: true,
+			res, err := s.changeItemsTx(ctx, tx, aimg.ItemChange{Op: aimg.ItemDelete, IDs: del, At: c.At, ByReport: true,
 				Check: func(it *aimg.Item, _ bool) error {
 					if err := it.DeleteBlocker(); err != nil && err != aimg.ErrItemAlreadyDeleted {
 						return err

@@ -21,7 +21,7 @@ func TestUserRowLockedOncePerTransaction(t *testing.T) {
 	testsupport.OpenStore(t, url) // migrated
 	ctx := context.Background()
 	var locks atomic.Int64
-	st, err := store.OpenPostgresCountingForTest(ctx, url, "FOR UPDATE", &locks)
+	st, err := store.OpenPostgresCountingForTest(ctx, url, "FROM users WHERE id = $1 FOR NO KEY UPDATE", &locks)
 	if err != nil {
 		t.Fatal(err)
 	}
