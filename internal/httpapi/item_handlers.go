@@ -135,10 +135,20 @@ type lastCompletedInput struct {
 type myCreationsInput struct {
 	Auth
 	PageQuery
+	ItemFilterQuery
+}
+
+// ItemFilterQuery is the filters of getMyCreations and getItems.
+type ItemFilterQuery struct {
 	MType                string `query:"mtype" doc:"image or video; absent = both."`
 	FolderID             string `query:"folderID" doc:"A Folder id, or root for the Items outside any Folder; absent = all."`
 	IsPublic             string `query:"isPublic" doc:"true or false; absent = both."`
-	PublicApprovalStatus string `query:"publicApprovalStatus" doc:"none, pending, approved or rejected; absent = all."`
+	PublicApprovalStatus string `query:"publicApprovalStatus" doc:"none, pending, approved or rejected; absent = all (pending: the review queue)."`
+}
+
+func (q ItemFilterQuery) filter() (aimg.ItemFilter, error) {
+	isPublic, err := queryBool("isPublic", q.IsPublic)
+	return aimg.ItemFilter{MType: q.MType, FolderID: q.FolderID, IsPublic: isPublic, Approval: q.PublicApprovalStatus}, err
 }
 
 type batchItemsInput struct {
@@ -175,13 +185,11 @@ func (s *Server) getMyCreations(ctx context.Context, c aimg.Caller, in *myCreati
 	if err != nil {
 		return nil, err
 	}
-	isPublic, err := queryBool("isPublic", in.IsPublic)
+	f, err := in.filter()
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.Library.MyCreations(ctx, c, aimg.ItemFilter{
-		MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
-	}, p)
+	res, err := s.Library.MyCreations(ctx, c, f, p)
 	if err != nil {
 		return nil, err
 	}

@@ -30,13 +30,7 @@ import (
 // Without a seeded database each run seeds a fresh one (SQLite in a temp
 // dir; PostgreSQL in a fresh schema when AIMG_TEST_DATABASE_URL is set).
 func BenchmarkMyCreations(b *testing.B) {
-	n := 10000
-	if v := os.Getenv("AIMG_BENCH_ITEMS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 200 {
-			b.Fatalf("AIMG_BENCH_ITEMS=%q: want an integer >= 200", v)
-		}
-	}
+	n := benchItems(b)
 	b.Run("sqlite", func(b *testing.B) {
 		url := os.Getenv("AIMG_BENCH_SQLITE_URL")
 		if url == "" {

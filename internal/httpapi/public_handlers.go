@@ -114,11 +114,8 @@ func sampleImage(img Image) Image {
 type itemsInput struct {
 	Auth
 	PageQuery
-	UserID               string `query:"userID" doc:"Only this User's Items; absent = every User."`
-	MType                string `query:"mtype" doc:"image or video; absent = both."`
-	FolderID             string `query:"folderID" doc:"A Folder id, or root for the Items outside any Folder; absent = all."`
-	IsPublic             string `query:"isPublic" doc:"true or false; absent = both."`
-	PublicApprovalStatus string `query:"publicApprovalStatus" doc:"none, pending, approved or rejected; absent = all. pending is the review queue."`
+	ItemFilterQuery
+	UserID string `query:"userID" doc:"Only this User's Items; absent = every User."`
 }
 
 func (s *Server) getItems(ctx context.Context, c aimg.Caller, in *itemsInput) (*PagedResponse[[]Image], error) {
@@ -126,13 +123,11 @@ func (s *Server) getItems(ctx context.Context, c aimg.Caller, in *itemsInput) (*
 	if err != nil {
 		return nil, err
 	}
-	isPublic, err := queryBool("isPublic", in.IsPublic)
+	f, err := in.filter()
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.Library.AllItems(ctx, c, strings.TrimSpace(in.UserID), aimg.ItemFilter{
-		MType: in.MType, FolderID: in.FolderID, IsPublic: isPublic, Approval: in.PublicApprovalStatus,
-	}, p)
+	res, err := s.Library.AllItems(ctx, c, strings.TrimSpace(in.UserID), f, p)
 	if err != nil {
 		return nil, err
 	}
