@@ -91,6 +91,9 @@ type Item struct {
 	UpdatedAt             time.Time
 	CompletedAt           *time.Time
 	DeletedAt             *time.Time
+	// RemovedByReport: deleted because a report of it was accepted;
+	// restoreItems by userID skips it (restoring it by id clears it).
+	RemovedByReport bool
 }
 
 // JobStatus is the state of a queued unit of work.
@@ -172,6 +175,9 @@ type ItemChange struct {
 	// the Item locked for the transaction and whether its owner is deleted.
 	// A non-nil error is that Item's outcome.
 	Check func(it *Item, ownerDeleted bool) error
+	// ByReport (ItemDelete only) marks the Items removed by an accepted
+	// report; an Item already deleted keeps its deletedDate.
+	ByReport bool
 }
 
 // ItemChanged is one Item's outcome of an ItemChange.

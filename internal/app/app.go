@@ -139,6 +139,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		m, _ := cfg.Service.Model(id)
 		return m.Name
 	}), now)
+	a.Library.SetReports(cfg.Service.Reports)
 
 	if err := a.newGeneration(); err != nil {
 		return err

@@ -42,6 +42,8 @@ type Service struct {
 	// Media is the decode budget for untrusted images; Files the variants.
 	Media Media `yaml:"media"`
 	Files Files `yaml:"files"`
+	// Reports are the report queues and the system queues' thresholds.
+	Reports Reports `yaml:"reports"`
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -340,5 +342,6 @@ func (s Service) Validate() error {
 	errs = append(errs, s.PGQuery.validate()...)
 	errs = append(errs, s.validateMediaFiles()...)
 	errs = append(errs, s.HTTP.validateTimeouts()...)
+	errs = append(errs, s.Reports.validate()...)
 	return errors.Join(errs...)
 }

@@ -100,5 +100,8 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 	}
 	view := s.adminUser(u)
 	view.ItemCount, view.RootFolderItemCount, view.PublicItemCount = counts.Items, counts.RootFolderItems, counts.PublicItems
+	if view.FlaggedImagesCount, view.HighHeatImagesCount, err = s.Library.ReportCounts(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	return reply[any](view)
 }

@@ -85,8 +85,8 @@ type AdminUser struct {
 	TierExpiration        *string         `json:"tierExpiration"`
 	MerchantProcessor     string          `json:"merchantProcessor"`
 	Subscriptions         []Subscription  `json:"subscriptions"`
-	FlaggedImagesCount    int64           `json:"flaggedImagesCount"`
-	HighHeatImagesCount   int64           `json:"highHeatImagesCount"`
+	FlaggedImagesCount    int64           `json:"flaggedImagesCount" doc:"The User's Items with an accepted report."`
+	HighHeatImagesCount   int64           `json:"highHeatImagesCount" doc:"The User's live Items in the highHeat system queue."`
 	RefList               []string        `json:"refList"`
 	RS                    string          `json:"rs"`
 	LoginProviders        []LoginProvider `json:"loginProviders"`

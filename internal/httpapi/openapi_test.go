@@ -42,6 +42,9 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"deleteItems": "delete", "restoreItems": "post", "setProtected": "post",
 		// Public approval (issue 7)
 		"setItemProperties": "post", "setPublicApprovalStatus": "post",
+		// Reports (issue 7)
+		"reportItems": "post", "getReports": "get", "closeReports": "post", "getReportQueues": "get",
+		"downloadReportsForEpoch": "get",
 		// Private Folders (issue 7)
 		"getSelfFolders": "get", "createSelfFolder": "post", "setSelfFolderProperties": "post",
 		"deleteSelfFolder": "delete", "addImagesToSelfFolder": "post", "removeImagesFromSelfFolder": "post",

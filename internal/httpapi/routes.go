@@ -69,6 +69,13 @@ func (s *Server) routes() {
 	register(s, get("getItems", "List every User's Items (Admin)", tagImages), admin, s.getItems)
 	register(s, post("migrateLibrary", "Move a User's Items and Folders to another User (Admin)", tagImages), admin, s.migrateLibrary)
 
+	// Image Management: reports and moderation queues (docs/decisions.md "Reports")
+	register(s, post("reportItems", "Report Items for review by Admins", tagImages), signedIn, s.reportItems)
+	register(s, get("getReportQueues", "List the report queues (Admins: also the system queues)", tagImages), session, s.getReportQueues)
+	register(s, get("getReports", "List Item reports (Admin)", tagImages), admin, s.getReports)
+	register(s, post("closeReports", "Accept (delete the Items) or decline reports (Admin)", tagImages), admin, s.closeReports)
+	register(s, get("downloadReportsForEpoch", "Download reports as CSV (Admin)", tagImages, described(downloadReportsDoc), csvResponse), admin, s.downloadReportsForEpoch)
+
 	// Private Folder Management
 	register(s, get("getSelfFolders", "List the current User's Private Folders", tagFolders), signedIn, s.getSelfFolders)
 	register(s, post("createSelfFolder", "Create a Private Folder", tagFolders), signedIn, s.createFolder(library.Private))

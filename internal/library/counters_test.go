@@ -17,7 +17,8 @@ import (
 
 // Thousands of mixed library operations from several goroutines (likes and
 // dislikes, deleting and restoring, Folder moves, approval, migrating a
-// library back and forth, tags), then every kept counter is compared with a
+// library back and forth, tags, reporting and accepting or declining
+// reports), then every kept counter is compared with a
 // recount from the base tables (store.CounterDrift). No operation may fail
 // with an internal error (a deadlock, a constraint).
 func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
@@ -40,6 +41,10 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 			if i%7 == 0 {
 				it.IsProtected = true
 			}
+			if i%3 == 0 { // publicly visible: reportable by the other user
+				added := done
+				it.IsPublic, it.PublicApprovalStatus, it.FolderID, it.FolderAddedAt = true, aimg.ApprovalApproved, w.publicFolder, &added
+			}
 			seed = append(seed, it)
 			ids = append(ids, it.ID)
 		}
@@ -51,6 +56,23 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 		reactions := []library.Reaction{library.Like, library.Unlike, library.Dislike, library.Undislike}
 		pending, yes, no := aimg.ApprovalPending, true, false
 
+		var reportsMu sync.Mutex
+		var reportIDs []string
+		statuses := []string{aimg.ReportAccepted, aimg.ReportDeclined}
+		// Each user reports the other's public Items first (the mixed
+		// operations soon make most Items private or deleted), so that
+		// closing them meets deletes, restores and migrations.
+		for _, c := range users {
+			res, err := w.lib.ReportItems(ctx, c, ids, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.ReportID != "" {
+					reportIDs = append(reportIDs, r.ReportID)
+				}
+			}
+		}
 		seedBase := uint64(time.Now().UnixNano())
 		t.Logf("random seed %d", seedBase)
 		var wg sync.WaitGroup
@@ -67,7 +89,7 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 				for range opsEach {
 					c := users[rng.IntN(len(users))]
 					var err error
-					op := rng.IntN(100)
+					op := rng.IntN(106)
 					if rng.IntN(5) == 0 { // tags on an Item or a Folder
 						tags := make([]string, 1+rng.IntN(3))
 						for i := range tags {
@@ -84,6 +106,28 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 						continue
 					}
 					switch {
+					case op >= 103:
+						reportsMu.Lock()
+						var named []string
+						for range 1 + rng.IntN(3) {
+							if len(reportIDs) > 0 {
+								named = append(named, reportIDs[rng.IntN(len(reportIDs))])
+							}
+						}
+						reportsMu.Unlock()
+						if len(named) > 0 {
+							_, err = w.lib.CloseReports(ctx, admin, distinct(named), statuses[rng.IntN(2)], "", rng.IntN(2) == 0)
+						}
+					case op >= 100:
+						var res []library.ReportResult
+						res, err = w.lib.ReportItems(ctx, c, distinct(pick(1+rng.IntN(4))), "", "")
+						reportsMu.Lock()
+						for _, r := range res {
+							if r.ReportID != "" {
+								reportIDs = append(reportIDs, r.ReportID)
+							}
+						}
+						reportsMu.Unlock()
 					case op < 40:
 						_, err = w.lib.React(ctx, c, reactions[rng.IntN(len(reactions))], distinct(pick(1+rng.IntN(3))))
 					case op < 52:
@@ -141,8 +185,12 @@ func TestCountersStayExactUnderMixedConcurrentOperations(t *testing.T) {
 				foldered++
 			}
 		}
-		if liked == 0 || deleted == 0 || foldered == 0 {
-			t.Fatalf("the operations did little: %d liked, %d deleted, %d in a Folder", liked, deleted, foldered)
+		accepted, err := st.ListReports(ctx, aimg.ReportFilter{Statuses: []string{aimg.ReportAccepted}}, aimg.ReportRules{MinPendingReports: 3}, aimg.Page{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if liked == 0 || deleted == 0 || foldered == 0 || accepted.Total == 0 {
+			t.Fatalf("the operations did little: %d liked, %d deleted, %d in a Folder, %d reports accepted", liked, deleted, foldered, accepted.Total)
 		}
 		usage, err := st.TagUsageRecount(ctx)
 		if err != nil {

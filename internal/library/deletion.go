@@ -44,12 +44,14 @@ func (r ItemResult) Message() string {
 func (r ItemResult) ProtectedText() string { return strconv.FormatBool(r.Protected) }
 
 var (
-	errNotOwner       = aimg.Errorf(aimg.CodeForbidden, "Only the Item's owner can delete it")
-	errNotDeleted     = aimg.Errorf(aimg.CodeConflict, "Item is not deleted")
-	errOwnerDeleted   = aimg.Errorf(aimg.CodeConflict, "The Item's owner is deleted: restore the owner first")
-	errAdminOnly      = aimg.Errorf(aimg.CodeForbidden, "This operation requires a valid X-Administration-Key")
-	errUserNotFound   = aimg.Errorf(aimg.CodeNotFound, "User not found")
-	errDeleteAllOther = &aimg.Error{Code: aimg.CodeForbidden, Field: "userID",
+	errNotOwner     = aimg.Errorf(aimg.CodeForbidden, "Only the Item's owner can delete it")
+	errNotDeleted   = aimg.Errorf(aimg.CodeConflict, "Item is not deleted")
+	errOwnerDeleted = aimg.Errorf(aimg.CodeConflict, "The Item's owner is deleted: restore the owner first")
+	errAdminOnly    = aimg.Errorf(aimg.CodeForbidden, "This operation requires a valid X-Administration-Key")
+	errUserNotFound = aimg.Errorf(aimg.CodeNotFound, "User not found")
+	// errRemovedByReport: restoreItems by userID leaves such an Item deleted.
+	errRemovedByReport = aimg.Errorf(aimg.CodeConflict, "Item was removed by an accepted report: restore it by its id")
+	errDeleteAllOther  = &aimg.Error{Code: aimg.CodeForbidden, Field: "userID",
 		Message: "userID: only Admins may delete another user's Items"}
 )
 
@@ -95,28 +97,32 @@ func (s *Service) DeleteItems(ctx context.Context, c aimg.Caller, ids []string, 
 // RestoreItems is restoreItems (Admins only): the Items ids, or, with
 // userID, every deleted Item of that user (ids is then ignored). An Item is
 // restored only if it is deleted and its owner is not; it lands in the
-// root Folder. (Items removed by an accepted report will be skipped by the
-// userID form once reports exist; see docs/decisions.md.)
+// root Folder. An Item removed by an accepted report is restored only when
+// named by id (DECISIONS.md); the userID form skips it with the reason.
 func (s *Service) RestoreItems(ctx context.Context, c aimg.Caller, ids []string, userID string) ([]ItemResult, error) {
 	if !c.Admin {
 		return nil, errAdminOnly
 	}
-	check := func(it *aimg.Item, ownerDeleted bool) error {
-		switch {
-		case it.DeletedAt == nil:
-			return errNotDeleted
-		case ownerDeleted:
-			return errOwnerDeleted
+	check := func(byID bool) func(it *aimg.Item, ownerDeleted bool) error {
+		return func(it *aimg.Item, ownerDeleted bool) error {
+			switch {
+			case it.DeletedAt == nil:
+				return errNotDeleted
+			case ownerDeleted:
+				return errOwnerDeleted
+			case it.RemovedByReport && !byID:
+				return errRemovedByReport
+			}
+			return nil
 		}
-		return nil
 	}
 	if userID != "" {
 		if _, err := s.userExists(ctx, userID); err != nil {
 			return nil, err
 		}
-		return s.changeAll(ctx, aimg.ItemChange{Op: aimg.ItemRestore, OwnerID: userID, Check: check})
+		return s.changeAll(ctx, aimg.ItemChange{Op: aimg.ItemRestore, OwnerID: userID, Check: check(false)})
 	}
-	return s.changeIDs(ctx, c, aimg.ItemChange{Op: aimg.ItemRestore, Check: check}, ids, "imageIDs: is required: one or more Item ids, or userID")
+	return s.changeIDs(ctx, c, aimg.ItemChange{Op: aimg.ItemRestore, Check: check(true)}, ids, "imageIDs: is required: one or more Item ids, or userID")
 }
 
 // SetProtected is setProtected (Admins only): it toggles each Item's

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 )
 
 // Store is the persistence the library needs; *store.Store has it.
@@ -54,6 +55,8 @@ type Store interface {
 	AddView(ctx context.Context, id, viewer string, at, since int64) (bool, error)
 	PurgeViews(ctx context.Context, before int64) (int64, error)
 	MigrateLibrary(ctx context.Context, sourceUserID, destinationUserID string, at time.Time) (aimg.LibraryMoved, error)
+	// Reports (reports.go).
+	ReportStore
 }
 
 // FileURLs gives a File's absolute URL; *files.Service has it.
@@ -77,6 +80,8 @@ type Service struct {
 	files  FileURLs
 	models ModelNamer
 	now    func() time.Time
+	// reports are the report queues and thresholds (SetReports).
+	reports config.Reports
 }
 
 // New builds the service. models may be nil: modelName is then the Model id.

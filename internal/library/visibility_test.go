@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
+	"aimg/internal/config"
 	"aimg/internal/library"
 	"aimg/internal/store"
 	"aimg/internal/testsupport"
@@ -67,6 +68,11 @@ func newWorld(t *testing.T, st *store.Store) *world {
 	ctx := context.Background()
 	w := &world{st: st, lib: library.New(st, fileURLs{}, nil, func() time.Time { return t0.Add(time.Hour) }),
 		callers: map[string]aimg.Caller{}, folders: map[string]string{}}
+	svc, err := config.LoadService("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.lib.SetReports(svc.Reports)
 	user := func(name string, guest bool) *aimg.User {
 		u := &aimg.User{ID: uuid.NewString(), Domain: "localhost", Email: name + "@example.com", Username: name,
 			IsGuest: guest, Roles: []string{aimg.RoleUser}, CreatedAt: t0, UpdatedAt: t0}

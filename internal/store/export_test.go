@@ -82,7 +82,22 @@ var listingsForTest = map[string]func() *keysetList{
 	},
 	"getPublicFolders user":   func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{UserID: "u", Viewer: "v"}) },
 	"getPublicFolders by ids": func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{IDs: []string{"p-a", "p-b"}}) },
+	"getReports":              func() *keysetList { return reportsList(aimg.ReportFilter{}, testReportRules) },
+	"getReports author":       func() *keysetList { return reportsList(aimg.ReportFilter{AuthorID: "u"}, testReportRules) },
+	"getReports pending": func() *keysetList {
+		return reportsList(aimg.ReportFilter{Statuses: []string{"pending"}}, testReportRules)
+	},
+	"getReports queue":  func() *keysetList { return reportsList(aimg.ReportFilter{Queues: []string{"Spam"}}, testReportRules) },
+	"getReports by ids": func() *keysetList { return reportsList(aimg.ReportFilter{IDs: []string{"a", "b"}}, testReportRules) },
+	"getReports highHeat": func() *keysetList {
+		return reportsList(aimg.ReportFilter{SystemQueues: []string{aimg.QueueHighHeat}}, testReportRules)
+	},
+	"getReports multipleReports": func() *keysetList {
+		return reportsList(aimg.ReportFilter{SystemQueues: []string{aimg.QueueMultipleReports}}, testReportRules)
+	},
 }
+
+var testReportRules = aimg.ReportRules{MinPendingReports: 3, MinDislikes: 10, MinDislikePercent: 50}
 
 // ListingPlansForTest returns the query plan of a first and a later page of
 // each listing in listingsForTest, by name. On PostgreSQL sequential scans

@@ -14,7 +14,8 @@ import (
 const itemColumns = `id, user_id, batch_id, job_id, mtype, media_type, status, error, model_id, prompt, negprompt,
 	raw_prompt, raw_negprompt, ignored_words, params, generator_version, workflow_template_name,
 	workflow_run_parameters, file_id, frames, folder_id, folder_added_at, is_public, public_approval_status,
-	is_protected, view_count, like_count, dislike_count, created_at, updated_at, completed_at, deleted_at`
+	is_protected, view_count, like_count, dislike_count, created_at, updated_at, completed_at, deleted_at,
+	removed_by_report`
 
 func scanItem(row interface{ Scan(...any) error }) (*aimg.Item, error) {
 	var (
@@ -29,7 +30,7 @@ func scanItem(row interface{ Scan(...any) error }) (*aimg.Item, error) {
 		&it.ModelID, &it.Prompt, &it.NegPrompt, &it.RawPrompt, &it.RawNegPrompt, &it.IgnoredWords, &params,
 		&it.GeneratorVersion, &it.WorkflowTemplateName, &wfParams, &it.FileID, &frames, &folderID, &folderAdded,
 		&it.IsPublic, &it.PublicApprovalStatus, &it.IsProtected, &it.ViewCount, &it.LikeCount, &it.DislikeCount,
-		&created, &updated, &completed, &deleted)
+		&created, &updated, &completed, &deleted, &it.RemovedByReport)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, aimg.Errorf(aimg.CodeNotFound, "Item not found")
 	}
@@ -107,7 +108,7 @@ func itemRow(it *aimg.Item) ([]any, error) {
 		it.Prompt, it.NegPrompt, it.RawPrompt, it.RawNegPrompt, it.IgnoredWords, params, gen,
 		it.WorkflowTemplateName, wfParams, it.FileID, frames, nullString(it.FolderID), nullMS(it.FolderAddedAt),
 		it.IsPublic, approval, it.IsProtected, it.ViewCount, it.LikeCount, it.DislikeCount,
-		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt)}, nil
+		ms(it.CreatedAt), ms(it.UpdatedAt), nullMS(it.CompletedAt), nullMS(it.DeletedAt), it.RemovedByReport}, nil
 }
 
 // ItemByID returns the Item, deleted or not.

@@ -51,7 +51,22 @@ func (s *Store) ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 func (s *Store) changeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error) {
 	var out []aimg.ItemChanged
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = nil
+		var err error
+		out, err = s.changeItemsTx(ctx, tx, ch)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// changeItemsTx is one try of ChangeItems inside the caller's transaction
+// (closeReports deletes the Items of accepted reports in its own, having
+// locked the same owners and Items first).
+func (s *Store) changeItemsTx(ctx context.Context, tx *sql.Tx, ch aimg.ItemChange) ([]aimg.ItemChanged, error) {
+	var out []aimg.ItemChanged
+	err := func() error {
 		lock := ""
 		if s.dialect == Postgres {
 			lock = " FOR NO KEY UPDATE"
@@ -138,12 +153,15 @@ func (s *Store) changeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 			}
 		}
 		var set string
-		switch ch.Op {
-		case aimg.ItemDelete:
+		switch {
+		case ch.Op == aimg.ItemDelete && ch.ByReport:
+			// An Item its owner deleted already keeps its deletedDate.
+			set = `deleted_at = COALESCE(deleted_at, $1), updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = TRUE`
+		case ch.Op == aimg.ItemDelete:
 			set = `deleted_at = $1, updated_at = $1, folder_id = NULL, folder_added_at = NULL`
-		case aimg.ItemRestore:
-			set = `deleted_at = NULL, updated_at = $1, folder_id = NULL, folder_added_at = NULL`
-		case aimg.ItemToggleProtect:
+		case ch.Op == aimg.ItemRestore:
+			set = `deleted_at = NULL, updated_at = $1, folder_id = NULL, folder_added_at = NULL, removed_by_report = FALSE`
+		case ch.Op == aimg.ItemToggleProtect:
 			set = `is_protected = NOT is_protected, updated_at = $1`
 		}
 		for len(change) > 0 {
@@ -156,7 +174,7 @@ func (s *Store) changeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.Ite
 			change = change[n:]
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return nil, err
 	}

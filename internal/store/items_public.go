@@ -170,6 +170,9 @@ func (s *Store) MigrateLibrary(ctx context.Context, sourceUserID, destinationUse
 			return err
 		}
 		moved.Items = n
+		if err := followReportAuthors(ctx, tx, sourceUserID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE folders SET user_id = $2, updated_at = $3 WHERE user_id = $1`,
 			sourceUserID, destinationUserID, ms(at))
 		if err != nil {

@@ -135,7 +135,7 @@ func (s *Store) InsertItems(ctx context.Context, items []*aimg.Item) error {
 
 // insertItemRows writes items with one INSERT statement.
 func insertItemRows(ctx context.Context, q queryer, dialect Dialect, items []*aimg.Item) error {
-	const cols = 32
+	const cols = 33
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO items (` + itemColumns + `) VALUES `)
 	args := make([]any, 0, len(items)*cols)

@@ -180,6 +180,9 @@ func (s *Store) MoveGuestData(ctx context.Context, guestUserID, userID string, n
 		if err := moveGuestReactions(ctx, tx, guestUserID, userID); err != nil {
 			return err
 		}
+		if err := moveGuestReports(ctx, tx, guestUserID, userID); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND is_guest`,
 			guestUserID, ms(now))
 		return err
