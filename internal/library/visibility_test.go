@@ -206,7 +206,7 @@ func TestVisibilityTable(t *testing.T) {
 			noop func(caller, state string) bool
 			do   func(c aimg.Caller, caller string, it *aimg.Item) error
 			// changed tells the write took effect on the stored Item.
-			changed func(before, after *aimg.Item) bool
+			changed func(before, after snapshot) bool
 		}{
 			{
 				name: "likeItems",
@@ -216,7 +216,7 @@ func TestVisibilityTable(t *testing.T) {
 				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
 					return onlyItem(w.lib.React(ctx, c, library.Like, []string{it.ID}))
 				},
-				changed: func(b, a *aimg.Item) bool { return a.LikeCount == b.LikeCount+1 },
+				changed: func(b, a snapshot) bool { return a.LikeCount == b.LikeCount+1 },
 			},
 			{
 				name: "deleteItems",
@@ -227,7 +227,7 @@ func TestVisibilityTable(t *testing.T) {
 				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
 					return onlyItem(w.lib.DeleteItems(ctx, c, []string{it.ID}, ""))
 				},
-				changed: func(b, a *aimg.Item) bool { return b.DeletedAt == nil && a.DeletedAt != nil },
+				changed: func(b, a snapshot) bool { return b.DeletedAt == nil && a.DeletedAt != nil },
 			},
 			{
 				name: "setItemProperties (request approval)",
@@ -240,7 +240,7 @@ func TestVisibilityTable(t *testing.T) {
 					_, err := w.lib.SetItemProperties(ctx, c, it.ID, library.ItemProperties{PublicApprovalStatus: &pending})
 					return err
 				},
-				changed: func(b, a *aimg.Item) bool { return a.PublicApprovalStatus != b.PublicApprovalStatus },
+				changed: func(b, a snapshot) bool { return a.PublicApprovalStatus != b.PublicApprovalStatus },
 			},
 			{
 				name: "setItemProperties (make private)",
@@ -253,7 +253,7 @@ func TestVisibilityTable(t *testing.T) {
 					_, err := w.lib.SetItemProperties(ctx, c, it.ID, library.ItemProperties{IsPublic: &no})
 					return err
 				},
-				changed: func(b, a *aimg.Item) bool { return b.IsPublic && !a.IsPublic },
+				changed: func(b, a snapshot) bool { return b.IsPublic && !a.IsPublic },
 			},
 			{
 				name: "addImagesToSelfFolder (the caller's own Folder)",
@@ -267,7 +267,7 @@ func TestVisibilityTable(t *testing.T) {
 					}
 					return res.Items[0].Err
 				},
-				changed: func(b, a *aimg.Item) bool { return a.FolderID != b.FolderID },
+				changed: func(b, a snapshot) bool { return a.FolderID != b.FolderID },
 			},
 			{
 				name: "setPublicApprovalStatus (approve)",
@@ -277,7 +277,7 @@ func TestVisibilityTable(t *testing.T) {
 				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
 					return onlyItem(w.lib.SetPublicApprovalStatus(ctx, c, []string{it.ID}, aimg.ApprovalApproved))
 				},
-				changed: func(b, a *aimg.Item) bool { return a.PublicApprovalStatus != b.PublicApprovalStatus },
+				changed: func(b, a snapshot) bool { return a.PublicApprovalStatus != b.PublicApprovalStatus },
 			},
 			{
 				name: "setProtected",
@@ -285,18 +285,75 @@ func TestVisibilityTable(t *testing.T) {
 				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
 					return onlyItem(w.lib.SetProtected(ctx, c, []string{it.ID}))
 				},
-				changed: func(b, a *aimg.Item) bool { return a.IsProtected != b.IsProtected },
+				changed: func(b, a snapshot) bool { return a.IsProtected != b.IsProtected },
 			},
 		}
+		writes = append(writes, []struct {
+			name    string
+			may     func(caller, state string) bool
+			noop    func(caller, state string) bool
+			do      func(c aimg.Caller, caller string, it *aimg.Item) error
+			changed func(before, after snapshot) bool
+		}{
+			{
+				name: "addTagsToItem",
+				may: func(caller, state string) bool {
+					return caller == callerOwner && state != stateDeleted && state != stateQueued
+				},
+				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
+					_, err := w.lib.ChangeTags(ctx, c, aimg.TagAdd, it.ID, "", []string{"fox"})
+					return err
+				},
+				changed: func(b, a snapshot) bool { return len(a.Tags) == len(b.Tags)+1 },
+			},
+			{
+				name: "reportItems",
+				may:  func(caller, state string) bool { return caller == callerOther && state == statePublished },
+				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
+					res, err := w.lib.ReportItems(ctx, c, []string{it.ID}, "", "")
+					if err != nil {
+						return err
+					}
+					return res[0].Err
+				},
+				changed: func(b, a snapshot) bool { return a.Reports == b.Reports+1 },
+			},
+			{
+				name: "addImagesToPublicFolder (the owner's Public Folder)",
+				may:  func(caller, state string) bool { return caller == callerOwner && state == stateApproved },
+				do: func(c aimg.Caller, _ string, it *aimg.Item) error {
+					res, err := w.lib.AddToFolder(ctx, c, library.Public, w.publicFolder, []string{it.ID})
+					if err != nil {
+						return err
+					}
+					return res.Items[0].Err
+				},
+				changed: func(b, a snapshot) bool { return a.FolderID == w.publicFolder && b.FolderID == "" },
+			},
+			{
+				name: "moveItemsBetweenFolders (root to the caller's own Folder)",
+				may: func(caller, state string) bool {
+					return caller == callerOwner && !slices.Contains([]string{stateDeleted, stateQueued, statePublished}, state)
+				},
+				do: func(c aimg.Caller, caller string, it *aimg.Item) error {
+					res, err := w.lib.MoveBetweenFolders(ctx, c, "", w.folders[caller], []string{it.ID})
+					if err != nil {
+						return err
+					}
+					return res.Items[0].Err
+				},
+				changed: func(b, a snapshot) bool { return a.FolderID != b.FolderID },
+			},
+		}...)
 		for _, wr := range writes {
 			t.Run(wr.name, func(t *testing.T) {
 				for _, caller := range callers {
 					fresh := w.items(t)
 					for _, state := range states {
 						it := fresh[state]
-						before := stored(t, st, it.ID)
+						before := w.snapshot(t, it.ID)
 						err := wr.do(w.callers[caller], caller, it)
-						after := stored(t, st, it.ID)
+						after := w.snapshot(t, it.ID)
 						want := wr.may(caller, state)
 						noop := want && wr.noop != nil && wr.noop(caller, state)
 						switch {
@@ -304,12 +361,12 @@ func TestVisibilityTable(t *testing.T) {
 							t.Errorf("%s / %s: refused: %v", caller, state, err)
 						case want && !noop && !wr.changed(before, after):
 							t.Errorf("%s / %s: allowed but nothing changed", caller, state)
-						case noop && fmt.Sprint(*before) != fmt.Sprint(*after):
+						case noop && before.String() != after.String():
 							t.Errorf("%s / %s: a no-op changed the Item", caller, state)
 						case !want && err == nil:
 							t.Errorf("%s / %s: allowed, want refused", caller, state)
-						case !want && fmt.Sprint(*before) != fmt.Sprint(*after):
-							t.Errorf("%s / %s: refused but the Item changed:\n%+v\n%+v", caller, state, *before, *after)
+						case !want && before.String() != after.String():
+							t.Errorf("%s / %s: refused but the Item changed:\n%s\n%s", caller, state, before, after)
 						}
 						if !want && err != nil && aimg.ErrorCode(err) == aimg.CodeInternal {
 							t.Errorf("%s / %s: internal error %v", caller, state, err)
@@ -319,6 +376,37 @@ func TestVisibilityTable(t *testing.T) {
 			})
 		}
 	})
+}
+
+// snapshot is what a write may change: the stored Item, its tags and its
+// reports.
+type snapshot struct {
+	*aimg.Item
+	Tags    []string
+	Reports int
+}
+
+func (s snapshot) String() string { return fmt.Sprintf("%+v tags %v reports %d", *s.Item, s.Tags, s.Reports) }
+
+func (w *world) snapshot(t *testing.T, id string) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	s := snapshot{Item: stored(t, w.st, id)}
+	tags, err := w.st.ItemTags(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Tags = tags[id]
+	reports, err := w.lib.Reports(ctx, w.callers[callerAdmin], library.ReportQuery{AuthorID: s.UserID}, aimg.Page{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports.Reports {
+		if r.ItemID == id {
+			s.Reports++
+		}
+	}
+	return s
 }
 
 func check(t *testing.T, caller, state, op string, want bool, err error) {
