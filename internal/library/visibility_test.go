@@ -386,7 +386,9 @@ type snapshot struct {
 	Reports int
 }
 
-func (s snapshot) String() string { return fmt.Sprintf("%+v tags %v reports %d", *s.Item, s.Tags, s.Reports) }
+func (s snapshot) String() string {
+	return fmt.Sprintf("%+v tags %v reports %d", *s.Item, s.Tags, s.Reports)
+}
 
 func (w *world) snapshot(t *testing.T, id string) snapshot {
 	t.Helper()
