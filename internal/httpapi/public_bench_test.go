@@ -159,8 +159,8 @@ func benchPublicUser(b *testing.B, st *store.Store, n int) string {
 // minimalFeedHandler is the floor for the feeds: plain net/http and
 // database/sql running the feed's SQL (the same statements: the count for
 // getPublicCreations, the page with the same columns, predicate, keyset
-// and index) and writing a flat JSON array of what it read; no session,
-// envelope, reactions or file URLs service.
+// and index, the page's tags) and writing the rows as JSON; no session,
+// envelope, views or ISO dates.
 func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 	db := benchDB(b, dbURL, true)
 	type image struct {
@@ -221,8 +221,32 @@ func minimalFeedHandler(b *testing.B, dbURL string) http.Handler {
 		if len(out) > 100 {
 			out = out[:100]
 		}
+		rows.Close()
+		// The page's tags, in one query, as the endpoint reads them.
+		tags := map[string][]string{}
+		if len(out) > 0 {
+			ph := make([]string, len(out))
+			ids := make([]any, len(out))
+			for i, im := range out {
+				ph[i], ids[i] = "$"+strconv.Itoa(i+1), im.ID
+			}
+			trows, err := db.QueryContext(r.Context(), `SELECT item_id, tag FROM item_tags WHERE item_id IN (`+strings.Join(ph, ", ")+`) ORDER BY item_id, tag`, ids...)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			for trows.Next() {
+				var id, tag string
+				if err := trows.Scan(&id, &tag); err != nil {
+					http.Error(w, err.Error(), 500)
+					return
+				}
+				tags[id] = append(tags[id], tag)
+			}
+			trows.Close()
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"items": out, "total": total})
+		_ = json.NewEncoder(w).Encode(map[string]any{"items": out, "total": total, "tags": tags})
 	})
 }
 
