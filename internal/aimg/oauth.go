@@ -20,6 +20,7 @@ type OAuthState struct {
 
 // UserIdentity links an external account (provider, its user id) to a user.
 type UserIdentity struct {
+	Domain         string
 	Provider       string // github, discord, google
 	ProviderUserID string
 	UserID         string

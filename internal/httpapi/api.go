@@ -22,6 +22,7 @@ import (
 	"aimg/internal/files"
 	"aimg/internal/generation"
 	"aimg/internal/library"
+	"aimg/internal/oauthlogin"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -38,6 +39,9 @@ type Deps struct {
 	Library    *library.Service
 	Generation *generation.Service
 	Version    string
+	// Logins are the enabled external login providers; nil = built from
+	// Config.Service.OAuth.
+	Logins map[string]oauthlogin.Provider
 	// RawSQL runs pgQuery statements (store.Store.RawQuery).
 	RawSQL func(ctx context.Context, text string, params []any, o store.RawQueryOptions) (*store.RawResult, error)
 }
@@ -59,6 +63,9 @@ func New(d Deps) *Server {
 		s.Now = time.Now
 	}
 	s.adminSum = sha256.Sum256([]byte(d.Config.AdminKey))
+	if s.Logins == nil {
+		s.Logins = oauthlogin.FromConfig(d.Config.Service.OAuth, nil)
+	}
 
 	hc := huma.DefaultConfig("AIMG API", d.Version)
 	hc.Info.Description = "The AIMG back end: accounts, the Item library, image and video generation, files. " +

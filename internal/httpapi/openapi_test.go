@@ -60,6 +60,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		// The public side and the Admin's library tools (issue 7)
 		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
 		"migrateLibrary": "post",
+		// External Login Providers (issue 8): the start and the provider's return (both 302)
+		"auth/{loginProvider}": "post", "auth/{loginProvider}/callback": "get",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

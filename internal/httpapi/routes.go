@@ -32,6 +32,14 @@ func (s *Server) routes() {
 	register(s, del("deleteUser", "Delete the current User (Admins: any User)", tagUsers), session, s.deleteUser)
 	register(s, post("setUserAbuseLevel", "Set or read a User's abuse level (Admin)", tagUsers), admin, s.setUserAbuseLevel)
 
+	// External Login Providers (docs/decisions.md "External sign-in"): POST
+	// answers 302 to the provider; its callback answers 302 to redirectURL
+	// with ?b=. Both are limited per client address.
+	register(s, post("authLoginProvider", "Sign in with an external provider (302 to it)", tagUsers,
+		at("/api/auth/{loginProvider}"), found, described(authStartDoc)), newSession, s.authStart)
+	register(s, get("authLoginProviderCallback", "The provider's return to the server (302 to redirectURL with ?b=)", tagUsers,
+		at("/api/auth/{loginProvider}/callback"), found), anyone, s.authCallback)
+
 	// Image Generation
 	register(s, post("generateImage", "Generate an image", tagGeneration), session, s.generateImage)
 	register(s, post("generateVideo", "Generate a video", tagGeneration), session, s.generateVideo)

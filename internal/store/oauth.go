@@ -61,24 +61,25 @@ func (s *Store) DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (in
 	return res.RowsAffected()
 }
 
-// IdentityUser returns the user linked to the provider's user id.
-func (s *Store) IdentityUser(ctx context.Context, provider, providerUserID string) (*aimg.User, error) {
+// IdentityUser returns the user of the domain linked to the provider's user id.
+func (s *Store) IdentityUser(ctx context.Context, domain, provider, providerUserID string) (*aimg.User, error) {
 	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id =
-		(SELECT user_id FROM user_identities WHERE provider = $1 AND provider_user_id = $2)`, provider, providerUserID))
+		(SELECT user_id FROM user_identities WHERE domain = $1 AND provider = $2 AND provider_user_id = $3)`,
+		domain, provider, providerUserID))
 }
 
 // LinkIdentity links the external account to its user; linking it again
 // (to anyone) changes nothing, so a repeated sign-in is idempotent.
 func (s *Store) LinkIdentity(ctx context.Context, id aimg.UserIdentity) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO user_identities (provider, provider_user_id, user_id, email, created_at)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (provider, provider_user_id) DO NOTHING`,
-		id.Provider, id.ProviderUserID, id.UserID, id.Email, ms(id.CreatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO user_identities (domain, provider, provider_user_id, user_id, email, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (domain, provider, provider_user_id) DO NOTHING`,
+		id.Domain, id.Provider, id.ProviderUserID, id.UserID, id.Email, ms(id.CreatedAt))
 	return err
 }
 
 // UserIdentities lists the external accounts linked to the user, oldest first.
 func (s *Store) UserIdentities(ctx context.Context, userID string) ([]aimg.UserIdentity, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT provider, provider_user_id, user_id, email, created_at
+	rows, err := s.r.QueryContext(ctx, `SELECT domain, provider, provider_user_id, user_id, email, created_at
 		FROM user_identities WHERE user_id = $1 ORDER BY created_at, provider`, userID)
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (s *Store) UserIdentities(ctx context.Context, userID string) ([]aimg.UserI
 			id      aimg.UserIdentity
 			created int64
 		)
-		if err := rows.Scan(&id.Provider, &id.ProviderUserID, &id.UserID, &id.Email, &created); err != nil {
+		if err := rows.Scan(&id.Domain, &id.Provider, &id.ProviderUserID, &id.UserID, &id.Email, &created); err != nil {
 			return nil, err
 		}
 		id.CreatedAt = fromMS(created)

@@ -58,16 +58,16 @@ func TestUserIdentities(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := st.IdentityUser(ctx, "github", "42"); !aimg.IsNotFound(err) {
+		if _, err := st.IdentityUser(ctx, "localhost", "github", "42"); !aimg.IsNotFound(err) {
 			t.Fatalf("unlinked: %v", err)
 		}
 		for _, uid := range []string{a.ID, b.ID} {
-			if err := st.LinkIdentity(ctx, aimg.UserIdentity{Provider: "github", ProviderUserID: "42", UserID: uid,
+			if err := st.LinkIdentity(ctx, aimg.UserIdentity{Domain: "localhost", Provider: "github", ProviderUserID: "42", UserID: uid,
 				Email: "x@example.com", CreatedAt: acctT0}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		u, err := st.IdentityUser(ctx, "github", "42")
+		u, err := st.IdentityUser(ctx, "localhost", "github", "42")
 		if err != nil || u.ID != a.ID {
 			t.Fatalf("linked user %v %v, want %s", u, err, a.ID)
 		}

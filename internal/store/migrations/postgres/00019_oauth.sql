@@ -18,15 +18,18 @@ CREATE TABLE oauth_states (
 );
 CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
 
--- An external account (provider, its user id) linked to a user; the
--- email is the one the provider reported when it was linked.
+-- An external account (provider, its user id) linked to a user of the
+-- domain (users belong to a domain, so one external account may sign in
+-- to each domain); the email is the one the provider reported when it was
+-- linked.
 CREATE TABLE user_identities (
+    domain TEXT NOT NULL,
     provider TEXT NOT NULL,
     provider_user_id TEXT NOT NULL,
     user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     email TEXT NOT NULL DEFAULT '',
     created_at BIGINT NOT NULL,
-    PRIMARY KEY (provider, provider_user_id)
+    PRIMARY KEY (domain, provider, provider_user_id)
 );
 CREATE INDEX user_identities_user ON user_identities (user_id);
 

@@ -1,0 +1,304 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"aimg/internal/config"
+	"aimg/internal/testsupport"
+	"aimg/internal/testsupport/fakeoauth"
+)
+
+// oauthAllowed is the redirect allow-list of the external sign-in tests.
+const oauthAllowed = "https://app.example/auth/"
+
+// noFollow does not follow redirects: each 302 is looked at.
+var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// oauthServer starts the app with the fakes configured as its GitHub and
+// Discord (either may be nil: that provider stays disabled).
+func oauthServer(t *testing.T, databaseURL string, gh, dc *fakeoauth.Server, more ...func(*config.Config)) *testsupport.Server {
+	t.Helper()
+	edits := append([]func(*config.Config){testsupport.WithoutRateLimits, func(c *config.Config) {
+		c.Service.OAuth.AllowedRedirectURLs = []string{oauthAllowed}
+		for _, p := range []struct {
+			f  *fakeoauth.Server
+			to *config.OAuthProvider
+		}{{gh, &c.Service.OAuth.GitHub}, {dc, &c.Service.OAuth.Discord}} {
+			if p.f != nil {
+				*p.to = config.OAuthProvider{ClientID: p.f.ClientID, ClientSecret: p.f.ClientSecret,
+					AuthURL: p.f.AuthURL(), TokenURL: p.f.TokenURL(), APIURL: p.f.APIURL()}
+			}
+		}
+	}}, more...)
+	return testsupport.NewServer(t, databaseURL, edits...)
+}
+
+// oauthStart posts /api/auth/{provider} and returns the Location of its 302.
+func oauthStart(t *testing.T, srv *testsupport.Server, provider, session string, body map[string]any) string {
+	t.Helper()
+	resp, raw := oauthDo(t, http.MethodPost, srv.URL+"/api/auth/"+provider, session, body)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("POST /auth/%s: %d %s", provider, resp.StatusCode, raw)
+	}
+	return resp.Header.Get("Location")
+}
+
+func oauthDo(t *testing.T, method, u, session string, body any) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if session != "" {
+		req.Header.Set("X-Session-ID", session)
+	}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// oauthAtProvider follows the provider's authorization page (the fake
+// signs the chosen account in) and returns the callback URL it sends the
+// browser to, pointed at srv (the config's public URL is another address).
+func oauthAtProvider(t *testing.T, srv *testsupport.Server, location string) string {
+	t.Helper()
+	resp, raw := oauthDo(t, http.MethodGet, location, "", nil)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("provider authorize: %d %s", resp.StatusCode, raw)
+	}
+	cb, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL + cb.RequestURI()
+}
+
+// oauthResult gets the callback and decodes the b parameter of the 302 to
+// the redirect URL.
+func oauthResult(t *testing.T, callback string) *testsupport.Envelope {
+	t.Helper()
+	resp, raw := oauthDo(t, http.MethodGet, callback, "", nil)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("callback: %d %s", resp.StatusCode, raw)
+	}
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, oauthAllowed) {
+		t.Fatalf("callback went to %q", loc)
+	}
+	u, _ := url.Parse(loc)
+	b, err := base64.RawURLEncoding.DecodeString(u.Query().Get("b"))
+	if err != nil {
+		t.Fatalf("b is not Base64URL: %q", loc)
+	}
+	env := &testsupport.Envelope{Raw: b}
+	if err := json.Unmarshal(b, env); err != nil {
+		t.Fatalf("b is not an envelope: %s", b)
+	}
+	env.Status = http.StatusOK
+	if env.HasError {
+		env.Status = env.ErrorCode
+	}
+	return env
+}
+
+// oauthCallbackError gets the callback and expects an envelope error
+// answered directly (no redirect).
+func oauthCallbackError(t *testing.T, callback string, status int, want string) {
+	t.Helper()
+	resp, raw := oauthDo(t, http.MethodGet, callback, "", nil)
+	env := &testsupport.Envelope{Status: resp.StatusCode, Raw: raw}
+	if err := json.Unmarshal(raw, env); err != nil {
+		t.Fatalf("callback: %d %q", resp.StatusCode, raw)
+	}
+	testsupport.ExpectError(t, env, status, want)
+}
+
+// oauthSignIn runs a whole flow with the account and returns the result.
+func oauthSignIn(t *testing.T, srv *testsupport.Server, fake *fakeoauth.Server, provider, session string,
+	a fakeoauth.Account, body map[string]any) *testsupport.Envelope {
+	t.Helper()
+	fake.SignInAs(a)
+	if body == nil {
+		body = map[string]any{}
+	}
+	if body["redirectURL"] == nil {
+		body["redirectURL"] = oauthAllowed + "done?x=1"
+	}
+	return oauthResult(t, oauthAtProvider(t, srv, oauthStart(t, srv, provider, session, body)))
+}
+
+func oauthProviders(t *testing.T, srv *testsupport.Server, userID string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, p := range acctAdminUser(t, srv, "userID="+userID)["loginProviders"].([]any) {
+		out = append(out, p.(map[string]any))
+	}
+	return out
+}
+
+func hasProvider(list []map[string]any, typ, id, userID string) bool {
+	for _, p := range list {
+		if p["providerType"] == typ && p["providerId"] == id && (userID == "" || p["userId"] == userID) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGitHubSignIn(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		gh := fakeoauth.New(t, fakeoauth.GitHub)
+		srv := oauthServer(t, dbURL, gh, nil)
+		octo := fakeoauth.Account{ID: "1001", Username: "octo_cat", Emails: []fakeoauth.Email{
+			{Email: "old@example.com", Verified: true}, {Email: "Octo@Example.com", Primary: true, Verified: true}}}
+
+		// The start: 302 to the provider with state and PKCE S256.
+		guest := acctNewSession()
+		loc := oauthStart(t, srv, "github", guest, map[string]any{"redirectURL": oauthAllowed + "done"})
+		u, _ := url.Parse(loc)
+		q := u.Query()
+		if !strings.HasPrefix(loc, gh.AuthURL()) || q.Get("state") == "" || q.Get("code_challenge_method") != "S256" ||
+			q.Get("code_challenge") == "" || q.Get("client_id") != gh.ClientID ||
+			q.Get("redirect_uri") != "http://127.0.0.1:8080/api/auth/github/callback" {
+			t.Fatalf("authorize URL %s", loc)
+		}
+
+		// A new user: created with the flow's refList, rs and 18+ answer
+		// and the GitHub login; the session that started is rotated.
+		env := oauthSignIn(t, srv, gh, "github", guest, octo, map[string]any{
+			"refList": "https://ref.example, b", "rs": "aff7", "isAtLeast18Confirmed": true})
+		testsupport.ExpectOK(t, env)
+		self := acctDecode[testsupport.SelfUser](t, env)
+		if !self.IsAuthenticated || self.Email != "octo@example.com" || self.Username != "octo_cat" ||
+			!self.IsAtLeast18Confirmed || self.SessionID == "" || self.SessionID == guest {
+			t.Fatalf("SelfUser %s", env.Raw)
+		}
+		if !acctIsSignedIn(t, srv, self.SessionID) || acctIsSignedIn(t, srv, guest) {
+			t.Fatal("the new session must be signed in and the old one not")
+		}
+		admin := acctAdminUser(t, srv, "userID="+self.UserID)
+		if refs := admin["refList"].([]any); admin["rs"] != "aff7" || len(refs) != 2 || refs[1] != "b" {
+			t.Fatalf("refList/rs %v %v", admin["refList"], admin["rs"])
+		}
+		if lp := oauthProviders(t, srv, self.UserID); len(lp) != 1 || !hasProvider(lp, "oauth", "GitHub", "1001") {
+			t.Fatalf("loginProviders %v", lp)
+		}
+
+		// Again (another session, the email changed at GitHub): the same
+		// user, by the linked GitHub id.
+		octo.Emails = []fakeoauth.Email{{Email: "new@example.com", Primary: true, Verified: true}}
+		again := acctDecode[testsupport.SelfUser](t, oauthSignIn(t, srv, gh, "github", "", octo, nil))
+		if again.UserID != self.UserID || again.SessionID == self.SessionID {
+			t.Fatalf("second sign-in: %+v, first %+v", again, self)
+		}
+
+		// An existing account is linked by a verified email.
+		bob := testsupport.SignUp(t, srv, "bob@example.com")
+		env = oauthSignIn(t, srv, gh, "github", bob.SessionID, fakeoauth.Account{ID: "2002", Username: "bobby",
+			Emails: []fakeoauth.Email{{Email: "BOB@example.com", Primary: true, Verified: true}}}, nil)
+		if got := acctDecode[testsupport.SelfUser](t, env); got.UserID != bob.UserID || got.Username != "" {
+			t.Fatalf("linked by email: %s", env.Raw)
+		}
+		if lp := oauthProviders(t, srv, bob.UserID); !hasProvider(lp, "internal", "Password", "") || !hasProvider(lp, "oauth", "GitHub", "2002") {
+			t.Fatalf("bob's loginProviders %v", lp)
+		}
+		if acctIsSignedIn(t, srv, bob.SessionID) {
+			t.Fatal("bob's old session survived the sign-in")
+		}
+
+		// An unverified email does not link to the account that has it.
+		carol := testsupport.SignUp(t, srv, "carol@example.com")
+		s := acctNewSession()
+		env = oauthSignIn(t, srv, gh, "github", s, fakeoauth.Account{ID: "3003", Username: "carol",
+			Emails: []fakeoauth.Email{{Email: "carol@example.com", Primary: true}}}, nil)
+		testsupport.ExpectError(t, env, http.StatusForbidden, "no verified email")
+		if lp := oauthProviders(t, srv, carol.UserID); hasProvider(lp, "oauth", "GitHub", "") {
+			t.Fatalf("carol got GitHub linked: %v", lp)
+		}
+		if acctIsSignedIn(t, srv, s) {
+			t.Fatal("a refused sign-in signed the session in")
+		}
+	})
+}
+
+func TestExternalSignInState(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		gh := fakeoauth.New(t, fakeoauth.GitHub)
+		srv := oauthServer(t, dbURL, gh, nil)
+		a := fakeoauth.Account{ID: "77", Username: "s", Emails: []fakeoauth.Email{{Email: "s@example.com", Primary: true, Verified: true}}}
+		body := func() map[string]any { return map[string]any{"redirectURL": oauthAllowed} }
+
+		// Used once: a replayed callback is refused and signs nobody in.
+		gh.SignInAs(a)
+		cb := oauthAtProvider(t, srv, oauthStart(t, srv, "github", "", body()))
+		testsupport.ExpectOK(t, oauthResult(t, cb))
+		oauthCallbackError(t, cb, http.StatusBadRequest, "state: unknown, already used or expired")
+
+		// Expired after the state TTL (10 minutes).
+		cb = oauthAtProvider(t, srv, oauthStart(t, srv, "github", "", body()))
+		srv.Clock.Advance(10*time.Minute + time.Second)
+		oauthCallbackError(t, cb, http.StatusBadRequest, "state: unknown, already used or expired")
+
+		// No state, junk state, and a GitHub state at another provider's callback.
+		oauthCallbackError(t, srv.URL+"/api/auth/github/callback?code=x", http.StatusBadRequest, "state:")
+		oauthCallbackError(t, srv.URL+"/api/auth/github/callback?code=x&state=nope", http.StatusBadRequest, "state:")
+		cb = oauthAtProvider(t, srv, oauthStart(t, srv, "github", "", body()))
+		oauthCallbackError(t, strings.Replace(cb, "/github/", "/discord/", 1), http.StatusBadRequest, "state:")
+		testsupport.ExpectOK(t, oauthResult(t, cb)) // the discord try did not use it up
+
+		// A code the provider refuses (and the provider's own error) go
+		// back to the redirect URL as error envelopes.
+		loc := oauthStart(t, srv, "github", "", body())
+		u, _ := url.Parse(loc)
+		state := u.Query().Get("state")
+		testsupport.ExpectError(t, oauthResult(t, srv.URL+"/api/auth/github/callback?code=bogus&state="+state),
+			http.StatusUnauthorized, "GitHub refused the sign-in")
+		loc = oauthStart(t, srv, "github", "", body())
+		u, _ = url.Parse(loc)
+		testsupport.ExpectError(t, oauthResult(t, srv.URL+"/api/auth/github/callback?error=access_denied&state="+u.Query().Get("state")),
+			http.StatusUnauthorized, "cancelled")
+		if gh.Exchanges != 2 {
+			t.Fatalf("exchanges %d, want 2", gh.Exchanges)
+		}
+	})
+}
+
+func TestExternalSignInRedirectAllowList(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		gh := fakeoauth.New(t, fakeoauth.GitHub)
+		srv := oauthServer(t, dbURL, gh, nil)
+		for _, bad := range []string{"https://evil.example/auth/", "https://app.example.evil.example/auth/",
+			"https://app.example/authx", "http://app.example/auth/", "https://app.example/auth/#frag",
+			"//app.example/auth/", "javascript:alert(1)", ""} {
+			env := srv.Post(t, "/api/auth/github", "", map[string]any{"redirectURL": bad})
+			testsupport.ExpectError(t, env, http.StatusBadRequest, "redirectURL")
+		}
+		// Allowed: under the entry, with a query.
+		oauthStart(t, srv, "github", "", map[string]any{"redirectURL": oauthAllowed + "a/b?c=d"})
+		// A provider without a client id is disabled.
+		testsupport.ExpectError(t, srv.Post(t, "/api/auth/discord", "", map[string]any{"redirectURL": oauthAllowed}),
+			http.StatusNotFound, "Sign-in with Discord is not configured")
+		testsupport.ExpectError(t, srv.Post(t, "/api/auth/myspace", "", map[string]any{"redirectURL": oauthAllowed}),
+			http.StatusBadRequest, "loginProvider")
+	})
+}
