@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"aimg/internal/config"
+	"aimg/internal/ratelimit"
 	"aimg/internal/testsupport"
 	"aimg/internal/testsupport/fakeoauth"
 )
@@ -301,4 +302,63 @@ func TestExternalSignInRedirectAllowList(t *testing.T) {
 		testsupport.ExpectError(t, srv.Post(t, "/api/auth/myspace", "", map[string]any{"redirectURL": oauthAllowed}),
 			http.StatusBadRequest, "loginProvider")
 	})
+}
+
+func TestDiscordSignIn(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		gh, dc := fakeoauth.New(t, fakeoauth.GitHub), fakeoauth.New(t, fakeoauth.Discord)
+		srv := oauthServer(t, dbURL, gh, dc)
+		loc := oauthStart(t, srv, "discord", "", map[string]any{"redirectURL": oauthAllowed})
+		if q, _ := url.Parse(loc); !strings.HasPrefix(loc, dc.AuthURL()) || q.Query().Get("code_challenge_method") != "S256" ||
+			q.Query().Get("response_type") != "code" || !strings.Contains(q.Query().Get("scope"), "email") {
+			t.Fatalf("authorize URL %s", loc)
+		}
+
+		// A new user from Discord, with its username.
+		nova := fakeoauth.Account{ID: "80351110224678912", Username: "nova.7", Emails: []fakeoauth.Email{{Email: "nova@example.com", Verified: true}}}
+		env := oauthSignIn(t, srv, dc, "discord", "", nova, nil)
+		self := acctDecode[testsupport.SelfUser](t, env)
+		if !self.IsAuthenticated || self.Email != "nova@example.com" || self.Username != "nova.7" || self.IsAtLeast18Confirmed {
+			t.Fatalf("SelfUser %s", env.Raw)
+		}
+		// The same email at GitHub (verified) links to the same user: both are listed.
+		env = oauthSignIn(t, srv, gh, "github", "", fakeoauth.Account{ID: "5", Username: "nova.7",
+			Emails: []fakeoauth.Email{{Email: "nova@example.com", Primary: true, Verified: true}}}, map[string]any{"isAtLeast18Confirmed": true})
+		if got := acctDecode[testsupport.SelfUser](t, env); got.UserID != self.UserID || !got.IsAtLeast18Confirmed {
+			t.Fatalf("GitHub sign-in of nova: %s", env.Raw)
+		}
+		lp := oauthProviders(t, srv, self.UserID)
+		if len(lp) != 2 || !hasProvider(lp, "oauth", "Discord", nova.ID) || !hasProvider(lp, "oauth", "GitHub", "5") {
+			t.Fatalf("loginProviders %v", lp)
+		}
+
+		// An unverified Discord email neither creates nor links an account.
+		env = oauthSignIn(t, srv, dc, "discord", "", fakeoauth.Account{ID: "9", Username: "x",
+			Emails: []fakeoauth.Email{{Email: "unverified@example.com"}}}, nil)
+		testsupport.ExpectError(t, env, http.StatusForbidden, "Discord account has no verified email")
+		testsupport.ExpectError(t, srv.AdminGet(t, "/api/getUser?email=unverified@example.com"), http.StatusNotFound, "")
+		// A username that is taken is left empty.
+		env = oauthSignIn(t, srv, dc, "discord", "", fakeoauth.Account{ID: "10", Username: "NOVA.7",
+			Emails: []fakeoauth.Email{{Email: "other@example.com", Verified: true}}}, nil)
+		if got := acctDecode[testsupport.SelfUser](t, env); got.Username != "" || got.UserID == self.UserID {
+			t.Fatalf("taken username: %s", env.Raw)
+		}
+	})
+}
+
+// The start and the callback are limited per client address.
+func TestExternalSignInRateLimits(t *testing.T) {
+	gh := fakeoauth.New(t, fakeoauth.GitHub)
+	srv := oauthServer(t, "", gh, nil, func(c *config.Config) {
+		c.Service.RateLimits = map[string]ratelimit.Rule{
+			"authStart:ip":    {Requests: 2, Per: time.Hour, Burst: 2},
+			"authCallback:ip": {Requests: 1, Per: time.Hour, Burst: 1},
+		}
+	})
+	body := map[string]any{"redirectURL": oauthAllowed}
+	oauthStart(t, srv, "github", "", body)
+	oauthStart(t, srv, "github", "", body)
+	testsupport.ExpectError(t, srv.Post(t, "/api/auth/github", "", body), http.StatusTooManyRequests, "Too many requests")
+	oauthCallbackError(t, srv.URL+"/api/auth/github/callback?state=x", http.StatusBadRequest, "state")
+	oauthCallbackError(t, srv.URL+"/api/auth/github/callback?state=x", http.StatusTooManyRequests, "Too many requests")
 }
