@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oauth2-proxy/mockoidc"
+
 	"aimg/internal/config"
 	"aimg/internal/ratelimit"
 	"aimg/internal/testsupport"
@@ -361,4 +363,48 @@ func TestExternalSignInRateLimits(t *testing.T) {
 	testsupport.ExpectError(t, srv.Post(t, "/api/auth/github", "", body), http.StatusTooManyRequests, "Too many requests")
 	oauthCallbackError(t, srv.URL+"/api/auth/github/callback?state=x", http.StatusBadRequest, "state")
 	oauthCallbackError(t, srv.URL+"/api/auth/github/callback?state=x", http.StatusTooManyRequests, "Too many requests")
+}
+
+// Google is OpenID Connect: discovery, the code exchange (PKCE checked by
+// mockoidc) and the ID token verified against the issuer's keys.
+func TestGoogleSignIn(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		m, err := mockoidc.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = m.Shutdown() })
+		srv := oauthServer(t, dbURL, nil, nil, func(c *config.Config) {
+			c.Service.OAuth.Google = config.OAuthProvider{ClientID: m.ClientID, ClientSecret: m.ClientSecret, Issuer: m.Issuer()}
+		})
+		run := func(u *mockoidc.MockUser, session string) *testsupport.Envelope {
+			t.Helper()
+			m.QueueUser(u)
+			loc := oauthStart(t, srv, "google", session, map[string]any{"redirectURL": oauthAllowed, "rs": "g"})
+			if q, _ := url.Parse(loc); !strings.HasPrefix(loc, m.AuthorizationEndpoint()) ||
+				q.Query().Get("code_challenge_method") != "S256" || !strings.Contains(q.Query().Get("scope"), "openid") {
+				t.Fatalf("authorize URL %s", loc)
+			}
+			return oauthResult(t, oauthAtProvider(t, srv, loc))
+		}
+		guest := acctNewSession()
+		env := run(&mockoidc.MockUser{Subject: "g-1", Email: "gina@example.com", EmailVerified: true, PreferredUsername: "gina"}, guest)
+		self := acctDecode[testsupport.SelfUser](t, env)
+		if !self.IsAuthenticated || self.Email != "gina@example.com" || self.SessionID == guest {
+			t.Fatalf("SelfUser %s", env.Raw)
+		}
+		if lp := oauthProviders(t, srv, self.UserID); len(lp) != 1 || !hasProvider(lp, "oauth", "Google", "g-1") {
+			t.Fatalf("loginProviders %v", lp)
+		}
+		if again := acctDecode[testsupport.SelfUser](t, run(&mockoidc.MockUser{Subject: "g-1", Email: "changed@example.com"}, "")); again.UserID != self.UserID {
+			t.Fatalf("the linked Google subject signed in as %s, want %s", again.UserID, self.UserID)
+		}
+		// An unverified email does not link to the account that has it.
+		hal := testsupport.SignUp(t, srv, "hal@example.com")
+		testsupport.ExpectError(t, run(&mockoidc.MockUser{Subject: "g-2", Email: "hal@example.com"}, ""),
+			http.StatusForbidden, "Google account has no verified email")
+		if lp := oauthProviders(t, srv, hal.UserID); hasProvider(lp, "oauth", "Google", "") {
+			t.Fatalf("hal got Google linked: %v", lp)
+		}
+	})
 }

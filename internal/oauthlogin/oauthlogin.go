@@ -245,7 +245,9 @@ func (g *google) config(ctx context.Context, redirectURI string) (*oauth2.Config
 	if err != nil {
 		return nil, nil, err
 	}
-	return g.oauth(p.Endpoint(), redirectURI, oidc.ScopeOpenID, "email", "profile"), p, nil
+	ep := p.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInParams // Google takes either; one style, no guessing
+	return g.oauth(ep, redirectURI, oidc.ScopeOpenID, "email", "profile"), p, nil
 }
 
 func (g *google) AuthCodeURL(ctx context.Context, state, verifier, redirectURI string) (string, error) {
