@@ -339,6 +339,20 @@ func TestDiscordSignIn(t *testing.T) {
 			Emails: []fakeoauth.Email{{Email: "unverified@example.com"}}}, nil)
 		testsupport.ExpectError(t, env, http.StatusForbidden, "Discord account has no verified email")
 		testsupport.ExpectError(t, srv.AdminGet(t, "/api/getUser?email=unverified@example.com"), http.StatusNotFound, "")
+		// A guest's Items move to the account it signs in to.
+		guest := acctNewSession()
+		generate(t, srv, "/api/generateImage", guest, map[string]any{"prompt": "a fox"})
+		env = oauthSignIn(t, srv, dc, "discord", guest, nova, nil)
+		if got := acctDecode[map[string]any](t, env); got["userID"] != self.UserID || got["itemCount"] != float64(1) {
+			t.Fatalf("after the guest's sign-in: %s", env.Raw)
+		}
+		// A disabled account is refused (and its sessions end).
+		testsupport.ExpectOK(t, srv.AdminPost(t, "/api/setUserAbuseLevel", map[string]any{"userID": self.UserID, "abuse": 9}))
+		s := acctNewSession()
+		testsupport.ExpectError(t, oauthSignIn(t, srv, dc, "discord", s, nova, nil), http.StatusUnauthorized, "disabled")
+		if acctIsSignedIn(t, srv, s) {
+			t.Fatal("a disabled account signed in")
+		}
 		// A username that is taken is left empty.
 		env = oauthSignIn(t, srv, dc, "discord", "", fakeoauth.Account{ID: "10", Username: "NOVA.7",
 			Emails: []fakeoauth.Email{{Email: "other@example.com", Verified: true}}}, nil)
