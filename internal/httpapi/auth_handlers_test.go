@@ -422,3 +422,40 @@ func TestGoogleSignIn(t *testing.T) {
 		}
 	})
 }
+
+// Junk in every field of both routes, with a provider enabled, answers
+// below 500 (the generic junk test sees only the literal {loginProvider}).
+func TestExternalSignInJunk(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
+		gh := fakeoauth.New(t, fakeoauth.GitHub)
+		srv := oauthServer(t, dbURL, gh, nil)
+		junk := []any{"x", "", -1, 1e300, true, nil, []any{}, map[string]any{}, []any{"x", 1, nil},
+			strings.Repeat("a", 100000), oauthAllowed, oauthAllowed + strings.Repeat("é", 3000)}
+		qjunk := []string{"", "x", "%00", strings.Repeat("é", 3000), "a,b", "-1"}
+		for _, p := range []string{"github", "discord", "google", "x", "GITHUB"} {
+			for i, j := range junk {
+				body := map[string]any{"redirectURL": j, "refList": junk[(i+1)%len(junk)], "rs": junk[(i+2)%len(junk)],
+					"isAtLeast18Confirmed": junk[(i+3)%len(junk)]}
+				if resp, raw := oauthDo(t, http.MethodPost, srv.URL+"/api/auth/"+p, "", body); resp.StatusCode >= 500 {
+					t.Errorf("POST /auth/%s %v: %d %s", p, body, resp.StatusCode, raw)
+				}
+			}
+			for i, q := range qjunk {
+				u := srv.URL + "/api/auth/" + p + "/callback?code=" + url.QueryEscape(q) + "&state=" +
+					url.QueryEscape(qjunk[(i+1)%len(qjunk)]) + "&error=" + url.QueryEscape(qjunk[(i+2)%len(qjunk)])
+				if resp, raw := oauthDo(t, http.MethodGet, u, "", nil); resp.StatusCode >= 500 {
+					t.Errorf("GET %s: %d %s", u, resp.StatusCode, raw)
+				}
+			}
+		}
+		// A live state with junk code and error values goes back as an error envelope.
+		for _, q := range qjunk {
+			loc := oauthStart(t, srv, "github", "", map[string]any{"redirectURL": oauthAllowed})
+			lu, _ := url.Parse(loc)
+			env := oauthResult(t, srv.URL+"/api/auth/github/callback?code="+url.QueryEscape(q)+"&state="+lu.Query().Get("state"))
+			if !env.HasError || env.ErrorCode >= 500 {
+				t.Errorf("code %q: %s", q, env.Raw)
+			}
+		}
+	})
+}
