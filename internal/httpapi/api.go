@@ -87,7 +87,7 @@ func New(d Deps) *Server {
 	s.routes()
 	s.mountDocs()
 	s.mux.HandleFunc("/api/", s.notFound)
-	s.handler = checkSessionHeader(checkText(s.mux))
+	s.handler = checkSessionHeader(checkText(authForm(s.mux)))
 	return s
 }
 

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -150,4 +153,38 @@ func at(path string) opOption {
 // found documents a 302 answer (Location) instead of an envelope.
 func found(_ *Server, op *huma.Operation) {
 	op.DefaultStatus = http.StatusFound
+}
+
+// authForm lets a browser start an external sign-in with a plain HTML form
+// (a page navigation follows the 302 to the provider; a fetch cannot): a
+// form-encoded POST /api/auth/{provider} becomes the JSON body the
+// operation declares. isAtLeast18Confirmed accepts true/1/on, as a checkbox
+// sends it. Other routes and content types pass through untouched.
+func authForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		rest, isAuth := strings.CutPrefix(r.URL.Path, "/api/auth/")
+		if r.Method != http.MethodPost || mt != "application/x-www-form-urlencoded" || !isAuth || strings.Contains(rest, "/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := r.ParseForm(); err != nil { // the body is already bounded by the surface's limit
+			writeError(w, r, http.StatusBadRequest, "body: not a form: "+err.Error())
+			return
+		}
+		body := map[string]any{"redirectURL": r.PostForm.Get("redirectURL"), "refList": r.PostForm.Get("refList"), "rs": r.PostForm.Get("rs")}
+		switch v := strings.ToLower(r.PostForm.Get("isAtLeast18Confirmed")); v {
+		case "true", "1", "on":
+			body["isAtLeast18Confirmed"] = true
+		case "", "false", "0", "off":
+		default:
+			writeError(w, r, http.StatusBadRequest, "isAtLeast18Confirmed: must be true or false")
+			return
+		}
+		b, _ := json.Marshal(body)
+		r2 := r.Clone(r.Context())
+		r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		r2.Header.Set("Content-Type", "application/json")
+		next.ServeHTTP(w, r2)
+	})
 }

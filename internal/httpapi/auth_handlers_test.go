@@ -459,3 +459,38 @@ func TestExternalSignInJunk(t *testing.T) {
 		}
 	})
 }
+
+// A browser starts the sign-in with a plain HTML form (no session header):
+// the form's fields count as the JSON body's, and bad ones are the same 400s.
+func TestExternalSignInFromHTMLForm(t *testing.T) {
+	gh := fakeoauth.New(t, fakeoauth.GitHub)
+	srv := oauthServer(t, "", gh, nil)
+	post := func(form url.Values) (*http.Response, []byte) {
+		resp, err := noFollow.Post(srv.URL+"/api/auth/github", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, raw
+	}
+	resp, raw := post(url.Values{"redirectURL": {oauthAllowed + "done"}, "rs": {"aff9"}, "isAtLeast18Confirmed": {"on"}})
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), gh.AuthURL()) {
+		t.Fatalf("form start: %d %s", resp.StatusCode, raw)
+	}
+	gh.SignInAs(fakeoauth.Account{ID: "77", Username: "formy", Emails: []fakeoauth.Email{{Email: "formy@example.com", Primary: true, Verified: true}}})
+	env := oauthResult(t, oauthAtProvider(t, srv, resp.Header.Get("Location")))
+	testsupport.ExpectOK(t, env)
+	if self := acctDecode[testsupport.SelfUser](t, env); !self.IsAuthenticated || !self.IsAtLeast18Confirmed || self.Email != "formy@example.com" {
+		t.Fatalf("SelfUser %s", env.Raw)
+	}
+	for _, bad := range []url.Values{
+		{"redirectURL": {"https://evil.example/"}},
+		{"redirectURL": {oauthAllowed}, "isAtLeast18Confirmed": {"maybe"}},
+		{},
+	} {
+		if resp, raw := post(bad); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("form %v: %d %s", bad, resp.StatusCode, raw)
+		}
+	}
+}
