@@ -99,6 +99,9 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 		return nil, err
 	}
 	view := s.adminUser(u)
+	if view.Subscriptions, err = s.subscriptions(ctx, u.ID, true); err != nil {
+		return nil, err
+	}
 	view.ItemCount, view.RootFolderItemCount, view.PublicItemCount = counts.Items, counts.RootFolderItems, counts.PublicItems
 	if view.FlaggedImagesCount, view.HighHeatImagesCount, err = s.Library.ReportCounts(ctx, u.ID); err != nil {
 		return nil, err

@@ -60,6 +60,10 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		// The public side and the Admin's library tools (issue 7)
 		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
 		"migrateLibrary": "post",
+		// Premium Membership Management (issue 8)
+		"getBillingPlans": "get", "createBillingPlan": "post", "cancelMembership": "delete",
+		"setAdminProvidedPremiumTier": "post", "payWithCardEmail": "post", "redeemGiftCard": "post",
+		"downloadGiftCards": "get",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]
