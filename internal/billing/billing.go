@@ -65,7 +65,9 @@ const SweepInterval = time.Minute
 
 // Sweep expires the subscriptions whose expiry has passed (and recomputes
 // their users' tiers); safe to run on several replicas at once.
-func (s *Service) Sweep(ctx context.Context) (int, error) { return s.store.ExpireSubscriptions(ctx, s.now()) }
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	return s.store.ExpireSubscriptions(ctx, s.now())
+}
 
 // RunSweeper calls Sweep every interval until ctx ends.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {

@@ -195,8 +195,10 @@ func (s *Service) RedeemGiftCard(ctx context.Context, c aimg.Caller, code string
 		return nil, aimg.Invalid("code", "is not a gift card code (20 letters and digits, e.g. ABCDE-FGHJK-MNPQR-STVWX)")
 	}
 	now := s.now()
-	productID := "giftcard-" + norm[:codeGroup]
-	g, err := s.store.RedeemGiftCard(ctx, c.Domain, HashCode(c.Domain, norm), c.User.ID, now,
+	hash := HashCode(c.Domain, norm)
+	// The product id names the card without revealing any of its code.
+	productID := "giftcard-" + hash[:16]
+	g, err := s.store.RedeemGiftCard(ctx, c.Domain, hash, c.User.ID, now,
 		func(card aimg.GiftCard, subs []aimg.Subscription) ([]aimg.Subscription, error) {
 			start := now
 			for _, sub := range subs {
