@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/ratelimit"
 	"aimg/internal/testsupport"
@@ -420,4 +421,58 @@ func TestRedeemGiftCardIsRateLimited(t *testing.T) {
 		last = srv.Post(t, "/api/redeemGiftCard", acct.SessionID, map[string]any{"code": "00000-00000-00000-00000"})
 	}
 	testsupport.ExpectError(t, last, 429, "Too many")
+}
+
+// cancelMembership stops the caller's own renewing subscriptions: an
+// internal one runs to its next billing date, an external one gets the
+// instructions email; another user's subscriptions are untouched.
+func TestCancelMembership(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := testsupport.NewServer(t, url, testsupport.WithoutRateLimits)
+		a := testsupport.SignUp(t, srv, "cancel-a@example.com")
+		b := testsupport.SignUp(t, srv, "cancel-b@example.com")
+		now := srv.Clock.Now()
+		next := now.Add(10 * 24 * time.Hour)
+		renewing := func(userID, provider string) {
+			t.Helper()
+			if _, err := srv.App.Store.ChangeSubscriptions(context.Background(), userID, now, func(subs []aimg.Subscription) ([]aimg.Subscription, error) {
+				return []aimg.Subscription{{ID: uuid.NewString(), UserID: userID, Domain: "localhost", Provider: provider, ProductID: "monthly",
+					Tier: 1, Status: aimg.SubscriptionActive, NextBillingAt: &next, CreatedAt: now, UpdatedAt: now}}, nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		renewing(a.UserID, aimg.ProviderWhitelist)
+		renewing(b.UserID, aimg.ProviderWhitelist)
+		env := acctDelete(t, srv, "/api/cancelMembership", a.SessionID, "")
+		testsupport.ExpectOK(t, env)
+		if !strings.Contains(string(env.Payload), `"success":true`) {
+			t.Fatalf("cancel: %s", env.Payload)
+		}
+		me := selfTier(t, srv, a.SessionID, "")
+		want := next.UTC().Format("2006-01-02T15:04:05.000Z")
+		if me.Tier != 1 || me.Subscriptions[0].Status != "cancelled" || me.Subscriptions[0].TierExpiration == nil || *me.Subscriptions[0].TierExpiration != want {
+			t.Fatalf("a after cancel: %+v", me)
+		}
+		if o := selfTier(t, srv, b.SessionID, ""); o.Subscriptions[0].Status != "active" || o.Subscriptions[0].TierExpiration != nil {
+			t.Fatalf("b touched by a's cancel: %+v", o)
+		}
+		// The tier stays until the next billing date, then the sweeper ends it.
+		srv.Clock.Advance(11 * 24 * time.Hour)
+		if n, err := srv.App.Billing.Sweep(context.Background()); err != nil || n != 1 {
+			t.Fatalf("sweep = %d, %v", n, err)
+		}
+		if me := selfTier(t, srv, a.SessionID, ""); me.Tier != 0 {
+			t.Fatalf("a after the period: %+v", me)
+		}
+		// An external provider: the instructions are emailed.
+		renewing(b.UserID, "stripe")
+		before := len(srv.Outbox(t))
+		env = acctDelete(t, srv, "/api/cancelMembership", b.SessionID, "")
+		testsupport.ExpectOK(t, env)
+		msgs := srv.Outbox(t)
+		if len(msgs) != before+1 || msgs[len(msgs)-1].To != "cancel-b@example.com" || !strings.Contains(msgs[len(msgs)-1].Text, "stripe") {
+			t.Fatalf("instructions email: %d -> %d %+v", before, len(msgs), msgs[len(msgs)-1])
+		}
+	})
 }

@@ -91,3 +91,20 @@ func TestSubscriptionTierAndConcurrentSweepers(t *testing.T) {
 		}
 	})
 }
+
+// UpdateUser with a copy read before a grant does not undo the grant.
+func TestUpdateUserKeepsTheSubscriptionTier(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newTestUser(t, st, "stale@copy.example", false)
+		stale, _ := st.UserByID(ctx, u.ID)
+		grant(t, st, u.ID, 2, nil, acctT0)
+		stale.Username = "renamed"
+		if err := st.UpdateUser(ctx, stale); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.UserByID(ctx, u.ID); got.Tier != 2 || got.MerchantProcessor != aimg.ProviderAdmin || got.Username != "renamed" {
+			t.Fatalf("after a stale UpdateUser: tier %d mp %q name %q", got.Tier, got.MerchantProcessor, got.Username)
+		}
+	})
+}
