@@ -154,7 +154,7 @@ func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
 		out.IsAuthenticated = self.Session.Authenticated && !u.IsGuest
 		out.Tier = u.EffectiveTier(s.Now())
 		out.TierExpiration = isoTimePtr(u.TierExpiration)
-		out.MerchantProcessor = u.MerchantProcessor
+		out.MerchantProcessor = merchantProcessor(u, out.Tier)
 		if withPicture {
 			pic := u.ProfilePicture
 			out.ProfilePicture = &pic
@@ -164,6 +164,15 @@ func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
 		out.ProfilePicture = &empty
 	}
 	return out
+}
+
+// merchantProcessor is the provider of the subscription giving the tier;
+// "" once the tier has lapsed (before the sweeper has marked it expired).
+func merchantProcessor(u *aimg.User, tier int) string {
+	if tier == 0 {
+		return ""
+	}
+	return u.MerchantProcessor
 }
 
 func loginProviders(u *aimg.User) []LoginProvider {
@@ -193,7 +202,7 @@ func (s *Server) adminUser(u *aimg.User) AdminUser {
 		UserID: u.ID, Username: u.Username, Email: u.Email,
 		CreatedDate: isoTime(u.CreatedAt), UpdatedDate: isoTime(u.UpdatedAt), DeletedDate: isoTimePtr(u.DeletedAt),
 		IsDisabled: u.Disabled(), IsGuest: u.IsGuest, IsAtLeast18Confirmed: u.IsAtLeast18Confirmed,
-		Tier: u.EffectiveTier(s.Now()), TierExpiration: isoTimePtr(u.TierExpiration), MerchantProcessor: u.MerchantProcessor,
+		Tier: u.EffectiveTier(s.Now()), TierExpiration: isoTimePtr(u.TierExpiration), MerchantProcessor: merchantProcessor(u, u.EffectiveTier(s.Now())),
 		Subscriptions: []Subscription{}, RefList: refList, RS: u.RS,
 		LoginProviders: loginProviders(u), ConnectProviders: []LoginProvider{},
 		Abuse: u.Abuse, ProfilePicture: u.ProfilePicture != "", ProfilePictureBanned: u.ProfilePictureBanned,
