@@ -8,14 +8,18 @@ import (
 // PurgeInterval is how often RunPurger removes what has expired.
 const PurgeInterval = 10 * time.Minute
 
-// PurgeExpired deletes the sessions and one-time passwords that expired.
+// PurgeExpired deletes the sessions, one-time passwords and external
+// sign-in states that expired.
 // Expired rows are already ignored on read; this only keeps tables small.
 func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err error) {
 	now := s.now()
 	if sessions, err = s.store.DeleteExpiredSessions(ctx, now); err != nil {
 		return 0, 0, err
 	}
-	otps, err = s.store.DeleteExpiredOTPs(ctx, now)
+	if otps, err = s.store.DeleteExpiredOTPs(ctx, now); err != nil {
+		return sessions, 0, err
+	}
+	_, err = s.store.DeleteExpiredOAuthStates(ctx, now)
 	return sessions, otps, err
 }
 

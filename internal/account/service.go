@@ -55,6 +55,13 @@ type Store interface {
 	// ChangeItems soft-deletes the Items of a user deleted with deleteItems.
 	ChangeItems(ctx context.Context, ch aimg.ItemChange) ([]aimg.ItemChanged, error)
 
+	PutOAuthState(ctx context.Context, st *aimg.OAuthState) error
+	TakeOAuthState(ctx context.Context, provider, state string, now time.Time) (*aimg.OAuthState, error)
+	DeleteExpiredOAuthStates(ctx context.Context, now time.Time) (int64, error)
+	IdentityUser(ctx context.Context, domain, provider, providerUserID string) (*aimg.User, error)
+	LinkIdentity(ctx context.Context, id aimg.UserIdentity) error
+	UserIdentities(ctx context.Context, userID string) ([]aimg.UserIdentity, error)
+
 	UserKVP(ctx context.Context, userID, key string) (string, error)
 	SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error
 	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)

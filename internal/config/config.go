@@ -81,6 +81,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	svc.OAuth.fromEnv(getenv)
 	c.Service = svc
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr

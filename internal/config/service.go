@@ -44,6 +44,8 @@ type Service struct {
 	Files Files `yaml:"files"`
 	// Reports are the report queues and the system queues' thresholds.
 	Reports Reports `yaml:"reports"`
+	// OAuth is external sign-in (GitHub, Discord, Google).
+	OAuth OAuth `yaml:"oauth"`
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -343,5 +345,6 @@ func (s Service) Validate() error {
 	errs = append(errs, s.validateMediaFiles()...)
 	errs = append(errs, s.HTTP.validateTimeouts()...)
 	errs = append(errs, s.Reports.validate()...)
+	errs = append(errs, s.OAuth.validate()...)
 	return errors.Join(errs...)
 }

@@ -102,6 +102,14 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 	if view.Subscriptions, err = s.subscriptions(ctx, u.ID, true); err != nil {
 		return nil, err
 	}
+	ids, err := s.Accounts.Identities(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		view.LoginProviders = append(view.LoginProviders, LoginProvider{ProviderType: "oauth",
+			ProviderID: account.ProviderNames[id.Provider], UserID: id.ProviderUserID})
+	}
 	view.ItemCount, view.RootFolderItemCount, view.PublicItemCount = counts.Items, counts.RootFolderItems, counts.PublicItems
 	if view.FlaggedImagesCount, view.HighHeatImagesCount, err = s.Library.ReportCounts(ctx, u.ID); err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"aimg/internal/files"
 	"aimg/internal/generation"
 	"aimg/internal/library"
+	"aimg/internal/oauthlogin"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -40,6 +41,9 @@ type Deps struct {
 	Billing    *billing.Service
 	Generation *generation.Service
 	Version    string
+	// Logins are the enabled external login providers; nil = built from
+	// Config.Service.OAuth.
+	Logins map[string]oauthlogin.Provider
 	// RawSQL runs pgQuery statements (store.Store.RawQuery).
 	RawSQL func(ctx context.Context, text string, params []any, o store.RawQueryOptions) (*store.RawResult, error)
 }
@@ -61,6 +65,9 @@ func New(d Deps) *Server {
 		s.Now = time.Now
 	}
 	s.adminSum = sha256.Sum256([]byte(d.Config.AdminKey))
+	if s.Logins == nil {
+		s.Logins = oauthlogin.FromConfig(d.Config.Service.OAuth, nil)
+	}
 
 	hc := huma.DefaultConfig("AIMG API", d.Version)
 	hc.Info.Description = "The AIMG back end: accounts, the Item library, image and video generation, files. " +

@@ -55,8 +55,8 @@ func (a access) security() []map[string][]string {
 
 // route is one row of the table, kept for tests.
 type route struct {
-	Name, Method string
-	Access       access
+	Name, Method, Path string
+	Access             access
 }
 
 // register mounts one operation: the caller is resolved as its access level
@@ -70,7 +70,7 @@ func register[I, O any](s *Server, spec opSpec, who access, h func(context.Conte
 	if who == admin {
 		op.Middlewares = append(op.Middlewares, s.requireAdminFirst)
 	}
-	s.table = append(s.table, route{Name: op.OperationID, Method: op.Method, Access: who})
+	s.table = append(s.table, route{Name: op.OperationID, Method: op.Method, Path: op.Path, Access: who})
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		var a Auth
 		if c, ok := any(in).(credentialed); ok {

@@ -64,6 +64,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"getBillingPlans": "get", "createBillingPlan": "post", "cancelMembership": "delete",
 		"setAdminProvidedPremiumTier": "post", "payWithCardEmail": "post", "redeemGiftCard": "post",
 		"downloadGiftCards": "get",
+		// External Login Providers (issue 8): the start and the provider's return (both 302)
+		"auth/{loginProvider}": "post", "auth/{loginProvider}/callback": "get",
 	}
 	for name, method := range want {
 		ops, ok := doc.Paths["/api/"+name]

@@ -43,6 +43,13 @@ func (s *Server) routes() {
 	register(s, post("payWithCardEmail", "Email the card payment links of the Billing Plans", tagPremium), anyone, s.payWithCardEmail)
 	register(s, post("redeemGiftCard", "Redeem a Gift Card for the current User", tagPremium), signedIn, s.redeemGiftCard)
 	register(s, get("downloadGiftCards", "Create Gift Cards and download their codes (Admin)", tagPremium, described(downloadGiftCardsDoc), textResponse), admin, s.downloadGiftCards)
+	// External Login Providers (docs/decisions.md "External sign-in"): POST
+	// answers 302 to the provider; its callback answers 302 to redirectURL
+	// with ?b=. Both are limited per client address.
+	register(s, post("authLoginProvider", "Sign in with an external provider (302 to it)", tagUsers,
+		at("/api/auth/{loginProvider}"), found, described(authStartDoc)), newSession, s.authStart)
+	register(s, get("authLoginProviderCallback", "The provider's return to the server (302 to redirectURL with ?b=)", tagUsers,
+		at("/api/auth/{loginProvider}/callback"), found), anyone, s.authCallback)
 
 	// Image Generation
 	register(s, post("generateImage", "Generate an image", tagGeneration), session, s.generateImage)

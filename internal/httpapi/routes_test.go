@@ -55,9 +55,9 @@ func TestRouteTableIsTheOpenAPIDocument(t *testing.T) {
 	if len(routes) != len(paths) {
 		t.Errorf("the table has %d routes, the document %d paths", len(routes), len(paths))
 	}
-	withoutAuth := map[string]bool{"getFile": true, "generateStrongPassword": true} // inputs that carry no credentials
+	withoutAuth := map[string]bool{"getFile": true, "generateStrongPassword": true, "authLoginProviderCallback": true} // inputs that carry no credentials
 	for _, r := range routes {
-		op, ok := paths["/api/"+r.Name][strings.ToLower(r.Method)]
+		op, ok := paths[r.Path][strings.ToLower(r.Method)]
 		if !ok {
 			t.Errorf("%s %s is not in the document", r.Method, r.Name)
 			continue
