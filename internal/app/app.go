@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"aimg/internal/account"
+	"aimg/internal/billing"
 	"aimg/internal/blob"
 	"aimg/internal/config"
 	"aimg/internal/files"
@@ -43,6 +44,7 @@ type App struct {
 	Limiter  ratelimit.Limiter
 	Mail     mail.Sender
 	Accounts *account.Service
+	Billing  *billing.Service
 	Blobs    blob.Store
 	Files    *files.Service
 	Decoder  *media.Decoder // the one decode budget for untrusted images
@@ -140,6 +142,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		return m.Name
 	}), now)
 	a.Library.SetReports(cfg.Service.Reports)
+	a.Billing = billing.New(a.Store, cfg, a.Mail, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err
@@ -156,6 +159,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Files:      a.Files,
 		RawSQL:     a.Store.RawQuery,
 		Library:    a.Library,
+		Billing:    a.Billing,
 		Generation: a.Generation,
 		Version:    version,
 	})

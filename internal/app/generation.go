@@ -92,6 +92,7 @@ func (a *App) Start(ctx context.Context) {
 		var loops sync.WaitGroup
 		loops.Go(func() { a.Generation.RunReaper(ctx) })
 		loops.Go(func() { a.Accounts.RunPurger(ctx) })
+		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery()) })
 		loops.Go(func() { a.Library.RunViewPurger(ctx) })
 		go func() {
 			loops.Wait()

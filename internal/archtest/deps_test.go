@@ -17,6 +17,7 @@ var servicePackages = []string{
 	"aimg/internal/account",
 	"aimg/internal/generation",
 	"aimg/internal/library",
+	"aimg/internal/billing",
 	"aimg/internal/files",
 	"aimg/internal/media",
 }

@@ -99,6 +99,9 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 		return nil, err
 	}
 	view := s.adminUser(u)
+	if view.Subscriptions, err = s.subscriptions(ctx, u.ID, true); err != nil {
+		return nil, err
+	}
 	ids, err := s.Accounts.Identities(ctx, u.ID)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ type getSelfUserInput struct {
 	Auth
 	IsAtLeast18Confirmed optionalBool `query:"isAtLeast18Confirmed"`
 	ProfilePicture       bool         `query:"profilePicture"`
-	ExtendedPriceInfo    bool         `query:"extendedPriceInfo" doc:"Accepted; prices come with billing."`
+	ExtendedPriceInfo    bool         `query:"extendedPriceInfo" doc:"Include each subscription's price."`
 }
 
 func (s *Server) getSelfUser(ctx context.Context, c aimg.Caller, in *getSelfUserInput) (*Response[SelfUser], error) {
@@ -21,7 +21,7 @@ func (s *Server) getSelfUser(ctx context.Context, c aimg.Caller, in *getSelfUser
 	if err != nil {
 		return nil, err
 	}
-	return s.selfReply(ctx, self, in.ProfilePicture)
+	return s.selfReplyPrices(ctx, self, in.ProfilePicture, in.ExtendedPriceInfo)
 }
 
 type setSelfUserPropertiesInput struct {

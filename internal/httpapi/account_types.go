@@ -9,8 +9,8 @@ import (
 	"aimg/internal/aimg"
 )
 
-// SelfUser is the spec's SelfUser. Fields owned by later features (tier
-// details, subscriptions, Item counts) are present with zero values.
+// SelfUser is the spec's SelfUser. tier, tierExpiration and
+// merchantProcessor are those of the subscription that gives the tier.
 type SelfUser struct {
 	SessionID            string         `json:"sessionID"`
 	UserID               string         `json:"userID"`
@@ -27,7 +27,7 @@ type SelfUser struct {
 	RootFolderItemCount  int64          `json:"rootFolderItemCount"`
 }
 
-// Subscription is the spec's Subscription (filled by billing).
+// Subscription is the spec's Subscription.
 type Subscription struct {
 	MerchantProcessor     string             `json:"merchantProcessor"`
 	Tier                  int                `json:"tier"`
@@ -37,7 +37,8 @@ type Subscription struct {
 	PayerID               string             `json:"payerID,omitempty"`
 	TransactionID         string             `json:"transactionID,omitempty"`
 	AdditionalInformation string             `json:"additionalInformation,omitempty"`
-	Price                 *SubscriptionPrice `json:"price,omitempty"`
+	Price                 *SubscriptionPrice `json:"price,omitempty" doc:"Only with extendedPriceInfo=true."`
+	Status                string             `json:"status" doc:"active, cancelled (runs to tierExpiration, does not renew) or expired."`
 }
 
 // SubscriptionPrice is Subscription.price, only with extendedPriceInfo.
@@ -104,13 +105,43 @@ type AdminUser struct {
 
 // selfReply answers with the SelfUser of self.
 func (s *Server) selfReply(ctx context.Context, self *account.Self, withPicture bool) (*Response[SelfUser], error) {
+	return s.selfReplyPrices(ctx, self, withPicture, false)
+}
+
+// selfReplyPrices is selfReply with the subscriptions' prices when withPrices.
+func (s *Server) selfReplyPrices(ctx context.Context, self *account.Self, withPicture, withPrices bool) (*Response[SelfUser], error) {
 	counts, err := s.Accounts.ItemCounts(ctx, self.User)
 	if err != nil {
 		return nil, err
 	}
 	out := s.selfUser(self, withPicture)
 	out.ItemCount, out.RootFolderItemCount = counts.Items, counts.RootFolderItems
+	if self.User != nil && !self.User.IsGuest {
+		if out.Subscriptions, err = s.subscriptions(ctx, self.User.ID, withPrices); err != nil {
+			return nil, err
+		}
+	}
 	return reply(out)
+}
+
+// subscriptions is the user's Subscription list, newest first.
+func (s *Server) subscriptions(ctx context.Context, userID string, withPrices bool) ([]Subscription, error) {
+	subs, err := s.Billing.Subscriptions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Subscription, 0, len(subs))
+	for _, sub := range subs {
+		v := Subscription{MerchantProcessor: sub.Provider, Tier: sub.Tier, TierExpiration: isoTimePtr(sub.ExpiresAt),
+			NextBillingDate: isoTimePtr(sub.NextBillingAt), ProductID: sub.ProductID, PayerID: sub.PayerID,
+			TransactionID: sub.TransactionID, AdditionalInformation: sub.AdditionalInformation, Status: sub.Status}
+		if withPrices && sub.Price != nil {
+			p := sub.Price
+			v.Price = &SubscriptionPrice{Type: p.Type, Period: p.Period, Currency: p.Currency, CurrencyType: p.CurrencyType, Value: p.Value}
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
@@ -123,7 +154,7 @@ func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
 		out.IsAuthenticated = self.Session.Authenticated && !u.IsGuest
 		out.Tier = u.EffectiveTier(s.Now())
 		out.TierExpiration = isoTimePtr(u.TierExpiration)
-		out.MerchantProcessor = u.MerchantProcessor
+		out.MerchantProcessor = merchantProcessor(u, out.Tier)
 		if withPicture {
 			pic := u.ProfilePicture
 			out.ProfilePicture = &pic
@@ -133,6 +164,15 @@ func (s *Server) selfUser(self *account.Self, withPicture bool) SelfUser {
 		out.ProfilePicture = &empty
 	}
 	return out
+}
+
+// merchantProcessor is the provider of the subscription giving the tier;
+// "" once the tier has lapsed (before the sweeper has marked it expired).
+func merchantProcessor(u *aimg.User, tier int) string {
+	if tier == 0 {
+		return ""
+	}
+	return u.MerchantProcessor
 }
 
 func loginProviders(u *aimg.User) []LoginProvider {
@@ -162,7 +202,7 @@ func (s *Server) adminUser(u *aimg.User) AdminUser {
 		UserID: u.ID, Username: u.Username, Email: u.Email,
 		CreatedDate: isoTime(u.CreatedAt), UpdatedDate: isoTime(u.UpdatedAt), DeletedDate: isoTimePtr(u.DeletedAt),
 		IsDisabled: u.Disabled(), IsGuest: u.IsGuest, IsAtLeast18Confirmed: u.IsAtLeast18Confirmed,
-		Tier: u.EffectiveTier(s.Now()), TierExpiration: isoTimePtr(u.TierExpiration), MerchantProcessor: u.MerchantProcessor,
+		Tier: u.EffectiveTier(s.Now()), TierExpiration: isoTimePtr(u.TierExpiration), MerchantProcessor: merchantProcessor(u, u.EffectiveTier(s.Now())),
 		Subscriptions: []Subscription{}, RefList: refList, RS: u.RS,
 		LoginProviders: loginProviders(u), ConnectProviders: []LoginProvider{},
 		Abuse: u.Abuse, ProfilePicture: u.ProfilePicture != "", ProfilePictureBanned: u.ProfilePictureBanned,

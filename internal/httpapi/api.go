@@ -18,6 +18,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"aimg/internal/account"
+	"aimg/internal/billing"
 	"aimg/internal/config"
 	"aimg/internal/files"
 	"aimg/internal/generation"
@@ -37,6 +38,7 @@ type Deps struct {
 	Accounts   *account.Service
 	Files      *files.Service
 	Library    *library.Service
+	Billing    *billing.Service
 	Generation *generation.Service
 	Version    string
 	// Logins are the enabled external login providers; nil = built from

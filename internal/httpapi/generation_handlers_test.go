@@ -69,8 +69,28 @@ func setUser(t *testing.T, srv *testsupport.Server, userID string, edit func(u *
 	if err != nil {
 		t.Fatal(err)
 	}
+	tier, exp := u.Tier, u.TierExpiration
 	edit(u)
 	if err := srv.App.Store.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Tier != tier || u.TierExpiration != exp {
+		setTier(t, srv, userID, u.Tier, u.TierExpiration)
+	}
+}
+
+// setTier gives the user exactly one live subscription, of tier until
+// expires (the tier columns are written only through subscriptions).
+func setTier(t *testing.T, srv *testsupport.Server, userID string, tier int, expires *time.Time) {
+	t.Helper()
+	now := srv.Clock.Now()
+	if _, err := srv.App.Store.ChangeSubscriptions(context.Background(), userID, now, func(subs []aimg.Subscription) ([]aimg.Subscription, error) {
+		for i := range subs {
+			subs[i].Status, subs[i].UpdatedAt = aimg.SubscriptionExpired, now
+		}
+		return append(subs, aimg.Subscription{ID: uuid.NewString(), UserID: userID, Domain: "localhost", Provider: aimg.ProviderAdmin,
+			ProductID: "test", Tier: tier, Status: aimg.SubscriptionActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}), nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

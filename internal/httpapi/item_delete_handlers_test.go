@@ -206,7 +206,6 @@ func TestDeleteItemsBadLists(t *testing.T) {
 func TestDeleteAllItems(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
 		srv := testsupport.NewServer(t, dbURL)
-		ctx := context.Background()
 		a := testsupport.SignUp(t, srv, "ada@example.com")
 		b := testsupport.SignUp(t, srv, "bob@example.com")
 		x, y, prot, queued := apiItem(a.UserID, 0), apiItem(a.UserID, time.Second), apiItem(a.UserID, 2*time.Second), apiItem(a.UserID, 3*time.Second)
@@ -217,14 +216,7 @@ func TestDeleteAllItems(t *testing.T) {
 
 		testsupport.ExpectError(t, deleteItems(t, srv, a.SessionID, "", "userID="+a.UserID+"&"+idsQuery(x.ID)), 403, "PRO tier above 2")
 		wantLiveCounts(t, srv, a.UserID, 4, 4)
-		u, err := srv.App.Store.UserByID(ctx, a.UserID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Tier = 3
-		if err := srv.App.Store.UpdateUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
+		setTier(t, srv, a.UserID, 3, nil)
 		got := bulkOK(t, deleteItems(t, srv, a.SessionID, "", "userID="+a.UserID+"&imageIDs="+bx.ID), 4)
 		wantResult(t, got, x.ID, "")
 		wantResult(t, got, y.ID, "")

@@ -60,6 +60,10 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		// The public side and the Admin's library tools (issue 7)
 		"getPublicCreations": "get", "getLatestItems": "get", "getSampleItems": "get", "getItems": "get",
 		"migrateLibrary": "post",
+		// Premium Membership Management (issue 8)
+		"getBillingPlans": "get", "createBillingPlan": "post", "cancelMembership": "delete",
+		"setAdminProvidedPremiumTier": "post", "payWithCardEmail": "post", "redeemGiftCard": "post",
+		"downloadGiftCards": "get",
 		// External Login Providers (issue 8): the start and the provider's return (both 302)
 		"auth/{loginProvider}": "post", "auth/{loginProvider}/callback": "get",
 	}

@@ -32,6 +32,17 @@ func (s *Server) routes() {
 	register(s, del("deleteUser", "Delete the current User (Admins: any User)", tagUsers), session, s.deleteUser)
 	register(s, post("setUserAbuseLevel", "Set or read a User's abuse level (Admin)", tagUsers), admin, s.setUserAbuseLevel)
 
+	// Premium Membership Management: plans, admin grants, cancelling, gift
+	// cards (docs/decisions.md "Premium tiers"); getBillingPlans is anyone's,
+	// limited per client address. processCardSubscription and the external
+	// providers come with billing's provider integrations.
+	register(s, get("getBillingPlans", "List the Billing Plans (anyone)", tagPremium), anyone, s.getBillingPlans)
+	register(s, post("createBillingPlan", "Create a Billing Plan (Admin)", tagPremium), admin, s.createBillingPlan)
+	register(s, del("cancelMembership", "Stop the current User's membership from renewing", tagPremium), signedIn, s.cancelMembership)
+	register(s, post("setAdminProvidedPremiumTier", "Grant or end an admin-provided Premium Tier (Admin)", tagPremium), admin, s.setAdminProvidedPremiumTier)
+	register(s, post("payWithCardEmail", "Email the card payment links of the Billing Plans", tagPremium), anyone, s.payWithCardEmail)
+	register(s, post("redeemGiftCard", "Redeem a Gift Card for the current User", tagPremium), signedIn, s.redeemGiftCard)
+	register(s, get("downloadGiftCards", "Create Gift Cards and download their codes (Admin)", tagPremium, described(downloadGiftCardsDoc), textResponse), admin, s.downloadGiftCards)
 	// External Login Providers (docs/decisions.md "External sign-in"): POST
 	// answers 302 to the provider; its callback answers 302 to redirectURL
 	// with ?b=. Both are limited per client address.
@@ -131,6 +142,7 @@ func (s *Server) routes() {
 // Tags group the operations in the OpenAPI document as the spec does.
 const (
 	tagUsers         = "User Management"
+	tagPremium       = "Premium Membership Management"
 	tagGeneration    = "Image Generation"
 	tagImages        = "Image Management"
 	tagFolders       = "Private Folder Management"

@@ -99,7 +99,10 @@ func (s *Store) UserByUsername(ctx context.Context, domain, username string) (*a
 		domain, username))
 }
 
-// UpdateUser writes every mutable column of u (by id).
+// UpdateUser writes every mutable column of u (by id) except the tier
+// (tier, tier_expiration, merchant_processor): only subscription changes
+// write those (billing.go), so a request holding an older copy of the user
+// never undoes a grant made meanwhile.
 func (s *Store) UpdateUser(ctx context.Context, u *aimg.User) error {
 	return updateUser(ctx, s.w, u)
 }
@@ -107,13 +110,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *aimg.User) error {
 func updateUser(ctx context.Context, q queryer, u *aimg.User) error {
 	res, err := q.ExecContext(ctx, `UPDATE users SET email = $2, username = $3, password_hash = $4, is_guest = $5,
 		is_18_confirmed = $6, roles = $7, abuse = $8, profile_picture = $9, profile_picture_banned = $10,
-		additional_information = $11, ref_list = $12, rs = $13, tier = $14, tier_expiration = $15,
-		merchant_processor = $16, updated_at = $17, deleted_at = $18, otp_login = $19,
-		delete_items_requested = $20 WHERE id = $1`,
+		additional_information = $11, ref_list = $12, rs = $13, updated_at = $14, deleted_at = $15, otp_login = $16,
+		delete_items_requested = $17 WHERE id = $1`,
 		u.ID, nullString(strings.ToLower(u.Email)), u.Username, u.PasswordHash, u.IsGuest, u.IsAtLeast18Confirmed,
 		jsonList(u.Roles), u.Abuse, u.ProfilePicture, u.ProfilePictureBanned, u.AdditionalInformation,
-		jsonList(u.RefList), u.RS, u.Tier, nullMS(u.TierExpiration), u.MerchantProcessor, ms(u.UpdatedAt),
-		nullMS(u.DeletedAt), u.OTPLogin, u.DeleteItemsRequested)
+		jsonList(u.RefList), u.RS, ms(u.UpdatedAt), nullMS(u.DeletedAt), u.OTPLogin, u.DeleteItemsRequested)
 	if err != nil {
 		return userConflict(err)
 	}
