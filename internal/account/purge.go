@@ -1,6 +1,7 @@
 package account
 
 import (
+	"aimg/internal/aimg"
 	"context"
 	"time"
 )
@@ -25,18 +26,11 @@ func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err e
 
 // RunPurger calls PurgeExpired every PurgeInterval until ctx ends.
 func (s *Service) RunPurger(ctx context.Context) {
-	t := time.NewTicker(PurgeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, m, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("purging expired sessions and OTPs failed", "err", err)
-			} else if n+m > 0 {
-				s.log.Info("purged expired sessions and OTPs", "sessions", n, "otps", m)
-			}
+	aimg.Every(ctx, PurgeInterval, func(ctx context.Context) {
+		if n, m, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging expired sessions and OTPs failed", "err", err)
+		} else if n+m > 0 {
+			s.log.Info("purged expired sessions and OTPs", "sessions", n, "otps", m)
 		}
-	}
+	})
 }

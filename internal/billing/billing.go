@@ -71,20 +71,13 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // RunSweeper calls Sweep every interval until ctx ends.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("expiring subscriptions failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("expired subscriptions", "count", n)
-			}
+	aimg.Every(ctx, interval, func(ctx context.Context) {
+		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("expiring subscriptions failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired subscriptions", "count", n)
 		}
-	}
+	})
 }
 
 func (s *Service) domainName(id string) string {

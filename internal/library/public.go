@@ -158,16 +158,9 @@ func (s *Service) countView(ctx context.Context, c aimg.Caller, it *aimg.Item) {
 // RunViewPurger drops expired view records every ViewPurgeInterval until
 // ctx ends.
 func (s *Service) RunViewPurger(ctx context.Context) {
-	t := time.NewTicker(ViewPurgeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_, _ = s.store.PurgeViews(ctx, s.now().Add(-ViewWindow).UnixMilli())
-		}
-	}
+	aimg.Every(ctx, ViewPurgeInterval, func(ctx context.Context) {
+		_, _ = s.store.PurgeViews(ctx, s.now().Add(-ViewWindow).UnixMilli())
+	})
 }
 
 // MigrateLibrary is migrateLibrary (Admins): the live Items and the
