@@ -31,18 +31,7 @@ import (
 // Without a seeded database each run seeds a fresh one.
 func BenchmarkPublicFeeds(b *testing.B) {
 	n := benchItems(b)
-	b.Run("sqlite", func(b *testing.B) {
-		url := os.Getenv("AIMG_BENCH_PUBLIC_SQLITE_URL")
-		if url == "" {
-			url = "sqlite:" + b.TempDir() + "/bench.db"
-		}
-		benchPublicFeeds(b, url, n)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		url := os.Getenv("AIMG_BENCH_PUBLIC_POSTGRES_URL")
-		if url == "" {
-			url = testsupport.FreshPostgres(b)
-		}
+	forEachBenchDatabase(b, "AIMG_BENCH_PUBLIC_SQLITE_URL", "AIMG_BENCH_PUBLIC_POSTGRES_URL", func(b *testing.B, url string) {
 		benchPublicFeeds(b, url, n)
 	})
 }
