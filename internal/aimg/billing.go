@@ -109,6 +109,10 @@ type PaymentProvider struct {
 	PaymentProvider string `json:"paymentProvider"`
 	PaymentLabel    string `json:"paymentLabel,omitempty"`
 	PaymentURL      string `json:"paymentUrl"`
+	// ExternalID is the provider's id of what is sold (beyond the spec): a
+	// Stripe Price (price_…), a Boosty subscription level id. Empty for
+	// providers that need none.
+	ExternalID string `json:"externalId,omitempty"`
 }
 
 // GiftCard is a batch row of downloadGiftCards (the code itself is never stored).

@@ -152,8 +152,14 @@ func validatePrice(i int, p *aimg.PlanPrice) error {
 		if len(pp.PaymentLabel) > maxNameBytes {
 			return aimg.Invalid(g("paymentLabel"), "must be at most %d bytes", maxNameBytes)
 		}
-		if pp.PaymentURL == "" && slices.Contains(urlFreeProvide, pp.PaymentProvider) {
-			continue
+		if len(pp.ExternalID) > maxNameBytes || strings.ContainsAny(pp.ExternalID, "\x00\r\n") {
+			return aimg.Invalid(g("externalId"), "must be at most %d bytes on one line", maxNameBytes)
+		}
+		if pp.PaymentProvider == "stripe" && !strings.HasPrefix(pp.ExternalID, "price_") {
+			return aimg.Invalid(g("externalId"), "must be the Stripe Price id (price_…) of this price")
+		}
+		if pp.PaymentURL == "" && (slices.Contains(urlFreeProvide, pp.PaymentProvider) || pp.PaymentProvider == "stripe") {
+			continue // stripe: the client asks createStripeCheckout for the Checkout URL
 		}
 		if err := checkURL(g("paymentUrl"), strings.NewReplacer("{redirectURL}", "", "{paymentURL}", "", "{planID}", "").Replace(pp.PaymentURL)); err != nil {
 			return err

@@ -51,7 +51,7 @@ func adminPostBilling(t *testing.T, srv *testsupport.Server, path string, body a
 func validPlan() map[string]any {
 	return map[string]any{"name": "Pro", "tier": 1, "features": []string{"fast"}, "prices": []map[string]any{{
 		"type": "base", "period": "monthly", "currency": "USD", "currencyType": "fiat", "value": 9.99,
-		"paymentProviders": []map[string]any{{"paymentProvider": "stripe", "paymentUrl": "https://pay.example/checkout?plan={planID}&back={redirectURL}"},
+		"paymentProviders": []map[string]any{{"paymentProvider": "stripe", "externalId": "price_pro_monthly", "paymentUrl": "https://pay.example/checkout?plan={planID}&back={redirectURL}"},
 			{"paymentProvider": "arkpay"}},
 	}}}
 }
