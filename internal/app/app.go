@@ -36,6 +36,7 @@ import (
 	"aimg/internal/store"
 	"aimg/internal/worker"
 	"aimg/internal/worker/builtin"
+	"aimg/internal/workerapi"
 )
 
 // App is one running AIMG service.
@@ -58,8 +59,10 @@ type App struct {
 	HTTP    *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
-	Backends   *worker.Registry // the renderers this server knows, by Model backend name
-	Workers    *worker.Pool     // nil without the embedded worker
+	Backends   *worker.Registry  // the renderers this server knows, by Model backend name
+	Workers    *worker.Pool      // nil without the embedded worker
+	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
+	wake       *workerapi.Wake   // wakes remote workers' waiting claims
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer
@@ -182,6 +185,9 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Generation: a.Generation,
 		Version:    version,
 	})
+	g := cfg.Service.Generation
+	a.WorkerAPI = workerapi.NewServer(workerapi.Options{Jobs: a.Generation, Wake: a.wake, Allow: a.Accounts.Allow, Logger: log,
+		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval})
 	a.HTTP = server.New(server.Options{
 		Logger:            log,
 		Now:               now,
@@ -189,7 +195,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Version:           version,
 		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
 		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
-	}, a.API.Surface())
+	}, a.API.Surface(), a.WorkerAPI.Surface())
 	return nil
 }
 

@@ -63,6 +63,11 @@ func (s *Server) routes() {
 	register(s, get("getModels", "List the AI generation Models", tagGeneration), anyone, s.getModels)
 	register(s, get("getQueuesLength", "Get the length of the generation queues", tagGeneration), anyone, s.getQueuesLength)
 	register(s, get("getSamplePrompts", "List sample prompts", tagGeneration), anyone, s.getSamplePrompts)
+	// Remote GPU workers' keys (docs/worker-protocol.md); the protocol
+	// itself is its own surface, internal/workerapi.
+	register(s, post("createWorkerKey", "Create a remote worker's key, shown once (Admin)", tagGeneration), admin, s.createWorkerKey)
+	register(s, get("getWorkerKeys", "List the worker keys (Admin)", tagGeneration), admin, s.getWorkerKeys)
+	register(s, post("revokeWorkerKey", "Revoke a worker key; its Jobs go back to their queues (Admin)", tagGeneration), admin, s.revokeWorkerKey)
 
 	// Image Management (read side)
 	register(s, get("getItem", "Get an Item", tagImages), session, s.getItem)
