@@ -485,8 +485,8 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 		var id string
 		if json.Unmarshal(raw, &id) != nil || !canonicalUUID.MatchString(id) {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": apiError{Type: "invalid_prompt_id",
-				Message: "prompt_id must be a valid UUID",
-				Details: "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",
+				Message:   "prompt_id must be a valid UUID",
+				Details:   "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",
 				ExtraInfo: map[string]any{}}, "node_errors": map[string]any{}})
 			return
 		}
