@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"aimg/internal/aimg"
+	"aimg/internal/worker"
 	"aimg/internal/worker/comfyui"
 	"aimg/internal/worker/comfyui/comfyuifake"
 )
@@ -546,4 +547,46 @@ func TestNewChecksTheConfig(t *testing.T) {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
+}
+
+func TestARestartedServerThatForgotThePromptIsARetryableError(t *testing.T) {
+	fake := comfyuifake.New()
+	defer fake.Close()
+	c := newClient(t, fake, nil)
+	fake.Hold()
+	res := startRun(testCtx(t), c, txt2img(1, 3))
+	wait(t, fake, "held", func(s comfyuifake.State) bool { return s.Held != "" })
+	fake.Restart() // ComfyUI keeps its queue and history in memory (#2844)
+	r := <-res
+	wantRetryable(t, r.err, "neither queued nor in the history", "restarted")
+}
+
+func TestBackendGivesEachItemOneImage(t *testing.T) {
+	fake := comfyuifake.New()
+	defer fake.Close()
+	c := newClient(t, fake, nil)
+	var wf map[string]map[string]any
+	_ = json.Unmarshal(txt2img(7, 2), &wf)
+	wf["5"]["inputs"].(map[string]any)["batch_size"] = 2
+	raw, _ := json.Marshal(wf)
+	b := comfyui.Backend{Client: c, Resolve: func(context.Context, worker.RenderJob) (comfyui.Request, error) {
+		return comfyui.Request{Workflow: raw}, nil
+	}}
+	var last float64
+	job := worker.RenderJob{Job: &aimg.Job{ID: "j1", ItemIDs: []string{"a", "b"}}}
+	outs, err := b.Render(testCtx(t), job, func(f float64) { last = f })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || outs[0].ItemID != "a" || outs[1].ItemID != "b" || last != 1 {
+		t.Fatalf("outputs %+v, last progress %v", outs, last)
+	}
+	for _, o := range outs {
+		if err := o.Validate(); err != nil || o.Files[0].ContentType != "image/png" {
+			t.Errorf("item %s: %v %+v", o.ItemID, err, o.Files)
+		}
+	}
+	job.Job.ItemIDs = []string{"only"}
+	_, err = b.Render(testCtx(t), job, func(float64) {})
+	wantInvalid(t, err, "2 images for 1 items")
 }

@@ -57,6 +57,12 @@ func intInput(n *node, name string, def int) int {
 	return v
 }
 
+func (s *Server) isKilled(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killed[id]
+}
+
 func (s *Server) interrupted() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,6 +81,9 @@ func (s *Server) execute(it *item) {
 
 	var messages []any // status_messages, kept in the history
 	add := func(event string, data map[string]any, broadcast bool) {
+		if s.isKilled(id) {
+			return
+		}
 		data["timestamp"] = time.Now().UnixMilli()
 		messages = append(messages, []any{event, data})
 		if sid != "" || broadcast {
@@ -84,7 +93,7 @@ func (s *Server) execute(it *item) {
 		}
 	}
 	send := func(event string, data any) {
-		if sid != "" {
+		if sid != "" && !s.isKilled(id) {
 			s.mu.Lock()
 			s.sendLocked(event, data, sid)
 			s.mu.Unlock()
@@ -132,12 +141,6 @@ func (s *Server) execute(it *item) {
 			values[nid] = s.cachedValue(it.prompt, nid, values)
 			continue
 		}
-		if s.interrupted() { // before_node_execution
-			add("execution_interrupted", map[string]any{"prompt_id": id, "node_id": nid, "node_type": n.ClassType,
-				"executed": executed}, true)
-			success, stopped = false, true
-			break
-		}
 		s.mu.Lock()
 		s.lastNode = nid
 		s.sendLocked("progress_state", map[string]any{"prompt_id": id, "nodes": map[string]any{nid: map[string]any{
@@ -146,6 +149,12 @@ func (s *Server) execute(it *item) {
 		fail, failing := s.nodeFail[nid]
 		s.mu.Unlock()
 		send("executing", map[string]any{"node": nid, "display_node": nid, "prompt_id": id})
+		if s.interrupted() { // before_node_execution, once the node's function is called
+			add("execution_interrupted", map[string]any{"prompt_id": id, "node_id": nid, "node_type": n.ClassType,
+				"executed": executed}, true)
+			success, stopped = false, true
+			break
+		}
 		if failing {
 			add("execution_error", map[string]any{"prompt_id": id, "node_id": nid, "node_type": n.ClassType,
 				"executed": executed, "exception_message": fail.message + "\n", "exception_type": fail.excType,
@@ -204,6 +213,13 @@ func (s *Server) execute(it *item) {
 	}
 	s.mu.Lock()
 	s.running, s.lastNode = nil, ""
+	if s.killed[id] {
+		delete(s.killed, id)
+		s.clientID = ""
+		s.changedLocked()
+		s.mu.Unlock()
+		return
+	}
 	s.history[id] = map[string]any{
 		"prompt":  it.tuple(),
 		"outputs": ui,

@@ -78,6 +78,7 @@ type Server struct {
 	muted     bool
 	refuse    bool
 	faults    map[string][]fault
+	killed    map[string]bool // prompts a Restart forgot while they ran
 	nodeFail  map[string]nodeFailure
 	stats     Stats
 }
@@ -139,6 +140,7 @@ func New() *Server {
 		cache:       map[string]any{},
 		faults:      map[string][]fault{},
 		nodeFail:    map[string]nodeFailure{},
+		killed:      map[string]bool{},
 		pub:         make(chan outMsg, 1024),
 	}
 	s.ctx, s.stopFn = context.WithCancel(context.Background())
@@ -268,6 +270,31 @@ func (s *Server) FailNode(nodeID, excType, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nodeFail[nodeID] = nodeFailure{excType, message}
+}
+
+// Restart forgets everything a ComfyUI restart loses: the pending queue,
+// the running prompt (it stops and leaves no history), the history and
+// the sockets. Files and the model lists stay.
+func (s *Server) Restart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = nil
+	if s.running != nil {
+		s.killed[s.running.id] = true
+		s.interrupt = true
+	}
+	s.history = map[string]map[string]any{}
+	s.histOrder = nil
+	s.cache = map[string]any{}
+	for sid, c := range s.sockets {
+		c.CloseNow()
+		delete(s.sockets, sid)
+	}
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+	s.changedLocked()
 }
 
 // Mute drops (true) or sends again (false) every websocket message; the
