@@ -391,7 +391,6 @@ type run struct {
 	current       string
 	value, max    int
 	lastFraction  float64
-	cancelled     bool
 	blockedErrors []string
 }
 

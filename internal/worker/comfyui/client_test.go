@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -530,15 +531,24 @@ func TestOldServerNamesThePrompt(t *testing.T) {
 func TestAuthHeadersReachEveryRequest(t *testing.T) {
 	fake := comfyuifake.New()
 	defer fake.Close()
-	// The fake does not check credentials; New must accept them and the
-	// run still works through them (the headers are set on /ws too).
+	fake.Auth = func(r *http.Request) bool {
+		u, p, ok := r.BasicAuth()
+		return ok && u == "worker" && p == "secret" && r.Header.Get("X-Api-Key") == "k"
+	}
 	c := newClient(t, fake, func(cfg *comfyui.Config) {
 		cfg.Username, cfg.Password = "worker", "secret"
-		cfg.Header = map[string][]string{"X-Api-Key": {"k"}}
+		cfg.Header = http.Header{"X-Api-Key": {"k"}}
 	})
-	if _, err := c.Run(testCtx(t), txt2img(1, 2), nil, nil); err != nil {
+	wf := json.RawMessage(`{
+  "10": {"class_type": "LoadImage", "inputs": {"image": "x.png"}},
+  "9": {"class_type": "SaveImage", "inputs": {"images": ["10", 0]}}
+}`)
+	if _, err := c.Run(testCtx(t), wf, []comfyui.Input{{NodeID: "10", Data: pngBytes(t)}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	anonymous := newClient(t, fake, nil)
+	_, err := anonymous.Run(testCtx(t), txt2img(1, 2), nil, nil)
+	wantRetryable(t, err, "open /ws: HTTP 401")
 }
 
 func TestNewChecksTheConfig(t *testing.T) {

@@ -719,7 +719,6 @@ func contains(list []string, s string) bool {
 // pending queue, or interrupted by prompt_id if it runs. It returns the
 // error the run ends with.
 func (r *run) cancel(ctx context.Context) error {
-	r.cancelled = true
 	note := r.cleanup(ctx, true)
 	err := fmt.Errorf("comfyui: prompt %s cancelled: %w", r.promptID, context.Cause(ctx))
 	if note != "" {

@@ -50,6 +50,10 @@ type Server struct {
 	// LegacyPromptID makes /prompt ignore a caller's prompt_id and mint
 	// one, as ComfyUI did before mid 2025.
 	LegacyPromptID bool
+	// Auth, when set, must accept every request (the websocket handshake
+	// included), else 401: a reverse proxy's authentication in front of
+	// ComfyUI, which has none of its own.
+	Auth func(r *http.Request) bool
 	// Checkpoints and Loras are the model files the loaders accept.
 	Checkpoints, Loras []string
 
@@ -355,6 +359,10 @@ func (s *Server) File(typ, subfolder, name string) ([]byte, bool) {
 // route applies injected faults before the handler.
 func (s *Server) route(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Auth != nil && !s.Auth(r) {
+			http.Error(w, "401: Unauthorized", http.StatusUnauthorized)
+			return
+		}
 		p := strings.TrimPrefix(r.URL.Path, "/api")
 		if strings.HasPrefix(p, "/history/") {
 			p = "/history"
@@ -453,6 +461,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	refuse := s.refuse
 	s.mu.Unlock()
+	if s.Auth != nil && !s.Auth(r) {
+		http.Error(w, "401: Unauthorized", http.StatusUnauthorized)
+		return
+	}
 	if refuse {
 		http.Error(w, "refused", http.StatusServiceUnavailable)
 		return
