@@ -600,3 +600,37 @@ func TestBackendGivesEachItemOneImage(t *testing.T) {
 	_, err = b.Render(testCtx(t), job, func(float64) {})
 	wantInvalid(t, err, "2 images for 1 items")
 }
+
+func TestGarbageOnTheSocketFallsBackToHistory(t *testing.T) {
+	fake := comfyuifake.New()
+	defer fake.Close()
+	c := newClient(t, fake, nil)
+	fake.Hold()
+	res := startRun(testCtx(t), c, txt2img(1, 3))
+	wait(t, fake, "held", func(s comfyuifake.State) bool { return s.Held != "" })
+	fake.SendRaw("<html>502 Bad Gateway</html>")
+	wait(t, fake, "redialled", func(s comfyuifake.State) bool { return s.WSConnections >= 2 && s.Sockets == 1 })
+	fake.Release()
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	wantPNG(t, r.outs, 1)
+}
+
+func TestAnInterruptFromSomeoneElseIsRetryable(t *testing.T) {
+	fake := comfyuifake.New()
+	defer fake.Close()
+	c := newClient(t, fake, nil)
+	fake.Hold()
+	res := startRun(testCtx(t), c, txt2img(1, 3))
+	wait(t, fake, "held", func(s comfyuifake.State) bool { return s.Held != "" })
+	// Someone presses Cancel in the ComfyUI page: a bare interrupt.
+	resp, err := http.Post(fake.URL+"/interrupt", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := <-res
+	wantRetryable(t, r.err, "interrupted on the ComfyUI server at node 3 (KSampler), not by this worker")
+}

@@ -120,6 +120,7 @@ type item struct {
 type outMsg struct {
 	json   map[string]any // {"type", "data"}
 	binary []byte
+	raw    []byte // a text frame as is
 	sid    string // "" broadcasts
 }
 
@@ -309,6 +310,11 @@ func (s *Server) Mute(on bool) {
 	s.muted = on
 }
 
+// SendRaw sends a text frame as is to every websocket (garbage, for one).
+func (s *Server) SendRaw(text string) {
+	s.enqueue(outMsg{raw: []byte(text)})
+}
+
 // DropSockets closes every websocket now.
 func (s *Server) DropSockets() {
 	s.mu.Lock()
@@ -443,9 +449,12 @@ func (s *Server) publishLoop() {
 		s.mu.Unlock()
 		for _, c := range targets {
 			ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-			if m.binary != nil {
+			switch {
+			case m.binary != nil:
 				_ = c.Write(ctx, websocket.MessageBinary, m.binary)
-			} else {
+			case m.raw != nil:
+				_ = c.Write(ctx, websocket.MessageText, m.raw)
+			default:
 				b, _ := json.Marshal(m.json)
 				_ = c.Write(ctx, websocket.MessageText, b)
 			}
