@@ -29,6 +29,8 @@ import (
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/media"
+	"aimg/internal/payments/arkpay"
+	"aimg/internal/payments/stripepay"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -45,12 +47,15 @@ type App struct {
 	Mail     mail.Sender
 	Accounts *account.Service
 	Billing  *billing.Service
-	Blobs    blob.Store
-	Files    *files.Service
-	Decoder  *media.Decoder // the one decode budget for untrusted images
-	Library  *library.Service
-	API      *httpapi.Server // the AIMG API surface
-	HTTP     *server.Server  // the root handler: every surface and the operations endpoints
+	// Stripe and Arkpay are the configured payment providers (nil: off).
+	Stripe  *stripepay.Provider
+	Arkpay  *arkpay.Client
+	Blobs   blob.Store
+	Files   *files.Service
+	Decoder *media.Decoder // the one decode budget for untrusted images
+	Library *library.Service
+	API     *httpapi.Server // the AIMG API surface
+	HTTP    *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
 	Backends   *worker.Registry // the renderers this server knows, by Model backend name
@@ -142,7 +147,19 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		return m.Name
 	}), now)
 	a.Library.SetReports(cfg.Service.Reports)
-	a.Billing = billing.New(a.Store, cfg, a.Mail, log, now)
+	pay := cfg.Service.Payments
+	var providers billing.Providers
+	if pay.Stripe.Enabled() {
+		a.Stripe = stripepay.New(stripepay.Config{SecretKey: pay.Stripe.SecretKey, WebhookSecret: pay.Stripe.WebhookSecret,
+			APIURL: pay.Stripe.APIURL, Tolerance: pay.WebhookTolerance}, nil)
+		providers.Stripe = a.Stripe
+	}
+	if pay.Arkpay.Enabled() {
+		a.Arkpay = arkpay.New(arkpay.Config{URL: pay.Arkpay.URL, APIKey: pay.Arkpay.APIKey, WebhookSecret: pay.Arkpay.WebhookSecret,
+			Tolerance: pay.WebhookTolerance}, nil)
+		providers.Arkpay = a.Arkpay
+	}
+	a.Billing = billing.New(a.Store, cfg, a.Mail, providers, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err
@@ -160,6 +177,8 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		RawSQL:     a.Store.RawQuery,
 		Library:    a.Library,
 		Billing:    a.Billing,
+		Stripe:     a.Stripe,
+		Arkpay:     a.Arkpay,
 		Generation: a.Generation,
 		Version:    version,
 	})
