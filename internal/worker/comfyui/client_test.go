@@ -445,13 +445,18 @@ func TestServerFaultsAreClearRetryableErrors(t *testing.T) {
 	_, err = c.Run(ctx, txt2img(3, 2), nil, nil)
 	wantRetryable(t, err, "GET /view: HTTP 503")
 
-	fake.FailNext("/history", 1, 200, "garbage")
-	_, err = c.Run(ctx, txt2img(4, 2), nil, nil)
-	wantRetryable(t, err, "GET /history/", "not the expected JSON")
+	// One bad answer is retried; MaxPollFailures in a row end the run.
+	fake.FailNext("/history", 1, 502, "Bad Gateway")
+	if _, err = c.Run(ctx, txt2img(4, 2), nil, nil); err != nil {
+		t.Fatalf("one failed history read: %v", err)
+	}
+	fake.FailNext("/history", 3, 200, "garbage")
+	_, err = c.Run(ctx, txt2img(5, 2), nil, nil)
+	wantRetryable(t, err, "its state cannot be read (3 tries)", "GET /history/", "not the expected JSON")
 
 	dead := newClient(t, fake, nil)
 	fake.Close()
-	_, err = dead.Run(ctx, txt2img(5, 2), nil, nil)
+	_, err = dead.Run(ctx, txt2img(6, 2), nil, nil)
 	wantRetryable(t, err, "open /ws")
 }
 

@@ -243,9 +243,20 @@ func (r *run) run(ctx context.Context) ([]Output, error) {
 			return nil, out.err
 		}
 		outputs, err := r.finish(ctx)
-		if errors.Is(err, errNotInHistory) {
-			// executing(null) came before the history was written (it never
-			// does in ComfyUI); keep polling.
+		var se *stateError
+		if errors.As(err, &se) && ctx.Err() == nil {
+			// The history could not be read (or, which ComfyUI never does,
+			// executing(null) came before it was written): poll it.
+			if !errors.Is(err, errNotInHistory) {
+				failures++
+				if failures >= c.cfg.MaxPollFailures {
+					return nil, fmt.Errorf("comfyui: prompt %s: its state cannot be read (%d tries): %w", r.promptID, failures, se.err)
+				}
+			}
+			if poll == nil {
+				poll = time.NewTicker(c.cfg.PollInterval)
+				pollC = poll.C
+			}
 			continue
 		}
 		if err != nil {
@@ -526,6 +537,12 @@ func interruptedError(promptID string, m message) error {
 
 var errNotInHistory = errors.New("comfyui: the prompt is not in the history yet")
 
+// stateError: the prompt's history could not be read when it finished.
+type stateError struct{ err error }
+
+func (e *stateError) Error() string { return e.err.Error() }
+func (e *stateError) Unwrap() error { return e.err }
+
 // historyEntry is one prompt of GET /history/{prompt_id}.
 type historyEntry struct {
 	Outputs map[string]map[string]json.RawMessage `json:"outputs"`
@@ -641,7 +658,7 @@ type fileRef struct {
 func (r *run) finish(ctx context.Context) ([]Output, error) {
 	e, err := r.history(ctx)
 	if err != nil {
-		return nil, err
+		return nil, &stateError{err}
 	}
 	if out := r.historyOutcome(e); out.err != nil {
 		return nil, out.err
