@@ -51,9 +51,13 @@ type Lease struct {
 	Attempt int    `json:"attempt"`
 }
 
-func (l Lease) domain() aimg.Lease { return aimg.Lease{JobID: l.JobID, WorkerID: l.Owner, Attempt: l.Attempt} }
+func (l Lease) domain() aimg.Lease {
+	return aimg.Lease{JobID: l.JobID, WorkerID: l.Owner, Attempt: l.Attempt}
+}
 
-func wireLease(l aimg.Lease) Lease { return Lease{JobID: l.JobID, Owner: l.WorkerID, Attempt: l.Attempt} }
+func wireLease(l aimg.Lease) Lease {
+	return Lease{JobID: l.JobID, Owner: l.WorkerID, Attempt: l.Attempt}
+}
 
 // HeartbeatRequest is POST heartbeat: progress from 0 to 1.
 type HeartbeatRequest struct {
