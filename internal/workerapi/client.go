@@ -179,6 +179,17 @@ func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) 
 		Status: aimg.JobRunning, Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, LeaseOwner: j.LeaseOwner, LeaseExpiresAt: &exp}, nil
 }
 
+// Models returns the Models the key may claim (retried while the server
+// is unreachable, until ctx ends).
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	ct, body := jsonBody(struct{}{})
+	var out ModelsResponse
+	if _, err := c.do(ctx, "models", true, ct, body, &out); err != nil {
+		return nil, err
+	}
+	return out.Models, nil
+}
+
 // Heartbeat reports progress and extends the lease.
 func (c *Client) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
 	ct, body := jsonBody(HeartbeatRequest{Lease: wireLease(l), Progress: progress})
