@@ -29,6 +29,7 @@ import (
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/media"
+	"aimg/internal/payments/boosty"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -45,6 +46,7 @@ type App struct {
 	Mail     mail.Sender
 	Accounts *account.Service
 	Billing  *billing.Service
+	Boosty   *billing.Boosty // the Boosty payment provider (docs/payments.md "Boosty")
 	Blobs    blob.Store
 	Files    *files.Service
 	Decoder  *media.Decoder // the one decode budget for untrusted images
@@ -143,6 +145,13 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	}), now)
 	a.Library.SetReports(cfg.Service.Reports)
 	a.Billing = billing.New(a.Store, cfg, a.Mail, log, now)
+	key, err := secretsKey(cfg)
+	if err != nil {
+		return err
+	}
+	bc := cfg.Service.Boosty
+	a.Boosty = billing.NewBoosty(a.Store, boosty.New(bc.APIURL, bc.RequestTimeout, bc.PageSize, bc.MaxPages, bc.MaxResponseBytes),
+		key, cfg, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err
@@ -160,6 +169,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		RawSQL:     a.Store.RawQuery,
 		Library:    a.Library,
 		Billing:    a.Billing,
+		Boosty:     a.Boosty,
 		Generation: a.Generation,
 		Version:    version,
 	})

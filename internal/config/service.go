@@ -46,6 +46,8 @@ type Service struct {
 	Reports Reports `yaml:"reports"`
 	// OAuth is external sign-in (GitHub, Discord, Google).
 	OAuth OAuth `yaml:"oauth"`
+	// Boosty is the Boosty payment provider (docs/payments.md "Boosty").
+	Boosty Boosty `yaml:"boosty"`
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -346,5 +348,6 @@ func (s Service) Validate() error {
 	errs = append(errs, s.HTTP.validateTimeouts()...)
 	errs = append(errs, s.Reports.validate()...)
 	errs = append(errs, s.OAuth.validate()...)
+	errs = append(errs, s.Boosty.validate()...)
 	return errors.Join(errs...)
 }

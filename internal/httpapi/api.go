@@ -39,6 +39,7 @@ type Deps struct {
 	Files      *files.Service
 	Library    *library.Service
 	Billing    *billing.Service
+	Boosty     *billing.Boosty
 	Generation *generation.Service
 	Version    string
 	// Logins are the enabled external login providers; nil = built from

@@ -64,6 +64,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"getBillingPlans": "get", "createBillingPlan": "post", "cancelMembership": "delete",
 		"setAdminProvidedPremiumTier": "post", "payWithCardEmail": "post", "redeemGiftCard": "post",
 		"downloadGiftCards": "get",
+		// Boosty (issue 8): the spec's cookie injection and the claim (beyond the spec)
+		"injectBoostyAdminAccountCookies": "post", "checkBoostySubscription": "post",
 		// External Login Providers (issue 8): the start and the provider's return (both 302)
 		"auth/{loginProvider}": "post", "auth/{loginProvider}/callback": "get",
 	}

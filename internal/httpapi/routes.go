@@ -43,6 +43,9 @@ func (s *Server) routes() {
 	register(s, post("payWithCardEmail", "Email the card payment links of the Billing Plans", tagPremium), anyone, s.payWithCardEmail)
 	register(s, post("redeemGiftCard", "Redeem a Gift Card for the current User", tagPremium), signedIn, s.redeemGiftCard)
 	register(s, get("downloadGiftCards", "Create Gift Cards and download their codes (Admin)", tagPremium, described(downloadGiftCardsDoc), textResponse), admin, s.downloadGiftCards)
+	// Boosty (docs/payments.md "Boosty"): cookies sealed at rest, never returned.
+	register(s, post("injectBoostyAdminAccountCookies", "Inject the Boosty blog owner's cookies (Admin)", tagPremium), admin, s.injectBoostyAdminAccountCookies)
+	register(s, post("checkBoostySubscription", "Claim the current User's Boosty subscription", tagPremium, described(checkBoostyDoc)), signedIn, s.checkBoostySubscription)
 	// External Login Providers (docs/decisions.md "External sign-in"): POST
 	// answers 302 to the provider; its callback answers 302 to redirectURL
 	// with ?b=. Both are limited per client address.
