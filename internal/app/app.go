@@ -151,7 +151,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	}
 	bc := cfg.Service.Boosty
 	a.Boosty = billing.NewBoosty(a.Store, boosty.New(bc.APIURL, bc.RequestTimeout, bc.PageSize, bc.MaxPages, bc.MaxResponseBytes),
-		key, cfg, log, now)
+		key, cfg, a.Mail, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err

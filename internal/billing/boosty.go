@@ -47,6 +47,7 @@ type BoostyStore interface {
 	ClaimBoostySubscriber(ctx context.Context, domain, boostyUserID, userID string, now time.Time,
 		fn func(subs []aimg.Subscription) ([]aimg.Subscription, error)) (aimg.TierGrant, error)
 	BoostyClaims(ctx context.Context, userID string) ([]aimg.BoostyClaim, error)
+	BoostyClaimOwner(ctx context.Context, domain, boostyUserID string) (string, error)
 }
 
 // BoostyFinder looks a subscriber of blog up with the owner's access
@@ -61,20 +62,25 @@ type Boosty struct {
 	store   BoostyStore
 	finder  BoostyFinder
 	key     []byte // the cookie-sealing key, derived from the secrets key; nil = cannot store cookies
+	codeKey []byte // the key of the claim confirmation codes, derived from the secrets key
 	domains []config.Domain
+	mail    Sender
 	log     *slog.Logger
 	now     func() time.Time
 }
 
 // NewBoosty builds the Boosty use cases; secretsKey is AIMG_SECRETS_KEY's
 // 32 bytes (nil: cookies cannot be stored, 503).
-func NewBoosty(st BoostyStore, finder BoostyFinder, secretsKey []byte, cfg config.Config, log *slog.Logger, now func() time.Time) *Boosty {
-	b := &Boosty{store: st, finder: finder, domains: cfg.Service.Domains, log: log, now: now}
+func NewBoosty(st BoostyStore, finder BoostyFinder, secretsKey []byte, cfg config.Config, sender Sender, log *slog.Logger, now func() time.Time) *Boosty {
+	b := &Boosty{store: st, finder: finder, domains: cfg.Service.Domains, mail: sender, log: log, now: now}
 	if len(secretsKey) == 32 {
 		// A key of its own per purpose: the secrets key may seal other things later.
-		m := hmac.New(sha256.New, secretsKey)
-		m.Write([]byte("aimg boosty cookies v1"))
-		b.key = m.Sum(nil)
+		derive := func(purpose string) []byte {
+			m := hmac.New(sha256.New, secretsKey)
+			m.Write([]byte(purpose))
+			return m.Sum(nil)
+		}
+		b.key, b.codeKey = derive("aimg boosty cookies v1"), derive("aimg boosty claim codes v1")
 	}
 	return b
 }
@@ -272,6 +278,7 @@ func (b *Boosty) gcm() (cipher.AEAD, error) {
 type BoostyCheck struct {
 	Email string
 	Name  string
+	Code  string // the confirmation code emailed to the Boosty account's email
 }
 
 // BoostyResult is what a check found.
@@ -373,6 +380,26 @@ func (b *Boosty) Check(ctx context.Context, c aimg.Caller, in BoostyCheck) (Boos
 	if !ok {
 		return notFound, nil
 	}
+	// Someone else's already: 409 before anything is emailed.
+	if owner, err := b.store.BoostyClaimOwner(ctx, c.Domain, sub.UserID); err != nil {
+		return BoostyResult{}, err
+	} else if owner != "" && owner != c.User.ID {
+		return BoostyResult{}, aimg.Errorf(aimg.CodeConflict, "This Boosty subscription was already claimed by another account")
+	}
+	// The list cannot tell who the caller is: a Boosty account whose email
+	// is not the caller's is claimed with a code sent to that email.
+	if sub.Email != "" && !strings.EqualFold(strings.TrimSpace(sub.Email), c.User.Email) {
+		if strings.TrimSpace(in.Code) == "" {
+			if err := b.sendCode(ctx, c, sub, acct.AccountID, now); err != nil {
+				return BoostyResult{}, err
+			}
+			return BoostyResult{Message: "This Boosty account has another email than yours: a confirmation code was sent to it; " +
+				"call again with boostyCode"}, nil
+		}
+		if !b.codeOK(in.Code, c.Domain, c.User.ID, sub.UserID, now) {
+			return BoostyResult{}, aimg.Invalid("boostyCode", "is not the code sent to the Boosty account's email, or it expired")
+		}
+	}
 	expires, next := now.AddDate(0, 1, 0), (*time.Time)(nil)
 	if sub.NextPayTime != nil && sub.NextPayTime.After(now) {
 		t := *sub.NextPayTime
@@ -401,6 +428,56 @@ func (b *Boosty) Check(ctx context.Context, c aimg.Caller, in BoostyCheck) (Boos
 		"level", sub.LevelID, "plan", lv.plan.ID, "tier", lv.plan.Tier)
 	plan := lv.plan
 	return BoostyResult{Success: true, Plan: &plan, Grant: g}, nil
+}
+
+// claimCode is the confirmation code of userID claiming boostyUserID in
+// the day window w: 8 digits of HMAC-SHA256 under the code key. Codes are
+// stateless; one works in its day and the next (24 to 48 hours).
+func (b *Boosty) claimCode(domain, userID, boostyUserID string, w int64) string {
+	m := hmac.New(sha256.New, b.codeKey)
+	fmt.Fprintf(m, "%s\x00%s\x00%s\x00%d", domain, userID, boostyUserID, w)
+	sum := m.Sum(nil)
+	n := (uint64(sum[0])<<24 | uint64(sum[1])<<16 | uint64(sum[2])<<8 | uint64(sum[3])) % 100_000_000
+	return fmt.Sprintf("%08d", n)
+}
+
+func (b *Boosty) codeOK(code, domain, userID, boostyUserID string, now time.Time) bool {
+	if b.codeKey == nil {
+		return false
+	}
+	code = strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, code)
+	w := now.Unix() / 86400
+	ok := false
+	for _, win := range []int64{w, w - 1} {
+		ok = hmac.Equal([]byte(code), []byte(b.claimCode(domain, userID, boostyUserID, win))) || ok
+	}
+	return ok
+}
+
+func (b *Boosty) sendCode(ctx context.Context, c aimg.Caller, sub *aimg.BoostySubscriber, blog string, now time.Time) error {
+	if b.codeKey == nil || b.mail == nil {
+		return boostyUnavailable("confirmation codes cannot be sent")
+	}
+	site := "AIMG"
+	for _, d := range b.domains {
+		if d.ID == c.Domain && d.DisplayName != "" {
+			site = d.DisplayName
+		}
+	}
+	code := b.claimCode(c.Domain, c.User.ID, sub.UserID, now.Unix()/86400)
+	text := fmt.Sprintf("Someone signed in to %s as %s asked to use your Boosty subscription to boosty.to/%s there.\n\n"+
+		"If it was you, enter this code (valid for 24 hours): %s\n\nIf it was not you, ignore this email; "+
+		"nothing changes without the code.\n", site, c.User.Email, blog, code)
+	if err := b.mail.Send(ctx, aimg.Email{To: strings.TrimSpace(sub.Email), Subject: site + ": confirm your Boosty subscription", Text: text}); err != nil {
+		return aimg.Errorf(aimg.CodeUnavailable, "The confirmation email could not be sent; try again later")
+	}
+	b.log.InfoContext(ctx, "boosty claim code sent", "domain", c.Domain, "boosty_user", sub.UserID)
+	return nil
 }
 
 type boostyLevel struct {

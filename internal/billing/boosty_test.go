@@ -12,7 +12,7 @@ import (
 )
 
 func testBoosty(key []byte) *Boosty {
-	return NewBoosty(nil, nil, key, config.Config{}, slog.New(slog.DiscardHandler), time.Now)
+	return NewBoosty(nil, nil, key, config.Config{}, nil, slog.New(slog.DiscardHandler), time.Now)
 }
 
 // Sealing is AES-256-GCM under a key derived from the secrets key, with a

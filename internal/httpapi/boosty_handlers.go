@@ -36,6 +36,7 @@ type checkBoostyInput struct {
 	Body *struct {
 		BoostyEmail string `json:"boostyEmail,omitempty" doc:"The email of the Boosty account; default the current User's email."`
 		BoostyName  string `json:"boostyName,omitempty" doc:"The name of the Boosty account, when it has no email."`
+		BoostyCode  string `json:"boostyCode,omitempty" doc:"The confirmation code AIMG emailed to the Boosty account's email when it is not the User's."`
 	}
 }
 
@@ -51,6 +52,7 @@ type BoostyCheckPayload struct {
 const checkBoostyDoc = "Looks the current User up among the subscribers of this domain's Boosty blog (by boostyEmail, " +
 	"boostyName or the User's email) and, when subscribed to a level a Billing Plan sells " +
 	"(paymentProvider boosty, externalId = the level id), gives the plan's tier until Boosty's next payment date. " +
+	"A Boosty account whose email is not the User's is confirmed with a code AIMG emails to it (success false, then call again with boostyCode). " +
 	"success false: no such subscription. 409: another User claimed this Boosty subscriber. " +
 	"503: the integration is unavailable (no or expired cookies, Boosty refusing or failing)."
 
@@ -63,7 +65,7 @@ func (s *Server) checkBoostySubscription(ctx context.Context, c aimg.Caller, in 
 	}
 	var q billing.BoostyCheck
 	if in.Body != nil {
-		q = billing.BoostyCheck{Email: in.Body.BoostyEmail, Name: in.Body.BoostyName}
+		q = billing.BoostyCheck{Email: in.Body.BoostyEmail, Name: in.Body.BoostyName, Code: in.Body.BoostyCode}
 	}
 	r, err := s.Boosty.Check(ctx, c, q)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,8 @@ func TestBoostyClaim(t *testing.T) {
 			boostyfake.Subscriber{ID: 5003, Name: "Carol", Email: "carol@example.com", Level: gold, Subscribed: false,
 				OnTime: now.Add(-2 * time.Hour).Unix()},
 			boostyfake.Subscriber{ID: 5004, Name: "Erin Nomail", Level: gold, Subscribed: true, OnTime: now.Add(-3 * time.Hour).Unix()},
+			boostyfake.Subscriber{ID: 5005, Name: "Frank", Email: "frank@boosty.example", Level: gold, Subscribed: true,
+				OnTime: now.Add(-4 * time.Hour).Unix(), NextPayTime: paid.Unix()},
 		)
 		alice := testsupport.SignUp(t, srv, "alice@example.com")
 		mallory := testsupport.SignUp(t, srv, "mallory@example.com")
@@ -250,6 +253,54 @@ func TestBoostyClaim(t *testing.T) {
 		}
 		env, _ = checkBoosty(t, srv, erin.SessionID, map[string]any{"boostyEmail": "not-an-email"})
 		testsupport.ExpectError(t, env, 400, "boostyEmail")
+
+		// A Boosty email that is not the account's: confirmed by a code
+		// emailed to it, bound to the caller and valid for a day.
+		frank := testsupport.SignUp(t, srv, "frank@example.com")
+		codeFor := func() string {
+			t.Helper()
+			var code string
+			for _, m := range srv.Outbox(t) {
+				if m.To == "frank@boosty.example" {
+					code = regexp.MustCompile(`\b\d{8}\b`).FindString(m.Text)
+				}
+			}
+			if code == "" {
+				t.Fatal("no code was emailed to frank@boosty.example")
+			}
+			return code
+		}
+		byFrank := map[string]any{"boostyEmail": "frank@boosty.example"}
+		env, got = checkBoosty(t, srv, mallory.SessionID, byFrank)
+		testsupport.ExpectOK(t, env)
+		if got.Success || !strings.Contains(got.Message, "confirmation code") {
+			t.Fatalf("mallory asking for frank's: %s", env.Raw)
+		}
+		malloryCode := codeFor()
+		env, got = checkBoosty(t, srv, frank.SessionID, byFrank)
+		testsupport.ExpectOK(t, env)
+		frankCode := codeFor()
+		if got.Success || frankCode == malloryCode {
+			t.Fatalf("frank's first call: %s (codes %s, %s)", env.Raw, frankCode, malloryCode)
+		}
+		// Mallory cannot use frank's code; a wrong code is a 400.
+		env, _ = checkBoosty(t, srv, mallory.SessionID, map[string]any{"boostyEmail": "frank@boosty.example", "boostyCode": frankCode})
+		testsupport.ExpectError(t, env, 400, "boostyCode")
+		env, _ = checkBoosty(t, srv, frank.SessionID, map[string]any{"boostyEmail": "frank@boosty.example", "boostyCode": "12345678"})
+		testsupport.ExpectError(t, env, 400, "boostyCode")
+		// Two days later the code is stale; a new one works.
+		srv.Clock.Advance(49 * time.Hour)
+		env, _ = checkBoosty(t, srv, frank.SessionID, map[string]any{"boostyEmail": "frank@boosty.example", "boostyCode": frankCode})
+		testsupport.ExpectError(t, env, 400, "boostyCode")
+		checkBoosty(t, srv, frank.SessionID, byFrank)
+		env, got = checkBoosty(t, srv, frank.SessionID, map[string]any{"boostyEmail": "frank@boosty.example", "boostyCode": codeFor()})
+		testsupport.ExpectOK(t, env)
+		if !got.Success || got.Tier != 2 {
+			t.Fatalf("frank with the code: %s", env.Raw)
+		}
+		if s := selfTier(t, srv, mallory.SessionID, ""); s.Tier != 0 {
+			t.Errorf("mallory's tier: %d", s.Tier)
+		}
 
 		// The admin view names the Boosty account in connectProviders; others have none.
 		var view struct {

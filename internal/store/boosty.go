@@ -75,6 +75,18 @@ func (s *Store) ClaimBoostySubscriber(ctx context.Context, domain, boostyUserID,
 	return g, err
 }
 
+// BoostyClaimOwner is the live user who claimed the domain's Boosty
+// subscriber, or "" when nobody (or a deleted user) did.
+func (s *Store) BoostyClaimOwner(ctx context.Context, domain, boostyUserID string) (string, error) {
+	var owner string
+	err := s.r.QueryRowContext(ctx, `SELECT c.user_id FROM boosty_claims c JOIN users u ON u.id = c.user_id
+		WHERE c.domain = $1 AND c.boosty_user_id = $2 AND u.deleted_at IS NULL`, domain, boostyUserID).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return owner, err
+}
+
 // BoostyClaims lists the Boosty subscribers the user claimed, oldest first.
 func (s *Store) BoostyClaims(ctx context.Context, userID string) ([]aimg.BoostyClaim, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT domain, boosty_user_id, user_id, created_at FROM boosty_claims

@@ -92,6 +92,12 @@ func TestClaimBoostySubscriber(t *testing.T) {
 		if _, err := st.ClaimBoostySubscriber(ctx, "other", "b1", c.ID, t0, boostySub(c.ID)); err != nil {
 			t.Fatalf("another domain: %v", err)
 		}
+		if owner, err := st.BoostyClaimOwner(ctx, "localhost", "b1"); err != nil || owner != winner.ID {
+			t.Fatalf("owner %q %v, want the winner", owner, err)
+		}
+		if owner, err := st.BoostyClaimOwner(ctx, "localhost", "nobody"); err != nil || owner != "" {
+			t.Fatalf("unclaimed owner %q %v", owner, err)
+		}
 		claims, err := st.BoostyClaims(ctx, winner.ID)
 		if err != nil || len(claims) != 1 || claims[0].BoostyUserID != "b1" || claims[0].Domain != "localhost" {
 			t.Fatalf("claims: %+v %v", claims, err)
@@ -101,6 +107,9 @@ func TestClaimBoostySubscriber(t *testing.T) {
 		winner.DeletedAt = &now
 		if err := st.UpdateUser(ctx, winner); err != nil {
 			t.Fatal(err)
+		}
+		if owner, _ := st.BoostyClaimOwner(ctx, "localhost", "b1"); owner != "" {
+			t.Fatalf("a deleted owner is still the owner: %q", owner)
 		}
 		if _, err := st.ClaimBoostySubscriber(ctx, "localhost", "b1", loser.ID, now, boostySub(loser.ID)); err != nil {
 			t.Fatalf("after the owner was deleted: %v", err)
