@@ -470,9 +470,10 @@ func (b *Boosty) sendCode(ctx context.Context, c aimg.Caller, sub *aimg.BoostySu
 		}
 	}
 	code := b.claimCode(c.Domain, c.User.ID, sub.UserID, now.Unix()/86400)
-	text := fmt.Sprintf("Someone signed in to %s as %s asked to use your Boosty subscription to boosty.to/%s there.\n\n"+
+	// The requester's email is not shown: it may be someone else's account.
+	text := fmt.Sprintf("Someone signed in to %s asked to use your Boosty subscription to boosty.to/%s there.\n\n"+
 		"If it was you, enter this code (valid for 24 hours): %s\n\nIf it was not you, ignore this email; "+
-		"nothing changes without the code.\n", site, c.User.Email, blog, code)
+		"nothing changes without the code.\n", site, blog, code)
 	if err := b.mail.Send(ctx, aimg.Email{To: strings.TrimSpace(sub.Email), Subject: site + ": confirm your Boosty subscription", Text: text}); err != nil {
 		return aimg.Errorf(aimg.CodeUnavailable, "The confirmation email could not be sent; try again later")
 	}
