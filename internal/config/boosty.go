@@ -27,19 +27,19 @@ type Boosty struct {
 func (b Boosty) validate() []error {
 	var errs []error
 	if u, err := url.Parse(b.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("boosty.apiURL: %q is not an http(s) URL", b.APIURL))
+		errs = append(errs, fmt.Errorf("config payments.boosty.apiURL: %q is not an http(s) URL", b.APIURL))
 	}
 	if b.RequestTimeout <= 0 || b.RequestTimeout > 5*time.Minute {
-		errs = append(errs, fmt.Errorf("boosty.requestTimeout: must be between 0 and 5m, got %s", b.RequestTimeout))
+		errs = append(errs, fmt.Errorf("config payments.boosty.requestTimeout: must be between 0 and 5m, got %s", b.RequestTimeout))
 	}
 	if b.PageSize < 1 || b.PageSize > 1000 {
-		errs = append(errs, fmt.Errorf("boosty.pageSize: must be between 1 and 1000, got %d", b.PageSize))
+		errs = append(errs, fmt.Errorf("config payments.boosty.pageSize: must be between 1 and 1000, got %d", b.PageSize))
 	}
 	if b.MaxPages < 1 || b.MaxPages > 10000 {
-		errs = append(errs, fmt.Errorf("boosty.maxPages: must be between 1 and 10000, got %d", b.MaxPages))
+		errs = append(errs, fmt.Errorf("config payments.boosty.maxPages: must be between 1 and 10000, got %d", b.MaxPages))
 	}
 	if b.MaxResponseBytes < 1024 || b.MaxResponseBytes > 1<<30 {
-		errs = append(errs, fmt.Errorf("boosty.maxResponseBytes: must be between 1024 and 1 GiB, got %d", b.MaxResponseBytes))
+		errs = append(errs, fmt.Errorf("config payments.boosty.maxResponseBytes: must be between 1024 and 1 GiB, got %d", b.MaxResponseBytes))
 	}
 	return errs
 }

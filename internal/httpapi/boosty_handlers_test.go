@@ -36,7 +36,7 @@ func injectBody(token string, expiresAt time.Time) map[string]any {
 
 func boostyServer(t *testing.T, url string, fake *boostyfake.Server, edits ...func(*config.Config)) *testsupport.Server {
 	return testsupport.NewServer(t, url, append([]func(*config.Config){func(c *config.Config) {
-		c.Service.Boosty.APIURL = fake.URL
+		c.Service.Payments.Boosty.APIURL = fake.URL
 	}}, edits...)...)
 }
 
@@ -219,6 +219,12 @@ func TestBoostyClaim(t *testing.T) {
 		if self.Tier != 2 || self.MerchantProcessor != "boosty" || len(self.Subscriptions) != 1 ||
 			self.Subscriptions[0].ProductID != planID {
 			t.Fatalf("alice's self view: %+v", self)
+		}
+		// cancelMembership cannot cancel on Boosty: it emails how to.
+		env = srv.Do(t, testsupport.Req{Method: http.MethodDelete, Path: "/api/cancelMembership", SessionID: alice.SessionID})
+		testsupport.ExpectOK(t, env)
+		if !strings.Contains(string(env.Payload), "instructions") {
+			t.Errorf("cancelMembership of a Boosty subscriber: %s", env.Payload)
 		}
 		// Claiming again renews the same subscription.
 		env, got = checkBoosty(t, srv, alice.SessionID, map[string]any{"boostyEmail": "alice@example.com"})
