@@ -79,6 +79,7 @@ func NewServer(o Options) *Server {
 		"release-worker": s.releaseWorker,
 		"recover":        s.recoverWorker,
 		"input":          s.input,
+		"models":         s.models,
 	} {
 		s.mux.Handle("POST "+Prefix+name, s.authenticated(h))
 	}
@@ -248,6 +249,11 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 			return nil
 		}
 	}
+}
+
+func (s *Server) models(_ context.Context, k *aimg.WorkerKey, w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, ModelsResponse{Models: s.opts.Jobs.WorkerModels(k, nil)})
+	return nil
 }
 
 func (s *Server) heartbeat(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {

@@ -25,6 +25,11 @@ type ClaimRequest struct {
 	WaitMS int      `json:"waitMs,omitempty"`
 }
 
+// ModelsResponse answers POST models: the Models the key may claim.
+type ModelsResponse struct {
+	Models []string `json:"models"`
+}
+
 // Job is a claimed Job as a worker sees it. LeaseOwner and Attempt, with
 // the id, are the lease every later call about the Job carries.
 type Job struct {
