@@ -30,6 +30,7 @@ import (
 	"aimg/internal/mail"
 	"aimg/internal/media"
 	"aimg/internal/payments/arkpay"
+	"aimg/internal/payments/boosty"
 	"aimg/internal/payments/stripepay"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
@@ -51,6 +52,7 @@ type App struct {
 	// Stripe and Arkpay are the configured payment providers (nil: off).
 	Stripe  *stripepay.Provider
 	Arkpay  *arkpay.Client
+	Boosty  *billing.Boosty // the Boosty payment provider (docs/payments.md "Boosty")
 	Blobs   blob.Store
 	Files   *files.Service
 	Decoder *media.Decoder // the one decode budget for untrusted images
@@ -164,6 +166,13 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		providers.Arkpay = a.Arkpay
 	}
 	a.Billing = billing.New(a.Store, cfg, a.Mail, providers, log, now)
+	key, err := secretsKey(cfg)
+	if err != nil {
+		return err
+	}
+	bc := pay.Boosty
+	a.Boosty = billing.NewBoosty(a.Store, boosty.New(bc.APIURL, bc.RequestTimeout, bc.PageSize, bc.MaxPages, bc.MaxResponseBytes),
+		key, cfg, a.Mail, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err
@@ -183,6 +192,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Billing:    a.Billing,
 		Stripe:     a.Stripe,
 		Arkpay:     a.Arkpay,
+		Boosty:     a.Boosty,
 		Generation: a.Generation,
 		Version:    version,
 	})

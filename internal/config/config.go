@@ -28,6 +28,7 @@ type Config struct {
 	BlobURL           string // AIMG_BLOB_URL; empty = files in DataDir
 	RedisURL          string // AIMG_REDIS_URL; empty = in-process rate limits
 	AdminKey          string // AIMG_ADMIN_KEY; empty = generated on first start
+	SecretsKey        string // AIMG_SECRETS_KEY: 32 bytes, hex or base64; empty = generated on first start
 	SMTPURL           string // AIMG_SMTP_URL; empty = .eml files in DataDir/outbox
 	EmbeddedWorker    bool   // AIMG_EMBEDDED_WORKER
 	WorkerConcurrency int    // AIMG_WORKER_CONCURRENCY
@@ -53,6 +54,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		BlobURL:           getenv("AIMG_BLOB_URL"),
 		RedisURL:          getenv("AIMG_REDIS_URL"),
 		AdminKey:          getenv("AIMG_ADMIN_KEY"),
+		SecretsKey:        getenv("AIMG_SECRETS_KEY"),
 		SMTPURL:           getenv("AIMG_SMTP_URL"),
 		ConfigFile:        getenv("AIMG_CONFIG"),
 		PGQuery:           envOr(getenv, "AIMG_PGQUERY", "readonly"),
@@ -162,6 +164,11 @@ func (c Config) Validate() error {
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		bad("AIMG_ADMIN_KEY", "must be at least 16 characters")
+	}
+	if c.SecretsKey != "" {
+		if _, err := ParseSecretsKey(c.SecretsKey); err != nil {
+			bad("AIMG_SECRETS_KEY", "%v", err)
+		}
 	}
 	if err := c.Service.Validate(); err != nil {
 		errs = append(errs, err)

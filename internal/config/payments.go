@@ -12,6 +12,7 @@ import (
 type Payments struct {
 	Stripe Stripe `yaml:"stripe"`
 	Arkpay Arkpay `yaml:"arkpay"`
+	Boosty Boosty `yaml:"boosty"` // boosty.go
 	// WebhookTolerance is how old a signed webhook delivery may be; older
 	// ones are refused as replays.
 	WebhookTolerance time.Duration `yaml:"webhookTolerance"`
@@ -56,6 +57,7 @@ func (p Payments) validate() []error {
 	if p.WebhookTolerance < time.Minute || p.WebhookTolerance > time.Hour {
 		bad("webhookTolerance", "must be between 1m and 1h, got %s", p.WebhookTolerance)
 	}
+	errs = append(errs, p.Boosty.validate()...)
 	if p.Stripe.Enabled() && p.Stripe.WebhookSecret == "" {
 		bad("stripe.webhookSecret", "is required with a secretKey (or AIMG_STRIPE_WEBHOOK_SECRET): subscriptions start from its webhooks")
 	}

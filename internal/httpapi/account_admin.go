@@ -110,6 +110,12 @@ func (s *Server) getUser(ctx context.Context, c aimg.Caller, in *getUserInput) (
 		view.LoginProviders = append(view.LoginProviders, LoginProvider{ProviderType: "oauth",
 			ProviderID: account.ProviderNames[id.Provider], UserID: id.ProviderUserID})
 	}
+	if view.ConnectProviders, err = s.boostyConnections(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	if view.ConnectProviders == nil {
+		view.ConnectProviders = []LoginProvider{}
+	}
 	view.ItemCount, view.RootFolderItemCount, view.PublicItemCount = counts.Items, counts.RootFolderItems, counts.PublicItems
 	if view.FlaggedImagesCount, view.HighHeatImagesCount, err = s.Library.ReportCounts(ctx, u.ID); err != nil {
 		return nil, err

@@ -44,6 +44,7 @@ type Deps struct {
 	// Stripe and Arkpay verify their webhooks; nil = the provider is off.
 	Stripe     *stripepay.Provider
 	Arkpay     *arkpay.Client
+	Boosty     *billing.Boosty
 	Generation *generation.Service
 	Version    string
 	// Logins are the enabled external login providers; nil = built from

@@ -10,9 +10,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"aimg/internal/payments/boosty/boostyfake"
 	"aimg/internal/testsupport"
 )
 
@@ -23,7 +25,12 @@ import (
 // caller's error, never the server's.
 func TestNoOperationAnswers500ToJunk(t *testing.T) {
 	testsupport.ForEachDatabase(t, func(t *testing.T, dbURL string) {
-		srv := testsupport.NewServer(t, dbURL, testsupport.WithoutRateLimits)
+		// Boosty is set up (a fake and injected cookies): its 503s say that
+		// the integration is unavailable, not that the input was bad.
+		fake := boostyfake.New(boostyBlog, "junk-token")
+		defer fake.Close()
+		srv := boostyServer(t, dbURL, fake, testsupport.WithoutRateLimits)
+		testsupport.ExpectOK(t, srv.AdminPost(t, "/api/injectBoostyAdminAccountCookies", injectBody("junk-token", srv.Clock.Now().Add(time.Hour))))
 		acct := testsupport.SignUp(t, srv, "junk@example.com")
 		ops := junkOperations(t, srv)
 		many := make([]string, 1001)

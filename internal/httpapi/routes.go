@@ -48,6 +48,9 @@ func (s *Server) routes() {
 	// The providers' webhooks: signed by the provider, not by a session.
 	register(s, post("stripeWebhook", "Stripe's webhook (Stripe-Signature)", tagPremium, at("/api/payments/stripe/webhook")), anyone, s.stripeWebhook)
 	register(s, post("arkpayWebhook", "The arkpay processor's webhook (Arkpay-Signature)", tagPremium, at("/api/payments/arkpay/webhook")), anyone, s.arkpayWebhook)
+	// Boosty (docs/payments.md "Boosty"): cookies sealed at rest, never returned.
+	register(s, post("injectBoostyAdminAccountCookies", "Inject the Boosty blog owner's cookies (Admin)", tagPremium), admin, s.injectBoostyAdminAccountCookies)
+	register(s, post("checkBoostySubscription", "Claim the current User's Boosty subscription", tagPremium, described(checkBoostyDoc)), signedIn, s.checkBoostySubscription)
 	// External Login Providers (docs/decisions.md "External sign-in"): POST
 	// answers 302 to the provider; its callback answers 302 to redirectURL
 	// with ?b=. Both are limited per client address.

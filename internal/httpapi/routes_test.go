@@ -108,7 +108,7 @@ func TestEveryAdminOperationRefusesNonAdmins(t *testing.T) {
 		}
 	}
 	// The spec's admin-only operations so far, listed apart from the table.
-	want := []string{"closeReports", "createBillingPlan", "createWorkerKey", "downloadGiftCards", "downloadReportsForEpoch", "getFileMetadata", "getItems", "getReports", "getWorkerKeys", "migrateLibrary", "pgQuery", "removeFile", "restoreItems", "revokeWorkerKey", "setAdminProvidedPremiumTier", "setProfilePictureBanned",
+	want := []string{"closeReports", "createBillingPlan", "createWorkerKey", "downloadGiftCards", "downloadReportsForEpoch", "getFileMetadata", "getItems", "getReports", "getWorkerKeys", "injectBoostyAdminAccountCookies", "migrateLibrary", "pgQuery", "removeFile", "restoreItems", "revokeWorkerKey", "setAdminProvidedPremiumTier", "setProfilePictureBanned",
 		"setProtected", "setPublicApprovalStatus", "setUserAbuseLevel", "setUserAdditionalInformation", "uploadFile"}
 	slices.Sort(admins)
 	if !slices.Equal(admins, want) {
