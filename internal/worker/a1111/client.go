@@ -136,6 +136,11 @@ type Client struct {
 
 	mu         sync.Mutex
 	noInternal bool // /internal/progress answered 404 (--nowebui)
+
+	// Watchers of abandoned queued tasks (see interruptWhenStarted).
+	bg      context.Context
+	stopBg  context.CancelFunc
+	watches sync.WaitGroup
 }
 
 // New checks cfg and returns a Client.
@@ -145,7 +150,16 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	return &Client{cfg: cfg, base: base}, nil
+	c := &Client{cfg: cfg, base: base}
+	c.bg, c.stopBg = context.WithCancel(context.Background())
+	return c, nil
+}
+
+// Close stops the watchers of abandoned queued tasks and waits for them.
+// The Client must not be used afterwards.
+func (c *Client) Close() {
+	c.stopBg()
+	c.watches.Wait()
 }
 
 // OverrideSettings are the web UI options applied for one request.
@@ -305,13 +319,16 @@ func (c *Client) generate(ctx context.Context, op, taskID string, body any, chec
 	if err != nil {
 		if reqCtx.Err() != nil {
 			// Our request is given up; the server would still render it.
-			interrupted, ierr := c.interruptOwn(context.WithoutCancel(ctx), taskID)
+			state, ierr := c.interruptOwn(context.WithoutCancel(ctx), taskID)
 			what := "the server was left alone (our task was not the one running)"
 			switch {
 			case ierr != nil:
 				what = "interrupting our task failed: " + ierr.Error()
-			case interrupted:
+			case state == StateActive:
 				what = "our task was interrupted on the server"
+			case state == StateQueued:
+				what = "the server was left alone (our task is still queued there: it will be interrupted when it starts)"
+				c.interruptWhenStarted(taskID)
 			}
 			cause := ctx.Err()
 			if cause == nil {
@@ -568,22 +585,50 @@ func (c *Client) poll(ctx context.Context, id string, progress func(Progress)) {
 	}
 }
 
-// interruptOwn interrupts the server only when task id is the one running
-// (reported true); a queued or finished task is left alone.
-func (c *Client) interruptOwn(ctx context.Context, id string) (bool, error) {
+// interruptOwn interrupts the server only when task id is the one running;
+// a queued or finished task is left alone. It returns the state it saw
+// ("" when it could not tell).
+func (c *Client) interruptOwn(ctx context.Context, id string) (TaskState, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
 	p, ok, err := c.observe(ctx, id)
-	if err != nil {
-		return false, err
+	if err != nil || !ok {
+		return "", err
 	}
-	if !ok || p.State != StateActive {
-		return false, nil
+	if p.State != StateActive {
+		return p.State, nil
 	}
 	if _, err := c.small(ctx, http.MethodPost, "/sdapi/v1/interrupt", []byte("{}"), nil); err != nil {
-		return false, err
+		return "", err
 	}
-	return true, nil
+	return StateActive, nil
+}
+
+// interruptWhenStarted watches an abandoned task that is still queued on
+// the server (the web UI cannot dequeue it, and runs it once its turn
+// comes, for nobody): when it becomes the running task it is interrupted.
+// The watch ends when the task is seen finished or forgotten, after
+// RequestTimeout, or on Close.
+func (c *Client) interruptWhenStarted(id string) {
+	c.watches.Add(1)
+	go func() {
+		defer c.watches.Done()
+		ctx, cancel := context.WithTimeout(c.bg, c.cfg.RequestTimeout)
+		defer cancel()
+		t := time.NewTicker(c.cfg.PollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			state, err := c.interruptOwn(ctx, id)
+			if err == nil && state != StateQueued {
+				return
+			}
+		}
+	}()
 }
 
 // do sends one request with the credentials.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"net/http"
@@ -29,6 +30,7 @@ func newClient(t *testing.T, fake *a1111fake.Server, mod func(*a1111.Config)) *a
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(c.Close)
 	return c
 }
 
@@ -175,6 +177,30 @@ func asError(err error) *aimg.Error {
 	return nil
 }
 
+// guard runs wait, failing the test if it does not return in 30 s (a
+// hang guard, not a timed assertion: every wait here ends in microseconds
+// when the code is right).
+func guard(t *testing.T, what string, wait func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("stuck waiting for %s", what)
+	}
+}
+
+func waitTask(t *testing.T, f *a1111fake.Server, id, state string) {
+	t.Helper()
+	guard(t, id+" "+state, func() { f.WaitTask(id, state) })
+}
+
+func waitStep(t *testing.T, f *a1111fake.Server, id string, n int) {
+	t.Helper()
+	guard(t, fmt.Sprintf("%s step %d", id, n), func() { f.WaitStep(id, n) })
+}
+
 type run struct {
 	res a1111.Result
 	err error
@@ -220,12 +246,12 @@ func TestProgressIsOursWhileAnotherIsQueued(t *testing.T) {
 	reqB := a1111.Txt2ImgRequest{Prompt: "b", Width: 16, Height: 16, Steps: 4, ForceTaskID: "task-b"}
 
 	doneA, progA := start(ctx, c, reqA)
-	fake.WaitTask("task-a", a1111fake.Active)
+	waitTask(t, fake, "task-a", a1111fake.Active)
 	doneB, progB := start(ctx, c, reqB)
-	fake.WaitTask("task-b", a1111fake.Queued)
+	waitTask(t, fake, "task-b", a1111fake.Queued)
 
 	fake.Step(2)
-	fake.WaitStep("task-a", 2)
+	waitStep(t, fake, "task-a", 2)
 	p := await(t, progA, "task-a half done", func(p a1111.Progress) bool { return p.Fraction >= 0.5 })
 	if p.State != a1111.StateActive || p.Fraction != 0.5 {
 		t.Errorf("task-a: %+v, want active at 0.5", p)
@@ -276,39 +302,43 @@ func TestCancelInterruptsOnlyOurRunningTask(t *testing.T) {
 
 	// task-a runs; task-b waits behind it and is cancelled: nothing is interrupted.
 	doneA, _ := start(context.Background(), c, a1111.Txt2ImgRequest{Prompt: "a", Width: 16, Height: 16, Steps: 3, ForceTaskID: "task-a"})
-	fake.WaitTask("task-a", a1111fake.Active)
+	waitTask(t, fake, "task-a", a1111fake.Active)
 	ctxB, cancelB := context.WithCancel(context.Background())
 	doneB, _ := start(ctxB, c, a1111.Txt2ImgRequest{Prompt: "b", Width: 16, Height: 16, Steps: 3, ForceTaskID: "task-b"})
-	fake.WaitTask("task-b", a1111fake.Queued)
+	waitTask(t, fake, "task-b", a1111fake.Queued)
 	cancelB()
 	b := <-doneB
-	if !errors.Is(b.err, context.Canceled) || !strings.Contains(b.err.Error(), "left alone") {
+	if !errors.Is(b.err, context.Canceled) || !strings.Contains(b.err.Error(), "still queued") {
 		t.Errorf("cancelled queued task-b: %v", b.err)
 	}
 	if n := fake.Interrupts(); n != 0 {
 		t.Fatalf("cancelling a queued task sent %d interrupts: it would have stopped task-a", n)
 	}
-
-	// Now cancel task-c while it is the one running: it is interrupted.
-	fake.Resume()
-	if a := <-doneA; a.err != nil {
+	// task-a runs to its end untouched; then the web UI starts the abandoned
+	// task-b, and the client interrupts it then.
+	fake.Step(3)
+	if a := <-doneA; a.err != nil || len(a.res.Images) != 1 {
 		t.Fatalf("task-a: %v", a.err)
 	}
-	fake.WaitTask("task-b", a1111fake.Completed) // the web UI still runs an abandoned request
-	fake2 := newFake(t, a1111fake.Options{Manual: true})
-	c2 := newClient(t, fake2, nil)
+	waitTask(t, fake, "task-b", a1111fake.Completed)
+	if got := fake.InterruptedTasks(); len(got) != 1 || got[0] != "task-b" {
+		t.Fatalf("interrupts hit %v, want only task-b", got)
+	}
+
+
+	// Cancel task-c while it is the one running: it is interrupted.
 	ctxC, cancelC := context.WithCancel(context.Background())
-	doneC, _ := start(ctxC, c2, a1111.Txt2ImgRequest{Prompt: "c", Width: 16, Height: 16, Steps: 3, ForceTaskID: "task-c"})
-	fake2.WaitTask("task-c", a1111fake.Active)
+	doneC, _ := start(ctxC, c, a1111.Txt2ImgRequest{Prompt: "c", Width: 16, Height: 16, Steps: 3, ForceTaskID: "task-c"})
+	waitTask(t, fake, "task-c", a1111fake.Active)
 	cancelC()
 	cr := <-doneC
 	if !errors.Is(cr.err, context.Canceled) || !strings.Contains(cr.err.Error(), "interrupted on the server") {
 		t.Errorf("cancelled running task-c: %v", cr.err)
 	}
-	if n := fake2.Interrupts(); n != 1 {
-		t.Errorf("%d interrupts, want 1", n)
+	waitTask(t, fake, "task-c", a1111fake.Completed) // the interrupt ended it
+	if got := fake.InterruptedTasks(); len(got) != 2 || got[1] != "task-c" {
+		t.Errorf("interrupts hit %v, want task-b then task-c", got)
 	}
-	fake2.WaitTask("task-c", a1111fake.Completed) // the interrupt ended it
 }
 
 func TestRequestTimeoutInterruptsOurTask(t *testing.T) {
@@ -493,9 +523,9 @@ func TestNoWebUIProgress(t *testing.T) {
 		c := newClient(t, fake, func(cfg *a1111.Config) { cfg.Exclusive = exclusive })
 		ctx, cancel := context.WithCancel(context.Background())
 		done, prog := start(ctx, c, a1111.Txt2ImgRequest{Prompt: "x", Width: 16, Height: 16, Steps: 2, ForceTaskID: "solo"})
-		fake.WaitTask("solo", a1111fake.Active)
+		waitTask(t, fake, "solo", a1111fake.Active)
 		fake.Step(1)
-		fake.WaitStep("solo", 1)
+		waitStep(t, fake, "solo", 1)
 		if exclusive {
 			p := await(t, prog, "exclusive progress", func(p a1111.Progress) bool { return p.Step == 1 })
 			if p.State != a1111.StateActive || p.Fraction < 0.5 {

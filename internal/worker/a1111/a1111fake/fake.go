@@ -126,7 +126,7 @@ type Server struct {
 	timeStart                                    time.Time
 	jobTimestamp                                 string
 	tickets                                      int
-	interrupts                                   int
+	interruptedTasks                             []string // current_task at each interrupt
 }
 
 // New starts a fake on 127.0.0.1; Close stops it.
@@ -215,7 +215,14 @@ func (s *Server) Requests(path string) []Request {
 func (s *Server) Interrupts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.interrupts
+	return len(s.interruptedTasks)
+}
+
+// InterruptedTasks is the task that was current at each interrupt ("" when none).
+func (s *Server) InterruptedTasks() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.interruptedTasks)
 }
 
 // Loaded is the checkpoint loaded now.
@@ -683,7 +690,7 @@ func renderPNG(w, h int, seed int64) []byte {
 
 func (s *Server) interrupt(w http.ResponseWriter, _ *http.Request, _ []byte) {
 	s.mu.Lock()
-	s.interrupts++
+	s.interruptedTasks = append(s.interruptedTasks, s.task)
 	s.interrupted = true // reset by the next begin, as shared.state
 	s.cond.Broadcast()
 	s.mu.Unlock()
