@@ -325,7 +325,6 @@ func TestCancelInterruptsOnlyOurRunningTask(t *testing.T) {
 		t.Fatalf("interrupts hit %v, want only task-b", got)
 	}
 
-
 	// Cancel task-c while it is the one running: it is interrupted.
 	ctxC, cancelC := context.WithCancel(context.Background())
 	doneC, _ := start(ctxC, c, a1111.Txt2ImgRequest{Prompt: "c", Width: 16, Height: 16, Steps: 3, ForceTaskID: "task-c"})
