@@ -766,7 +766,7 @@ func fieldName(loc []any) string {
 	if len(parts) == 0 {
 		return "body"
 	}
-	return strings.Join(parts, ".")
+	return truncate(strings.Join(parts, "."))
 }
 
 func nonEmpty(ss ...string) []string {

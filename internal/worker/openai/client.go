@@ -326,12 +326,15 @@ func statusError(resp *http.Response, body []byte) error {
 	if ae.Error != nil {
 		msg, typ = ae.Error.Message, ae.Error.Type
 		if ae.Error.Param != nil {
-			param = *ae.Error.Param
+			param = truncate(*ae.Error.Param)
 		}
-		code = strings.Trim(string(ae.Error.Code), `"`)
+		if json.Unmarshal(ae.Error.Code, &code) != nil {
+			code = string(ae.Error.Code) // LocalAI: a number; OpenAI: null
+		}
 		if code == "null" {
 			code = ""
 		}
+		code = truncate(code)
 	}
 	if msg == "" {
 		msg = quote(body)
