@@ -24,6 +24,7 @@ const usage = `usage: aimg <command> [flags]
 
 commands:
   serve     run the AIMG server (configuration from AIMG_* environment variables)
+  worker    render Jobs for a server on this machine (a GPU worker; see aimg worker --help)
   migrate   apply database migrations and exit
   dev seed  add test data (see aimg dev)
   version   print the version and the build's VCS stamp
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, args[1:], getenv, stdout, stderr)
 	case "dev":
 		return seed(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":

@@ -29,3 +29,14 @@ const (
 	ProviderRenewed   = "renewed"
 	ProviderCancelled = "cancelled"
 )
+
+// CheckoutRequest starts a hosted payment page (Stripe Checkout) for one of
+// our plans: the provider's price PriceID, paid by UserID. The user comes
+// back to SuccessURL or CancelURL; the subscription starts with the
+// provider's webhook, never with the redirect.
+type CheckoutRequest struct {
+	UserID, Email, PlanID string
+	Tier                  int
+	PriceID               string
+	SuccessURL, CancelURL string
+}

@@ -29,11 +29,14 @@ import (
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/media"
+	"aimg/internal/payments/arkpay"
+	"aimg/internal/payments/stripepay"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
 	"aimg/internal/worker"
 	"aimg/internal/worker/builtin"
+	"aimg/internal/workerapi"
 )
 
 // App is one running AIMG service.
@@ -45,16 +48,21 @@ type App struct {
 	Mail     mail.Sender
 	Accounts *account.Service
 	Billing  *billing.Service
-	Blobs    blob.Store
-	Files    *files.Service
-	Decoder  *media.Decoder // the one decode budget for untrusted images
-	Library  *library.Service
-	API      *httpapi.Server // the AIMG API surface
-	HTTP     *server.Server  // the root handler: every surface and the operations endpoints
+	// Stripe and Arkpay are the configured payment providers (nil: off).
+	Stripe  *stripepay.Provider
+	Arkpay  *arkpay.Client
+	Blobs   blob.Store
+	Files   *files.Service
+	Decoder *media.Decoder // the one decode budget for untrusted images
+	Library *library.Service
+	API     *httpapi.Server // the AIMG API surface
+	HTTP    *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
-	Backends   *worker.Registry // the renderers this server knows, by Model backend name
-	Workers    *worker.Pool     // nil without the embedded worker
+	Backends   *worker.Registry  // the renderers this server knows, by Model backend name
+	Workers    *worker.Pool      // nil without the embedded worker
+	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
+	wake       *workerapi.Wake   // wakes remote workers' waiting claims
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer
@@ -142,7 +150,19 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		return m.Name
 	}), now)
 	a.Library.SetReports(cfg.Service.Reports)
-	a.Billing = billing.New(a.Store, cfg, a.Mail, log, now)
+	pay := cfg.Service.Payments
+	var providers billing.Providers
+	if pay.Stripe.Enabled() {
+		a.Stripe = stripepay.New(stripepay.Config{SecretKey: pay.Stripe.SecretKey, WebhookSecret: pay.Stripe.WebhookSecret,
+			APIURL: pay.Stripe.APIURL, Tolerance: pay.WebhookTolerance}, nil)
+		providers.Stripe = a.Stripe
+	}
+	if pay.Arkpay.Enabled() {
+		a.Arkpay = arkpay.New(arkpay.Config{URL: pay.Arkpay.URL, APIKey: pay.Arkpay.APIKey, WebhookSecret: pay.Arkpay.WebhookSecret,
+			Tolerance: pay.WebhookTolerance}, nil)
+		providers.Arkpay = a.Arkpay
+	}
+	a.Billing = billing.New(a.Store, cfg, a.Mail, providers, log, now)
 
 	if err := a.newGeneration(); err != nil {
 		return err
@@ -160,9 +180,14 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		RawSQL:     a.Store.RawQuery,
 		Library:    a.Library,
 		Billing:    a.Billing,
+		Stripe:     a.Stripe,
+		Arkpay:     a.Arkpay,
 		Generation: a.Generation,
 		Version:    version,
 	})
+	g := cfg.Service.Generation
+	a.WorkerAPI = workerapi.NewServer(workerapi.Options{Jobs: a.Generation, Wake: a.wake, Allow: a.Accounts.Allow, Logger: log,
+		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval})
 	a.HTTP = server.New(server.Options{
 		Logger:            log,
 		Now:               now,
@@ -170,7 +195,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Version:           version,
 		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
 		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
-	}, a.API.Surface())
+	}, a.API.Surface(), a.WorkerAPI.Surface())
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"aimg/internal/generation"
 	"aimg/internal/worker"
+	"aimg/internal/workerapi"
 )
 
 // background is what runs beside the HTTP server: the reaper that requeues
@@ -28,6 +29,14 @@ type background struct {
 // is on, its worker pool over the in-process backends (the built-in renderer).
 func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
+	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
+	a.wake = workerapi.NewWake()
+	a.Generation.OnEnqueue = func() {
+		if a.Workers != nil {
+			a.Workers.Notify()
+		}
+		a.wake.Broadcast()
+	}
 	if !a.Config.EmbeddedWorker {
 		return nil
 	}
@@ -49,7 +58,6 @@ func (a *App) newGeneration() error {
 		return fmt.Errorf("embedded worker: %w", err)
 	}
 	a.Workers = pool
-	a.Generation.OnEnqueue = a.Workers.Notify
 	return nil
 }
 

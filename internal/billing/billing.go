@@ -18,12 +18,17 @@ import (
 // Store is the persistence billing needs; *store.Store has it.
 type Store interface {
 	UserByEmail(ctx context.Context, domain, email string) (*aimg.User, error)
+	UserByID(ctx context.Context, id string) (*aimg.User, error)
 	CreatePlan(ctx context.Context, p *aimg.BillingPlan) error
 	Plans(ctx context.Context, domain, code string) ([]aimg.BillingPlan, error)
+	Plan(ctx context.Context, domain, id string) (*aimg.BillingPlan, error)
 	UserSubscriptions(ctx context.Context, userID string) ([]aimg.Subscription, error)
 	ChangeSubscriptions(ctx context.Context, userID string, now time.Time,
 		fn func(subs []aimg.Subscription) ([]aimg.Subscription, error)) (aimg.TierGrant, error)
 	ExpireSubscriptions(ctx context.Context, now time.Time) (int, error)
+	SubscriptionUser(ctx context.Context, provider, transactionID string) (string, error)
+	ApplyProviderEvent(ctx context.Context, ev aimg.ProviderEvent, userID string, now time.Time,
+		fn func(subs []aimg.Subscription) ([]aimg.Subscription, error)) (bool, aimg.TierGrant, error)
 	CreateGiftCards(ctx context.Context, cards []aimg.GiftCard) error
 	RedeemGiftCard(ctx context.Context, domain, codeHash, userID string, now time.Time,
 		decide func(card aimg.GiftCard, subs []aimg.Subscription) ([]aimg.Subscription, error)) (aimg.TierGrant, error)
@@ -36,16 +41,17 @@ type Sender interface {
 
 // Service implements the billing use cases.
 type Service struct {
-	store Store
-	cfg   config.Config
-	mail  Sender
-	log   *slog.Logger
-	now   func() time.Time
+	store     Store
+	cfg       config.Config
+	mail      Sender
+	providers Providers
+	log       *slog.Logger
+	now       func() time.Time
 }
 
-// New builds the service.
-func New(st Store, cfg config.Config, sender Sender, log *slog.Logger, now func() time.Time) *Service {
-	return &Service{store: st, cfg: cfg, mail: sender, log: log, now: now}
+// New builds the service with the configured external providers.
+func New(st Store, cfg config.Config, sender Sender, providers Providers, log *slog.Logger, now func() time.Time) *Service {
+	return &Service{store: st, cfg: cfg, mail: sender, providers: providers, log: log, now: now}
 }
 
 // Subscriptions returns a user's subscriptions, newest first.

@@ -140,28 +140,85 @@ func (s *Service) SetAdminTier(ctx context.Context, c aimg.Caller, in AdminTier)
 	return out, nil
 }
 
+// Cancellation is cancelMembership's answer; PortalURL, when set, is the
+// page of the provider where the user cancels (Stripe's customer portal).
+type Cancellation struct {
+	Success   bool
+	Message   string
+	PortalURL string
+}
+
 // CancelMembership stops the caller's renewing subscriptions: for the
-// providers AIMG runs itself, the subscription stops renewing and its tier
-// stays until the end of the paid period (the next billing date). For an
-// external provider AIMG cannot cancel, the instructions are emailed.
-func (s *Service) CancelMembership(ctx context.Context, c aimg.Caller) (bool, string, error) {
+// providers AIMG runs itself, and for arkpay (asked to cancel), the
+// subscription stops renewing and its tier stays until the end of the paid
+// period (the next billing date). A Stripe subscriber gets the customer
+// portal's link, where the cancellation is made (its webhook then ends the
+// renewal). For any other provider the instructions are emailed.
+func (s *Service) CancelMembership(ctx context.Context, c aimg.Caller, returnURL string) (Cancellation, error) {
 	if !c.SignedIn() {
-		return false, "", aimg.ErrUnauthenticated
+		return Cancellation{}, aimg.ErrUnauthenticated
+	}
+	if returnURL != "" {
+		if err := checkURL("returnURL", returnURL); err != nil {
+			return Cancellation{}, err
+		}
+	} else {
+		returnURL = s.cfg.PublicURL + "/"
 	}
 	now := s.now()
+	subs, err := s.store.UserSubscriptions(ctx, c.User.ID)
+	if err != nil {
+		return Cancellation{}, err
+	}
+	// The processor is asked first, outside the transaction; ends holds the
+	// end it gives each arkpay subscription.
+	ends := map[string]time.Time{}
+	var out Cancellation
 	var external []aimg.Subscription
+	var askErr error
+	for _, sub := range subs {
+		if !renewing(sub, now) {
+			continue
+		}
+		switch {
+		case sub.Provider == ProviderArkpay && s.providers.Arkpay != nil && sub.TransactionID != "":
+			if askErr != nil {
+				continue
+			}
+			end, err := s.providers.Arkpay.Cancel(ctx, sub.TransactionID)
+			if err != nil {
+				askErr = err // record those cancelled so far, then say so
+				continue
+			}
+			if end.IsZero() && sub.NextBillingAt != nil {
+				end = *sub.NextBillingAt
+			}
+			ends[sub.ID] = end
+		case sub.Provider == ProviderStripe && s.providers.Stripe != nil && sub.PayerID != "":
+			if out.PortalURL != "" {
+				continue // one portal shows all of the customer's subscriptions
+			}
+			u, err := s.providers.Stripe.PortalURL(ctx, sub.PayerID, returnURL)
+			if err != nil {
+				s.log.Warn("stripe portal failed", "user", c.User.ID, "err", err)
+				return Cancellation{}, errStripeDown
+			}
+			out.PortalURL = u
+		case !internalProvider(sub.Provider):
+			external = append(external, sub)
+		}
+	}
 	cancelled := 0
-	_, err := s.store.ChangeSubscriptions(ctx, c.User.ID, now, func(subs []aimg.Subscription) ([]aimg.Subscription, error) {
+	_, err = s.store.ChangeSubscriptions(ctx, c.User.ID, now, func(subs []aimg.Subscription) ([]aimg.Subscription, error) {
 		var changed []aimg.Subscription
 		for _, sub := range subs {
-			if !sub.Live(now) || sub.Status != aimg.SubscriptionActive || sub.NextBillingAt == nil {
+			end, asked := ends[sub.ID]
+			if !renewing(sub, now) || !(asked || internalProvider(sub.Provider)) {
 				continue
 			}
-			if !internalProvider(sub.Provider) {
-				external = append(external, sub)
-				continue
+			if !asked {
+				end = *sub.NextBillingAt
 			}
-			end := *sub.NextBillingAt
 			sub.Status, sub.ExpiresAt, sub.NextBillingAt, sub.UpdatedAt = aimg.SubscriptionCancelled, &end, nil, now
 			changed = append(changed, sub)
 		}
@@ -169,19 +226,33 @@ func (s *Service) CancelMembership(ctx context.Context, c aimg.Caller) (bool, st
 		return changed, nil
 	})
 	if err != nil {
-		return false, "", err
+		return Cancellation{}, err
 	}
-	if len(external) > 0 {
+	if askErr != nil {
+		return Cancellation{}, askErr
+	}
+	switch {
+	case len(external) > 0:
 		if err := s.mail.Send(ctx, cancelInstructions(c.User.Email, s.domainName(c.Domain), external)); err != nil {
-			return false, "", aimg.Errorf(aimg.CodeUnavailable, "The email with the instructions could not be sent; try again later")
+			return Cancellation{}, aimg.Errorf(aimg.CodeUnavailable, "The email with the instructions could not be sent; try again later")
 		}
-		return true, "The instructions to cancel your membership were sent to your email", nil
+		out.Success, out.Message = true, "The instructions to cancel your membership were sent to your email"
+	case out.PortalURL != "":
+		out.Success, out.Message = true, "Cancel your Stripe subscription on the page at portalURL; your tier stays until the end of the current period"
+	case cancelled > 0:
+		out.Success, out.Message = true, "Your membership will not renew; your tier stays until the end of the current period"
+	default:
+		out.Message = "You have no renewing membership to cancel; your tier (if any) ends at its expiration date"
 	}
-	if cancelled > 0 {
-		return true, "Your membership will not renew; your tier stays until the end of the current period", nil
-	}
-	return false, "You have no renewing membership to cancel; your tier (if any) ends at its expiration date", nil
+	return out, nil
 }
+
+// renewing tells whether sub is live and will renew.
+func renewing(sub aimg.Subscription, now time.Time) bool {
+	return sub.Live(now) && sub.Status == aimg.SubscriptionActive && sub.NextBillingAt != nil
+}
+
+var errStripeDown = aimg.Errorf(aimg.CodeUnavailable, "Stripe is not available; try again later")
 
 func internalProvider(p string) bool {
 	return p == aimg.ProviderAdmin || p == aimg.ProviderGiftCard || p == aimg.ProviderWhitelist

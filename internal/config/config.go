@@ -82,6 +82,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	svc.OAuth.fromEnv(getenv)
+	svc.Payments.fromEnv(getenv)
 	c.Service = svc
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr

@@ -46,6 +46,8 @@ type Service struct {
 	Reports Reports `yaml:"reports"`
 	// OAuth is external sign-in (GitHub, Discord, Google).
 	OAuth OAuth `yaml:"oauth"`
+	// Payments are the external payment providers (Stripe, arkpay).
+	Payments Payments `yaml:"payments"`
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -65,6 +67,11 @@ type Generation struct {
 	ReaperInterval    time.Duration `yaml:"reaperInterval"`    // how often expired leases are looked for
 	PollInterval      time.Duration `yaml:"pollInterval"`      // how often an idle worker looks for work
 	MaxPromptLength   int           `yaml:"maxPromptLength"`   // characters, for prompt and negprompt
+	// MaxUploadBytes bounds what a remote worker uploads for one Job (all
+	// of its output files); MaxConcurrentUploads how many uploads are read
+	// at once (each is held in memory until it is stored).
+	MaxUploadBytes       int64 `yaml:"maxUploadBytes"`
+	MaxConcurrentUploads int   `yaml:"maxConcurrentUploads"`
 }
 
 // Model returns the configured Model with that id.
@@ -281,6 +288,12 @@ func (s Service) validateGeneration() []error {
 	if g.MaxPromptLength < 1 {
 		bad("generation.maxPromptLength", "must be >= 1")
 	}
+	if g.MaxUploadBytes < 1<<20 {
+		bad("generation.maxUploadBytes", "must be at least 1 MiB")
+	}
+	if g.MaxConcurrentUploads < 1 {
+		bad("generation.maxConcurrentUploads", "must be >= 1")
+	}
 	return errs
 }
 
@@ -346,5 +359,6 @@ func (s Service) Validate() error {
 	errs = append(errs, s.HTTP.validateTimeouts()...)
 	errs = append(errs, s.Reports.validate()...)
 	errs = append(errs, s.OAuth.validate()...)
+	errs = append(errs, s.Payments.validate()...)
 	return errors.Join(errs...)
 }

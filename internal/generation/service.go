@@ -35,6 +35,12 @@ type Store interface {
 	DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error)
 	// FolderByID returns userID's Private Folder (not found: another's or none).
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
+
+	CreateWorkerKey(ctx context.Context, k *aimg.WorkerKey) error
+	WorkerKey(ctx context.Context, id string) (*aimg.WorkerKey, error)
+	WorkerKeys(ctx context.Context) ([]aimg.WorkerKey, error)
+	TouchWorkerKey(ctx context.Context, id string, now time.Time) error
+	RevokeWorkerKey(ctx context.Context, id string, now time.Time) (int, error)
 }
 
 // Files stores outputs and names their URLs; *files.Service has it.

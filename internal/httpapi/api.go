@@ -24,6 +24,8 @@ import (
 	"aimg/internal/generation"
 	"aimg/internal/library"
 	"aimg/internal/oauthlogin"
+	"aimg/internal/payments/arkpay"
+	"aimg/internal/payments/stripepay"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
@@ -31,14 +33,17 @@ import (
 
 // Deps is everything the handlers need, built by the app package.
 type Deps struct {
-	Config     config.Config
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Limiter    ratelimit.Limiter
-	Accounts   *account.Service
-	Files      *files.Service
-	Library    *library.Service
-	Billing    *billing.Service
+	Config   config.Config
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Limiter  ratelimit.Limiter
+	Accounts *account.Service
+	Files    *files.Service
+	Library  *library.Service
+	Billing  *billing.Service
+	// Stripe and Arkpay verify their webhooks; nil = the provider is off.
+	Stripe     *stripepay.Provider
+	Arkpay     *arkpay.Client
 	Generation *generation.Service
 	Version    string
 	// Logins are the enabled external login providers; nil = built from

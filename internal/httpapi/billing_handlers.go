@@ -83,14 +83,6 @@ func (s *Server) createBillingPlan(ctx context.Context, c aimg.Caller, in *creat
 	return reply(billingPlan(*p))
 }
 
-func (s *Server) cancelMembership(ctx context.Context, c aimg.Caller, _ *struct{ Auth }) (*Response[Success], error) {
-	ok, msg, err := s.Billing.CancelMembership(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return reply(Success{Success: ok, Message: msg})
-}
-
 type setAdminTierInput struct {
 	Auth
 	Body struct {

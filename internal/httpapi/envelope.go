@@ -93,30 +93,7 @@ func newErrorBody(status int, msg string) *errorBody {
 
 // statusOf maps an application error Code to its HTTP status: the one place
 // where domain errors meet HTTP.
-func statusOf(code aimg.Code) int {
-	switch code {
-	case aimg.CodeInvalid:
-		return http.StatusBadRequest
-	case aimg.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case aimg.CodeForbidden:
-		return http.StatusForbidden
-	case aimg.CodeNotFound:
-		return http.StatusNotFound
-	case aimg.CodeConflict:
-		return http.StatusConflict
-	case aimg.CodeGone:
-		return http.StatusGone
-	case aimg.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case aimg.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case aimg.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
+func statusOf(code aimg.Code) int { return server.Status(code) }
 
 // toErrorBody turns anything a handler or huma reports into the envelope
 // (huma calls it through server.UseHumaErrors; hctx is nil for huma's

@@ -63,7 +63,11 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		// Premium Membership Management (issue 8)
 		"getBillingPlans": "get", "createBillingPlan": "post", "cancelMembership": "delete",
 		"setAdminProvidedPremiumTier": "post", "payWithCardEmail": "post", "redeemGiftCard": "post",
-		"downloadGiftCards": "get",
+		"downloadGiftCards": "get", "processCardSubscription": "post",
+		// Payments beyond the spec: Stripe Checkout and the providers' webhooks (docs/payments.md)
+		"createStripeCheckout": "post", "payments/stripe/webhook": "post", "payments/arkpay/webhook": "post",
+		// Remote workers' keys (issue 9)
+		"createWorkerKey": "post", "getWorkerKeys": "get", "revokeWorkerKey": "post",
 		// External Login Providers (issue 8): the start and the provider's return (both 302)
 		"auth/{loginProvider}": "post", "auth/{loginProvider}/callback": "get",
 	}

@@ -34,8 +34,8 @@ func (s *Server) routes() {
 
 	// Premium Membership Management: plans, admin grants, cancelling, gift
 	// cards (docs/decisions.md "Premium tiers"); getBillingPlans is anyone's,
-	// limited per client address. processCardSubscription and the external
-	// providers come with billing's provider integrations.
+	// limited per client address. Card subscriptions (arkpay), Stripe
+	// Checkout and the providers' webhooks: docs/payments.md.
 	register(s, get("getBillingPlans", "List the Billing Plans (anyone)", tagPremium), anyone, s.getBillingPlans)
 	register(s, post("createBillingPlan", "Create a Billing Plan (Admin)", tagPremium), admin, s.createBillingPlan)
 	register(s, del("cancelMembership", "Stop the current User's membership from renewing", tagPremium), signedIn, s.cancelMembership)
@@ -43,6 +43,11 @@ func (s *Server) routes() {
 	register(s, post("payWithCardEmail", "Email the card payment links of the Billing Plans", tagPremium), anyone, s.payWithCardEmail)
 	register(s, post("redeemGiftCard", "Redeem a Gift Card for the current User", tagPremium), signedIn, s.redeemGiftCard)
 	register(s, get("downloadGiftCards", "Create Gift Cards and download their codes (Admin)", tagPremium, described(downloadGiftCardsDoc), textResponse), admin, s.downloadGiftCards)
+	register(s, post("processCardSubscription", "Subscribe to a Billing Plan with a card (arkpay)", tagPremium), signedIn, s.processCardSubscription)
+	register(s, post("createStripeCheckout", "Start a Stripe Checkout for a Billing Plan", tagPremium), signedIn, s.createStripeCheckout)
+	// The providers' webhooks: signed by the provider, not by a session.
+	register(s, post("stripeWebhook", "Stripe's webhook (Stripe-Signature)", tagPremium, at("/api/payments/stripe/webhook")), anyone, s.stripeWebhook)
+	register(s, post("arkpayWebhook", "The arkpay processor's webhook (Arkpay-Signature)", tagPremium, at("/api/payments/arkpay/webhook")), anyone, s.arkpayWebhook)
 	// External Login Providers (docs/decisions.md "External sign-in"): POST
 	// answers 302 to the provider; its callback answers 302 to redirectURL
 	// with ?b=. Both are limited per client address.
@@ -58,6 +63,11 @@ func (s *Server) routes() {
 	register(s, get("getModels", "List the AI generation Models", tagGeneration), anyone, s.getModels)
 	register(s, get("getQueuesLength", "Get the length of the generation queues", tagGeneration), anyone, s.getQueuesLength)
 	register(s, get("getSamplePrompts", "List sample prompts", tagGeneration), anyone, s.getSamplePrompts)
+	// Remote GPU workers' keys (docs/worker-protocol.md); the protocol
+	// itself is its own surface, internal/workerapi.
+	register(s, post("createWorkerKey", "Create a remote worker's key, shown once (Admin)", tagGeneration), admin, s.createWorkerKey)
+	register(s, get("getWorkerKeys", "List the worker keys (Admin)", tagGeneration), admin, s.getWorkerKeys)
+	register(s, post("revokeWorkerKey", "Revoke a worker key; its Jobs go back to their queues (Admin)", tagGeneration), admin, s.revokeWorkerKey)
 
 	// Image Management (read side)
 	register(s, get("getItem", "Get an Item", tagImages), session, s.getItem)

@@ -33,9 +33,26 @@ const maxPlans = 1000
 // Plans returns the active plans of a domain that everyone sees and, when
 // code is given, those shown with that code; oldest first.
 func (s *Store) Plans(ctx context.Context, domain, code string) ([]aimg.BillingPlan, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, domain, env, code, name, description, features, main_benefits,
-		prices, tier, active, created_at FROM billing_plans
-		WHERE domain = $1 AND (code = '' OR code = $2) AND active ORDER BY created_at, id LIMIT $3`, domain, code, maxPlans)
+	return scanPlans(s.r.QueryContext(ctx, `SELECT `+planColumns+` FROM billing_plans
+		WHERE domain = $1 AND (code = '' OR code = $2) AND active ORDER BY created_at, id LIMIT $3`, domain, code, maxPlans))
+}
+
+// Plan returns the domain's plan id, special (with a code) or not, active
+// or not; a not-found error when there is none.
+func (s *Store) Plan(ctx context.Context, domain, id string) (*aimg.BillingPlan, error) {
+	list, err := scanPlans(s.r.QueryContext(ctx, `SELECT `+planColumns+` FROM billing_plans WHERE domain = $1 AND id = $2`, domain, id))
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, aimg.Errorf(aimg.CodeNotFound, "Billing Plan not found")
+	}
+	return &list[0], nil
+}
+
+const planColumns = `id, domain, env, code, name, description, features, main_benefits, prices, tier, active, created_at`
+
+func scanPlans(rows *sql.Rows, err error) ([]aimg.BillingPlan, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -314,11 +314,17 @@ func (s *Store) requeueRunning(ctx context.Context, now time.Time, reason, cond 
 // worker does not know: a claim whose answer was lost (the call was cut
 // off while its transaction committed) leaves a Job the worker never saw.
 func (s *Store) ReleaseWorkerJobs(ctx context.Context, workerID string, now time.Time) (int, error) {
+	return s.releaseRunning(ctx, now, `lease_owner = $1`, workerID)
+}
+
+// releaseRunning gives the running Jobs matching cond (SQL on jobs, with
+// parameters from $1 on) back to their queue without counting the attempt.
+func (s *Store) releaseRunning(ctx context.Context, now time.Time, cond string, args ...any) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
 		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
-			lease_expires_at = NULL, progress = 0 WHERE status = 'running' AND lease_owner = $1 RETURNING id`, workerID)
+			lease_expires_at = NULL, progress = 0 WHERE status = 'running' AND `+cond+` RETURNING id`, args...)
 		if err != nil {
 			return err
 		}

@@ -14,12 +14,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"aimg/internal/aimg"
 )
@@ -30,105 +28,6 @@ type Config struct {
 	APIKey        string // sent as "Authorization: Bearer …"
 	WebhookSecret string // HMAC-SHA256 key of Arkpay-Signature
 	Tolerance     time.Duration
-}
-
-// Card is what the user typed. It is sent to the processor and dropped.
-type Card struct {
-	Number, HolderName, SecurityCode string
-	ExpMonth, ExpYear                int
-}
-
-// String, GoString and LogValue redact: a Card printed, logged or wrapped
-// in an error shows only its last four digits.
-func (c Card) String() string {
-	n := digits(c.Number)
-	if len(n) > 4 {
-		n = n[len(n)-4:]
-	}
-	return "card ****" + n
-}
-
-// GoString redacts %#v too.
-func (c Card) GoString() string { return c.String() }
-
-// LogValue redacts slog output.
-func (c Card) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// Format covers every verb (%+v would otherwise print the fields).
-func (c Card) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return 'x'
-	}, s)
-}
-
-// Check validates the card as the spec's fields (errors name them): a
-// 12–19 digit number passing the Luhn check, a holder name, an expiry
-// month 1–12 and a year not in the past (now), a 3–4 digit code.
-func (c Card) Check(now time.Time) error {
-	n := digits(c.Number)
-	switch {
-	case len(n) < 12 || len(n) > 19 || strings.Contains(n, "x") || !luhn(n):
-		return aimg.Invalid("cardNumber", "is not a valid card number")
-	case strings.TrimSpace(c.HolderName) == "" || len(c.HolderName) > 200:
-		return aimg.Invalid("cardHolderName", "is required (at most 200 characters)")
-	case c.ExpMonth < 1 || c.ExpMonth > 12:
-		return aimg.Invalid("expirationMonth", "must be 1 to 12")
-	case c.ExpYear < now.Year() || c.ExpYear > now.Year()+30:
-		return aimg.Invalid("expirationYear", "must be this year or later")
-	case c.ExpYear == now.Year() && c.ExpMonth < int(now.Month()):
-		return aimg.Invalid("expirationMonth", "the card has expired")
-	case len(c.SecurityCode) < 3 || len(c.SecurityCode) > 4 || strings.IndexFunc(c.SecurityCode, func(r rune) bool { return !unicode.IsDigit(r) }) >= 0:
-		return aimg.Invalid("securityCode", "must be 3 or 4 digits")
-	}
-	return nil
-}
-
-func luhn(n string) bool {
-	sum := 0
-	for i := range n {
-		d := int(n[len(n)-1-i] - '0')
-		if i%2 == 1 {
-			if d *= 2; d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
-}
-
-// Billing is the optional billing address and contact.
-type Billing struct {
-	Street, City, StateOrProvince, PostalCode, Country, Email, Phone string
-}
-
-// Subscribe asks the processor to start a subscription.
-type Subscribe struct {
-	IdempotencyKey string // the same key twice starts one subscription
-	UserID         string
-	ProductID      string
-	AmountCents    int64
-	Currency       string
-	Period         string // "month", "year", …
-	Card           Card
-	Billing        Billing
-}
-
-// Subscription is the processor's answer.
-type Subscription struct {
-	ID            string
-	Approved      bool
-	DeclineReason string
-	CustomerID    string
-	NextBillingAt time.Time
 }
 
 // Client talks to one processor account.
@@ -164,18 +63,18 @@ type wireSubscription struct {
 
 // Subscribe sends the card to the processor and returns its decision. A
 // declined card is not an error (Approved false, DeclineReason says why).
-func (c *Client) Subscribe(ctx context.Context, s Subscribe) (Subscription, error) {
+func (c *Client) Subscribe(ctx context.Context, s aimg.CardSubscribe) (aimg.CardSubscription, error) {
 	body := map[string]any{
 		"product_id": s.ProductID, "reference": s.UserID, "amount": s.AmountCents, "currency": s.Currency, "period": s.Period,
-		"card": wireCard{Number: digits(s.Card.Number), Holder: s.Card.HolderName, ExpMonth: s.Card.ExpMonth, ExpYear: s.Card.ExpYear, CVC: s.Card.SecurityCode},
+		"card": wireCard{Number: s.Card.Digits(), Holder: s.Card.HolderName, ExpMonth: s.Card.ExpMonth, ExpYear: s.Card.ExpYear, CVC: s.Card.SecurityCode},
 		"billing": map[string]string{"street": s.Billing.Street, "city": s.Billing.City, "state": s.Billing.StateOrProvince,
 			"postal_code": s.Billing.PostalCode, "country": s.Billing.Country, "email": s.Billing.Email, "phone": s.Billing.Phone},
 	}
 	var w wireSubscription
 	if err := c.call(ctx, http.MethodPost, "/v1/subscriptions", s.IdempotencyKey, body, &w); err != nil {
-		return Subscription{}, err
+		return aimg.CardSubscription{}, err
 	}
-	return Subscription{ID: w.ID, Approved: w.Status == "approved", DeclineReason: w.DeclineReason, CustomerID: w.CustomerID,
+	return aimg.CardSubscription{ID: w.ID, Approved: w.Status == "approved", DeclineReason: w.DeclineReason, CustomerID: w.CustomerID,
 		NextBillingAt: time.Unix(w.NextBillingAt, 0).UTC()}, nil
 }
 

@@ -49,19 +49,9 @@ func New(cfg Config, httpClient *http.Client) *Provider {
 	return &Provider{cfg: cfg, client: stripe.NewClient(cfg.SecretKey, stripe.WithBackends(stripe.NewBackendsWithConfig(bc)))}
 }
 
-// Checkout is a subscription Checkout Session for one of our plans: the
-// Stripe Price priceID, paid by userID. The user comes back to successURL
-// or cancelURL; the subscription starts with the webhook, not the redirect.
-type Checkout struct {
-	UserID, Email, PlanID string
-	Tier                  int
-	PriceID               string
-	SuccessURL, CancelURL string
-}
-
 // CheckoutURL creates the Checkout Session and returns the URL to send the
 // user to.
-func (p *Provider) CheckoutURL(ctx context.Context, c Checkout) (string, error) {
+func (p *Provider) CheckoutURL(ctx context.Context, c aimg.CheckoutRequest) (string, error) {
 	meta := map[string]string{"aimg_user_id": c.UserID, "aimg_plan_id": c.PlanID, "aimg_tier": strconv.Itoa(c.Tier)}
 	params := &stripe.CheckoutSessionCreateParams{
 		Mode:              stripe.String(string(stripe.CheckoutSessionModeSubscription)),
@@ -145,7 +135,19 @@ func (p *Provider) Event(payload []byte, signature string) (ev aimg.ProviderEven
 		case e.Type == "customer.subscription.deleted",
 			s.Status == stripe.SubscriptionStatusCanceled, s.Status == stripe.SubscriptionStatusUnpaid,
 			s.Status == stripe.SubscriptionStatusIncompleteExpired:
+			// Ended now (or when Stripe says): the paid period is not kept.
+			ev.Kind, ev.PeriodEnd = aimg.ProviderCancelled, ev.Created
+			if s.EndedAt > 0 {
+				ev.PeriodEnd = time.Unix(s.EndedAt, 0).UTC()
+			}
+		case (s.Status == stripe.SubscriptionStatusActive || s.Status == stripe.SubscriptionStatusTrialing) &&
+			(s.CancelAtPeriodEnd || s.CancelAt > 0):
+			// Cancelled in the portal: it stops renewing and runs to the
+			// end of the period (or the date it is set to cancel at).
 			ev.Kind = aimg.ProviderCancelled
+			if s.CancelAt > 0 {
+				ev.PeriodEnd = time.Unix(s.CancelAt, 0).UTC()
+			}
 		case s.Status == stripe.SubscriptionStatusActive, s.Status == stripe.SubscriptionStatusTrialing:
 			ev.Kind = aimg.ProviderRenewed
 		default: // incomplete, past_due, paused: the tier runs to its expiry

@@ -29,7 +29,7 @@ func provider(t *testing.T) *stripepay.Provider {
 func TestCheckoutAndPortalAgainstStripeMock(t *testing.T) {
 	p := provider(t)
 	ctx := context.Background()
-	url, err := p.CheckoutURL(ctx, stripepay.Checkout{UserID: "u-1", Email: "ada@example.com", PlanID: "plan-1", Tier: 2,
+	url, err := p.CheckoutURL(ctx, aimg.CheckoutRequest{UserID: "u-1", Email: "ada@example.com", PlanID: "plan-1", Tier: 2,
 		PriceID: "price_123", SuccessURL: "https://aimg.example/ok", CancelURL: "https://aimg.example/cancel"})
 	if err != nil || !strings.HasPrefix(url, "https://") {
 		t.Fatalf("checkout: %q %v", url, err)
@@ -40,7 +40,7 @@ func TestCheckoutAndPortalAgainstStripeMock(t *testing.T) {
 	}
 	// A Price stripe-mock cannot parse is an error, not a URL.
 	bad := stripepay.New(stripepay.Config{SecretKey: "sk_test_123", APIURL: "http://127.0.0.1:1"}, nil)
-	if _, err := bad.CheckoutURL(ctx, stripepay.Checkout{UserID: "u", PriceID: "p", SuccessURL: "x", CancelURL: "y"}); err == nil {
+	if _, err := bad.CheckoutURL(ctx, aimg.CheckoutRequest{UserID: "u", PriceID: "p", SuccessURL: "x", CancelURL: "y"}); err == nil {
 		t.Fatal("checkout against a server that is not there succeeded")
 	}
 }
@@ -69,6 +69,7 @@ func TestWebhookEvents(t *testing.T) {
 			"items": map[string]any{"object": "list", "data": []any{map[string]any{"id": "si_1", "object": "subscription_item",
 				"current_period_end": end.Unix()}}}}
 	}
+	with := func(m map[string]any, k string, v any) map[string]any { m[k] = v; return m }
 	for _, tc := range []struct {
 		name, typ string
 		object    any
@@ -83,7 +84,15 @@ func TestWebhookEvents(t *testing.T) {
 		{"renewed", "customer.subscription.updated", sub("active"),
 			aimg.ProviderEvent{Kind: aimg.ProviderRenewed, UserID: "u-1", SubscriptionID: "sub_1", CustomerID: "cus_1", PlanID: "plan-1", Tier: 2, PeriodEnd: end}, true},
 		{"past due: nothing yet", "customer.subscription.updated", sub("past_due"), aimg.ProviderEvent{}, false},
-		{"cancelled", "customer.subscription.deleted", sub("canceled"),
+		// Deleted: it ends when Stripe ended it (or now), not at the period end.
+		{"deleted", "customer.subscription.deleted", sub("canceled"),
+			aimg.ProviderEvent{Kind: aimg.ProviderCancelled, UserID: "u-1", SubscriptionID: "sub_1", CustomerID: "cus_1", PlanID: "plan-1", Tier: 2,
+				PeriodEnd: now.Truncate(time.Second).UTC()}, true},
+		{"deleted with ended_at", "customer.subscription.deleted", with(sub("canceled"), "ended_at", end.Add(-time.Hour).Unix()),
+			aimg.ProviderEvent{Kind: aimg.ProviderCancelled, UserID: "u-1", SubscriptionID: "sub_1", CustomerID: "cus_1", PlanID: "plan-1", Tier: 2,
+				PeriodEnd: end.Add(-time.Hour)}, true},
+		// Cancelled in the portal: still active, runs to the period end.
+		{"cancel at period end", "customer.subscription.updated", with(sub("active"), "cancel_at_period_end", true),
 			aimg.ProviderEvent{Kind: aimg.ProviderCancelled, UserID: "u-1", SubscriptionID: "sub_1", CustomerID: "cus_1", PlanID: "plan-1", Tier: 2, PeriodEnd: end}, true},
 		{"other type", "invoice.created", map[string]any{"id": "in_1", "object": "invoice"}, aimg.ProviderEvent{}, false},
 	} {

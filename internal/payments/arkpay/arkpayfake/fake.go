@@ -123,3 +123,21 @@ func (s *Server) Webhook(eventID, typ, id, secret string, at time.Time) ([]byte,
 	body := bytes.TrimSpace(buf.Bytes())
 	return body, arkpay.Signature(secret, body, at)
 }
+
+// Renew bills subscription id for another month, as the processor does at
+// its next billing date, and returns the new next billing time.
+func (s *Server) Renew(id string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := time.Unix(s.subs[id]["next_billing_at"].(int64), 0).AddDate(0, 1, 0)
+	s.subs[id]["next_billing_at"] = next.Unix()
+	return next.UTC()
+}
+
+// Status is subscription id's status ("approved", "cancelled", …).
+func (s *Server) Status(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, _ := s.subs[id]["status"].(string)
+	return st
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
+	"aimg/internal/workerapi"
+)
+
+// workerFlag is a flag of `aimg worker`, mirrored by an AIMG_WORKER_* variable.
+type workerFlag struct{ name, env, value, def, help string }
+
+var workerFlags = []workerFlag{
+	{"server", "AIMG_WORKER_SERVER", "url", "", "the AIMG server, e.g. http://aimg.example:8080 (required)"},
+	{"key", "AIMG_WORKER_KEY", "key", "", "the worker key from createWorkerKey (required)"},
+	{"backend", "AIMG_WORKER_BACKEND", "name", "builtin", "what renders: builtin (the CPU renderer)"},
+	{"backend-url", "AIMG_WORKER_BACKEND_URL", "url", "", "the backend server (comfyui, a1111, openai)"},
+	{"models", "AIMG_WORKER_MODELS", "id,id", "", "the Models to render (default: every Model the key allows)"},
+	{"concurrency", "AIMG_WORKER_CONCURRENCY", "n", "1", "Jobs rendered at once"},
+	{"name", "AIMG_WORKER_NAME", "name", "host-pid-random", "this worker's name; a stable name takes back its previous process's Jobs at once"},
+	{"shutdown-timeout", "AIMG_WORKER_SHUTDOWN_TIMEOUT", "duration", "30s", "on SIGTERM, how long running Jobs may finish before they are released"},
+}
+
+const workerSummary = "Renders Jobs for an AIMG server over the worker protocol (docs/worker-protocol.md)."
+
+func workerUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: aimg worker [flags]\n\n%s\nEach flag overrides its environment variable.\n\nflags:\n", workerSummary)
+	for _, f := range workerFlags {
+		def := f.def
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(w, "  --%s %s\n        %s (env %s, default: %s)\n", f.name, f.value, f.help, f.env, def)
+	}
+}
+
+// workerSettings are the worker's flags after the environment.
+type workerSettings struct {
+	server, key, backend, backendURL, name string
+	models                                 []string
+	concurrency                            int
+	shutdownTimeout                        time.Duration
+}
+
+func loadWorkerSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (workerSettings, error) {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	given := map[string]*string{}
+	for _, f := range workerFlags {
+		given[f.name] = fs.String(f.name, "", f.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			workerUsage(stdout)
+			return workerSettings{}, errHelpShown
+		}
+		workerUsage(stderr)
+		return workerSettings{}, fmt.Errorf("worker: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return workerSettings{}, fmt.Errorf("worker takes no arguments, got %q (flags: aimg worker --help)", fs.Arg(0))
+	}
+	v := map[string]string{}
+	for _, f := range workerFlags {
+		switch {
+		case *given[f.name] != "":
+			v[f.name] = *given[f.name]
+		case getenv(f.env) != "":
+			v[f.name] = getenv(f.env)
+		default:
+			v[f.name] = f.def
+		}
+	}
+	s := workerSettings{server: strings.TrimRight(v["server"], "/"), key: v["key"], backend: v["backend"], backendURL: v["backend-url"]}
+	var errs []error
+	if !strings.HasPrefix(s.server, "http://") && !strings.HasPrefix(s.server, "https://") {
+		errs = append(errs, fmt.Errorf("--server (AIMG_WORKER_SERVER): %q is not an http(s) URL", s.server))
+	}
+	if s.key == "" {
+		errs = append(errs, errors.New("--key (AIMG_WORKER_KEY) is required: an Admin makes one with createWorkerKey"))
+	}
+	for _, id := range strings.Split(v["models"], ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			s.models = append(s.models, id)
+		}
+	}
+	n, err := strconv.Atoi(v["concurrency"])
+	if err != nil || n < 1 || n > 1024 {
+		errs = append(errs, fmt.Errorf("--concurrency (AIMG_WORKER_CONCURRENCY): %q is not a number from 1 to 1024", v["concurrency"]))
+	}
+	s.concurrency = n
+	if v["name"] != "host-pid-random" {
+		if err := worker.ValidName(v["name"]); err != nil {
+			errs = append(errs, fmt.Errorf("--name (AIMG_WORKER_NAME): %w", err))
+		}
+		s.name = v["name"]
+	}
+	if s.shutdownTimeout, err = time.ParseDuration(v["shutdown-timeout"]); err != nil || s.shutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout (AIMG_WORKER_SHUTDOWN_TIMEOUT): %q is not a duration", v["shutdown-timeout"]))
+	}
+	return s, errors.Join(errs...)
+}
+
+// workerBackend makes the backend the flags name.
+func workerBackend(s workerSettings) (worker.Backend, error) {
+	switch s.backend {
+	case "builtin":
+		return builtin.Backend{}, nil
+	case "comfyui", "a1111", "openai":
+		return nil, fmt.Errorf("--backend %s: not available yet in this version (the server does not send %s requests yet); use builtin", s.backend, s.backend)
+	}
+	return nil, fmt.Errorf("--backend (AIMG_WORKER_BACKEND): %q is not one of builtin, comfyui, a1111, openai", s.backend)
+}
+
+// runWorker is `aimg worker`: a worker pool whose job source is the
+// server, over HTTP. It keeps going while the server is down or
+// restarting (the client retries with backoff); on SIGTERM (ctx) it stops
+// claiming, lets running Jobs finish for the shutdown timeout, then
+// releases the rest to their queues.
+func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	s, err := loadWorkerSettings(args, getenv, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	backend, err := workerBackend(s)
+	if err != nil {
+		return err
+	}
+	log := newWorkerLogger(getenv, stderr)
+	client := workerapi.NewClient(s.server, s.key, nil)
+	models := s.models
+	if len(models) == 0 {
+		if models, err = client.Models(ctx); err != nil {
+			return fmt.Errorf("worker: ask %s which Models this key serves: %w", s.server, err)
+		}
+		if len(models) == 0 {
+			return errors.New("worker: the key may claim no Model")
+		}
+	}
+	pool, err := worker.NewPool(client, backend, worker.Config{Name: s.name, Concurrency: s.concurrency, ModelIDs: models,
+		// The claim itself waits at the server (long-poll): an idle slot
+		// asks again at once when its wait ends.
+		PollInterval: 10 * time.Millisecond,
+		CallTimeout:  workerapi.MaxWait + 15*time.Second,
+	}, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "aimg worker %s: rendering %s with %s for %s (%d at once)\n", pool.Name(), strings.Join(models, ","),
+		s.backend, s.server, s.concurrency)
+	pool.Start(context.WithoutCancel(ctx))
+	<-ctx.Done()
+	log.Info("stopping: running Jobs may finish", "timeout", s.shutdownTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
+	defer cancel()
+	return pool.Stop(stopCtx)
+}
+
+func newWorkerLogger(getenv func(string) string, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(getenv("AIMG_LOG_LEVEL")))
+	opts := &slog.HandlerOptions{Level: level}
+	if getenv("AIMG_LOG_FORMAT") == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,299 @@
+package workerapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"aimg/internal/aimg"
+)
+
+// Client is the worker's side: a worker.JobSource over the protocol, for
+// `aimg worker`. Calls that are safe to repeat are retried with backoff
+// and jitter while the server is unreachable or restarting, until their
+// context ends; a failed claim backs off before it returns, so idle slots
+// do not hammer a server that is down.
+type Client struct {
+	base string
+	key  string
+	http *http.Client
+	// Wait is how long a claim waits for a Job at the server (≤ MaxWait).
+	Wait time.Duration
+	// MaxBackoff caps the wait between retries.
+	MaxBackoff time.Duration
+	failures   atomic.Int32 // consecutive claim failures, for the backoff
+}
+
+// NewClient talks to the server at base (e.g. http://aimg:8080) with key.
+func NewClient(base, key string, httpClient *http.Client) *Client {
+	if httpClient == nil {
+		httpClient = &http.Client{}
+	}
+	return &Client{base: strings.TrimRight(base, "/"), key: key, http: httpClient, Wait: MaxWait, MaxBackoff: 30 * time.Second}
+}
+
+// errTransport marks a failure to reach the server (or a gateway's 502-504):
+// the call may be repeated.
+type errTransport struct{ err error }
+
+func (e errTransport) Error() string { return "the AIMG server is unreachable: " + e.err.Error() }
+func (e errTransport) Unwrap() error { return e.err }
+
+// backoff is the wait before retry n (0-based): exponential from 200 ms,
+// capped, with full jitter.
+func (c *Client) backoff(n int) time.Duration {
+	d := min(200*time.Millisecond<<min(n, 10), c.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// send makes one request; body is a func so that a retry can rebuild it.
+func (c *Client) send(ctx context.Context, call, contentType string, body func() io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+Prefix+call, body())
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, errTransport{err}
+	}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if resp.Header.Get("Content-Type") != "application/json" { // a proxy's answer, not ours
+			resp.Body.Close()
+			return nil, errTransport{fmt.Errorf("%s", resp.Status)}
+		}
+	}
+	return resp, nil
+}
+
+// do sends call, retrying transport failures until ctx ends when retry is
+// set, and decodes a 200 answer into out (when not nil).
+func (c *Client) do(ctx context.Context, call string, retry bool, contentType string, body func() io.Reader, out any) (*http.Response, error) {
+	for n := 0; ; n++ {
+		resp, err := c.send(ctx, call, contentType, body)
+		var te errTransport
+		if errors.As(err, &te) && retry && ctx.Err() == nil {
+			if sleep(ctx, c.backoff(n)) == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 300 {
+			defer resp.Body.Close()
+			return nil, decodeError(resp)
+		}
+		if out != nil {
+			defer resp.Body.Close()
+			if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(out); err != nil {
+				return nil, fmt.Errorf("worker protocol %s: unreadable answer: %w", call, err)
+			}
+		}
+		return resp, nil
+	}
+}
+
+func jsonBody(v any) (string, func() io.Reader) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the wire types always marshal
+	}
+	return "application/json", func() io.Reader { return bytes.NewReader(b) }
+}
+
+// decodeError turns an error answer into the aimg.Error it stands for.
+func decodeError(resp *http.Response) error {
+	var body ErrorBody
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
+		return aimg.Errorf(aimg.CodeUnavailable, "the AIMG server answered %s", resp.Status)
+	}
+	if body.Error.Code == CodeLeaseLost {
+		return aimg.ErrLeaseLost
+	}
+	e := &aimg.Error{Code: aimg.Code(body.Error.Code), Message: body.Error.Message}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+		e.RetryAfter = time.Duration(s) * time.Second
+	}
+	return e
+}
+
+var errNoJob = aimg.Errorf(aimg.CodeNotFound, "No queued job")
+
+// Claim waits up to Wait at the server for a Job of the Models.
+func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
+	ct, body := jsonBody(ClaimRequest{Worker: workerID, Models: modelIDs, WaitMS: int(c.Wait / time.Millisecond)})
+	var out ClaimResponse
+	resp, err := c.send(ctx, "claim", ct, body)
+	if err == nil {
+		defer resp.Body.Close()
+		switch {
+		case resp.StatusCode == http.StatusNoContent:
+			c.failures.Store(0)
+			return nil, errNoJob
+		case resp.StatusCode >= 300:
+			err = decodeError(resp)
+		default:
+			if err = json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+				err = fmt.Errorf("worker protocol claim: unreadable answer: %w", err)
+			}
+		}
+	}
+	if err != nil {
+		// Back off before the pool asks again (and releases what this
+		// slot may hold, which the server also does for a cut claim).
+		n := int(c.failures.Add(1)) - 1
+		_ = sleep(ctx, c.backoff(n))
+		return nil, err
+	}
+	c.failures.Store(0)
+	j := out.Job
+	exp := j.LeaseExpiresAt
+	return &aimg.Job{ID: j.ID, ModelID: j.ModelID, Kind: j.Kind, ItemIDs: j.ItemIDs, Payload: j.Payload,
+		Status: aimg.JobRunning, Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, LeaseOwner: j.LeaseOwner, LeaseExpiresAt: &exp}, nil
+}
+
+// Models returns the Models the key may claim (retried while the server
+// is unreachable, until ctx ends).
+func (c *Client) Models(ctx context.Context) ([]string, error) {
+	ct, body := jsonBody(struct{}{})
+	var out ModelsResponse
+	if _, err := c.do(ctx, "models", true, ct, body, &out); err != nil {
+		return nil, err
+	}
+	return out.Models, nil
+}
+
+// Heartbeat reports progress and extends the lease.
+func (c *Client) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
+	ct, body := jsonBody(HeartbeatRequest{Lease: wireLease(l), Progress: progress})
+	return closeBody(c.do(ctx, "heartbeat", true, ct, body, nil))
+}
+
+// Fail ends the attempt.
+func (c *Client) Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error {
+	ct, body := jsonBody(FailRequest{Lease: wireLease(l), Reason: reason, Retry: retry})
+	return closeBody(c.do(ctx, "fail", true, ct, body, nil))
+}
+
+// Release gives the Job back, attempt unspent.
+func (c *Client) Release(ctx context.Context, l aimg.Lease) error {
+	ct, body := jsonBody(LeaseRequest{Lease: wireLease(l)})
+	return closeBody(c.do(ctx, "release", true, ct, body, nil))
+}
+
+// ReleaseWorker gives back every Job leased by exactly this slot.
+func (c *Client) ReleaseWorker(ctx context.Context, workerID string) (int, error) {
+	ct, body := jsonBody(WorkerRequest{Worker: workerID})
+	var out Released
+	if _, err := c.do(ctx, "release-worker", false, ct, body, &out); err != nil {
+		return 0, err
+	}
+	return out.Released, nil
+}
+
+// RecoverWorker ends the leases an earlier process of this worker held.
+func (c *Client) RecoverWorker(ctx context.Context, name string) (requeued, failed int, err error) {
+	ct, body := jsonBody(WorkerRequest{Worker: name})
+	var out Released
+	if _, err := c.do(ctx, "recover", true, ct, body, &out); err != nil {
+		return 0, 0, err
+	}
+	return out.Requeued, out.Failed, nil
+}
+
+// OpenInput downloads the Job's input image.
+func (c *Client) OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error) {
+	ct, body := jsonBody(LeaseRequest{Lease: wireLease(l)})
+	resp, err := c.do(ctx, "input", true, ct, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// Complete uploads the outputs, streamed as multipart parts after the
+// manifest with each file's size and SHA-256. A retry after a lost answer
+// is safe: the server says the Job was completed by this lease.
+func (c *Client) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error {
+	m := Manifest{Lease: wireLease(l)}
+	var files [][]byte
+	for _, o := range outputs {
+		mo := ManifestOutput{ItemID: o.ItemID}
+		for _, f := range o.Files {
+			sum := sha256.Sum256(f.Data)
+			mo.Files = append(mo.Files, ManifestFile{Part: "f" + strconv.Itoa(len(files)), Name: f.Name, ContentType: f.ContentType,
+				Role: f.Role, FrameNumber: f.FrameNumber, Size: int64(len(f.Data)), SHA256: hex.EncodeToString(sum[:])})
+			files = append(files, f.Data)
+		}
+		m.Outputs = append(m.Outputs, mo)
+	}
+	manifest, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	body := func() io.Reader {
+		pr, pw := io.Pipe()
+		go func() {
+			mw := multipart.NewWriter(pw)
+			_ = mw.SetBoundary(boundary)
+			err := writePart(mw, "manifest", "application/json", manifest)
+			for i := 0; err == nil && i < len(files); i++ {
+				err = writePart(mw, "f"+strconv.Itoa(i), "application/octet-stream", files[i])
+			}
+			if err == nil {
+				err = mw.Close()
+			}
+			pw.CloseWithError(err)
+		}()
+		return pr
+	}
+	return closeBody(c.do(ctx, "complete", true, "multipart/form-data; boundary="+boundary, body, nil))
+}
+
+func writePart(mw *multipart.Writer, name, contentType string, data []byte) error {
+	h := make(map[string][]string)
+	h["Content-Disposition"] = []string{fmt.Sprintf(`form-data; name=%q`, name)}
+	h["Content-Type"] = []string{contentType}
+	w, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+func closeBody(resp *http.Response, err error) error {
+	if resp != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+	}
+	return err
+}

@@ -1,0 +1,226 @@
+package workerapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	neturl "net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"aimg/internal/aimg"
+	"aimg/internal/config"
+	"aimg/internal/testsupport"
+	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
+	"aimg/internal/workerapi"
+)
+
+// newKey makes a worker key through the admin endpoint.
+func newKey(t *testing.T, srv *testsupport.Server, body map[string]any) (id, key string) {
+	t.Helper()
+	env := srv.AdminPost(t, "/api/createWorkerKey", body)
+	testsupport.ExpectOK(t, env)
+	var k struct{ KeyID, Key string }
+	env.Decode(t, &k)
+	if k.KeyID == "" || !strings.HasPrefix(k.Key, "aimgw_") {
+		t.Fatalf("createWorkerKey: %s", env.Payload)
+	}
+	return k.KeyID, k.Key
+}
+
+func generate(t *testing.T, srv *testsupport.Server, session string) string {
+	t.Helper()
+	env := srv.Post(t, "/api/generateImage", session, map[string]any{"prompt": "a red fox in the snow", "seed": 42, "width": 256, "height": 256})
+	testsupport.ExpectOK(t, env)
+	var out struct{ ImageID string }
+	env.Decode(t, &out)
+	return out.ImageID
+}
+
+func status(t *testing.T, srv *testsupport.Server, session, id string) string {
+	t.Helper()
+	env := srv.Get(t, "/api/getItemStatus?imageID="+id, session)
+	testsupport.ExpectOK(t, env)
+	var s struct{ Status string }
+	env.Decode(t, &s)
+	return s.Status
+}
+
+// waitStatus polls until the Item reaches want (the test's deadline bounds it).
+func waitStatus(t *testing.T, srv *testsupport.Server, session, id, want string) {
+	t.Helper()
+	for {
+		got := status(t, srv, session, id)
+		if got == want {
+			return
+		}
+		if got == "failed" || t.Context().Err() != nil {
+			t.Fatalf("item %s is %s, want %s", id, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A remote worker (the Client as the pool's job source, the builtin
+// renderer) renders a Job queued through the API, on both databases.
+func TestRemoteWorkerRendersAJob(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := testsupport.NewServer(t, url, testsupport.WithoutRateLimits)
+		_, key := newKey(t, srv, map[string]any{"name": "gpu-1"})
+		client := workerapi.NewClient(srv.URL, key, nil)
+		models, err := client.Models(t.Context())
+		if err != nil || len(models) == 0 {
+			t.Fatalf("models: %v %v", models, err)
+		}
+		pool, err := worker.NewPool(client, builtin.Backend{}, worker.Config{Name: "gpu-1", Concurrency: 2, ModelIDs: models,
+			PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool.Start(t.Context())
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = pool.Stop(ctx)
+		})
+		user := testsupport.SignUp(t, srv, "remote@example.com")
+		ids := []string{generate(t, srv, user.SessionID), generate(t, srv, user.SessionID)}
+		for _, id := range ids {
+			waitStatus(t, srv, user.SessionID, id, "completed")
+		}
+		// The output is a real PNG, served by the file server.
+		env := srv.Get(t, "/api/getItemStatus?imageID="+ids[0], user.SessionID)
+		var item struct{ URL string }
+		env.Decode(t, &item)
+		u, err := neturl.Parse(item.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(srv.URL + u.RequestURI()) // the public URL names the configured address
+
+		if err != nil {
+			t.Fatal(err)
+		}
+		png, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(string(png), "\x89PNG") {
+			t.Fatalf("output: %d, %d bytes", resp.StatusCode, len(png))
+		}
+		// getWorkerKeys says when the key was last used.
+		env = srv.AdminGet(t, "/api/getWorkerKeys")
+		testsupport.ExpectOK(t, env)
+		if !strings.Contains(string(env.Payload), `"name":"gpu-1"`) || strings.Contains(string(env.Payload), `"lastSeenDate":null`) {
+			t.Fatalf("getWorkerKeys: %s", env.Payload)
+		}
+		if strings.Contains(string(env.Payload), key[len("aimgw_"):]) {
+			t.Fatal("getWorkerKeys shows the secret")
+		}
+	})
+}
+
+// A waiting claim is woken by the enqueue: the server's own re-check is
+// an hour here, so only the wake-up can deliver the Job within the wait.
+func TestClaimLongPollIsWokenByEnqueue(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits, func(c *config.Config) {
+		c.Service.Generation.PollInterval = time.Hour
+	})
+	_, key := newKey(t, srv, map[string]any{"name": "waiter"})
+	client := workerapi.NewClient(srv.URL, key, nil)
+	user := testsupport.SignUp(t, srv, "wake@example.com")
+	got := make(chan *aimg.Job, 1)
+	go func() {
+		job, err := client.Claim(t.Context(), "waiter/0", nil)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- job
+	}()
+	time.Sleep(100 * time.Millisecond) // let the claim start waiting (if it has not, it finds the Job at once: still a pass)
+	id := generate(t, srv, user.SessionID)
+	job := <-got
+	if job == nil || len(job.ItemIDs) != 1 || job.ItemIDs[0] != id {
+		t.Fatalf("claimed %+v, want the Job of %s", job, id)
+	}
+}
+
+// A wrong key gets 401; a revoked key's calls get 401 at once and the Jobs
+// its workers held go back to the queue; a key limited to some Models
+// cannot claim others; one key cannot touch another key's lease.
+func TestWorkerKeysAuthorizeAndRevoke(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := testsupport.NewServer(t, url, testsupport.WithoutRateLimits)
+		ctx := t.Context()
+		keyID, key := newKey(t, srv, map[string]any{"name": "a"})
+		_, other := newKey(t, srv, map[string]any{"name": "b"})
+		user := testsupport.SignUp(t, srv, "keys@example.com")
+
+		for _, bad := range []string{"", "aimgw_nope", key + "x", strings.Replace(key, "aimgw_", "aimgw-", 1)} {
+			_, err := workerapi.NewClient(srv.URL, bad, nil).Claim(ctx, "w/0", nil)
+			if aimg.ErrorCode(err) != aimg.CodeUnauthorized {
+				t.Errorf("key %q: %v, want 401", bad, err)
+			}
+		}
+		testsupport.ExpectError(t, srv.AdminPost(t, "/api/createWorkerKey", map[string]any{"name": "x", "modelIDs": []string{"no-such-model"}}), 400, "modelIDs")
+		testsupport.ExpectError(t, srv.Post(t, "/api/createWorkerKey", user.SessionID, map[string]any{"name": "x"}), 403, "")
+
+		id := generate(t, srv, user.SessionID)
+		a := workerapi.NewClient(srv.URL, key, nil)
+		a.Wait = time.Second
+		job, err := a.Claim(ctx, "a/0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitStatus(t, srv, user.SessionID, id, "processing")
+		// Another key cannot heartbeat, fail or complete a's lease.
+		b := workerapi.NewClient(srv.URL, other, nil)
+		if err := b.Fail(ctx, job.Lease(), "stolen", false); !errors.Is(err, aimg.ErrLeaseLost) {
+			t.Fatalf("b failing a's lease: %v", err)
+		}
+		if err := a.Heartbeat(ctx, job.Lease(), 0.5); err != nil {
+			t.Fatal(err)
+		}
+		// Revoked: the Job is queued again and a's next call is refused.
+		env := srv.AdminPost(t, "/api/revokeWorkerKey", map[string]any{"keyID": keyID})
+		testsupport.ExpectOK(t, env)
+		if !strings.Contains(string(env.Payload), `"releasedJobs":1`) {
+			t.Fatalf("revoke: %s", env.Payload)
+		}
+		if got := status(t, srv, user.SessionID, id); got != "queued" {
+			t.Fatalf("after revoke the Item is %s", got)
+		}
+		if err := a.Heartbeat(ctx, job.Lease(), 0.6); aimg.ErrorCode(err) != aimg.CodeUnauthorized {
+			t.Fatalf("heartbeat with a revoked key: %v", err)
+		}
+		// The other key's worker takes the Job over and finishes it.
+		job2, err := b.Claim(ctx, "b/0", nil)
+		if err != nil || job2.ID != job.ID {
+			t.Fatalf("b's claim: %+v %v", job2, err)
+		}
+		outs, err := builtin.Backend{}.Render(ctx, worker.RenderJob{Job: job2, Payload: payload(t, job2)}, func(float64) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Complete(ctx, job2.Lease(), outs); err != nil {
+			t.Fatal(err)
+		}
+		// A retried complete (its answer lost) is told it is done.
+		if err := b.Complete(ctx, job2.Lease(), outs); err != nil {
+			t.Fatalf("a repeated complete: %v", err)
+		}
+		waitStatus(t, srv, user.SessionID, id, "completed")
+	})
+}
+
+func payload(t *testing.T, j *aimg.Job) aimg.JobPayload {
+	t.Helper()
+	var p aimg.JobPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
