@@ -557,3 +557,28 @@ func TestNoWebUIProgress(t *testing.T) {
 		}
 	}
 }
+
+// dropper answers 200 with the start of a body, then drops the connection.
+func dropper(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"images": ["iVBORw0KGgo`))
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestDroppedConnectionIsRetryable(t *testing.T) {
+	c, _ := a1111.New(a1111.Config{BaseURL: dropper(t).URL})
+	defer c.Close()
+	_, err := c.Txt2Img(context.Background(), a1111.Txt2ImgRequest{Prompt: "x"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "reading the answer") || aimg.ErrorCode(err) == aimg.CodeInvalid {
+		t.Errorf("dropped connection: %v", err)
+	}
+}

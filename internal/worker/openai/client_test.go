@@ -303,3 +303,21 @@ func TestBudgets(t *testing.T) {
 		t.Errorf("url image over the pixel budget: %v", err)
 	}
 }
+
+func TestDroppedConnectionIsRetryable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"created": 1, "data": [{"b64_json": "iVBOR`))
+		w.(http.Flusher).Flush()
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	c, _ := openai.New(openai.Config{BaseURL: srv.URL + "/v1"})
+	_, err := c.Generate(context.Background(), openai.GenerateRequest{Prompt: "x"})
+	if err == nil || !strings.Contains(err.Error(), "reading the answer") || aimg.ErrorCode(err) == aimg.CodeInvalid {
+		t.Errorf("dropped connection: %v", err)
+	}
+}
