@@ -164,6 +164,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	pool.Start(context.WithoutCancel(ctx))
 	<-ctx.Done()
 	log.Info("stopping: running Jobs may finish", "timeout", s.shutdownTimeout)
+	client.StopWaiting()
 	stopCtx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
 	defer cancel()
 	return pool.Stop(stopCtx)

@@ -63,6 +63,7 @@ type App struct {
 	Workers    *worker.Pool      // nil without the embedded worker
 	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
 	wake       *workerapi.Wake   // wakes remote workers' waiting claims
+	jobQueued  chan struct{}     // a Job was queued here: tell the other replicas
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer

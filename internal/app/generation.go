@@ -31,11 +31,13 @@ func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
 	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
 	a.wake = workerapi.NewWake()
+	a.jobQueued = make(chan struct{}, 1)
 	a.Generation.OnEnqueue = func() {
-		if a.Workers != nil {
-			a.Workers.Notify()
+		a.wakeWorkers()
+		select { // other replicas hear of it from the notifier loop (Start)
+		case a.jobQueued <- struct{}{}:
+		default:
 		}
-		a.wake.Broadcast()
 	}
 	if !a.Config.EmbeddedWorker {
 		return nil
@@ -59,6 +61,31 @@ func (a *App) newGeneration() error {
 	}
 	a.Workers = pool
 	return nil
+}
+
+// wakeWorkers wakes this replica's idle workers: the embedded pool and
+// the remote workers' waiting claims.
+func (a *App) wakeWorkers() {
+	if a.Workers != nil {
+		a.Workers.Notify()
+	}
+	a.wake.Broadcast()
+}
+
+// notifyJobsQueued tells the other replicas (PostgreSQL NOTIFY) that Jobs
+// were queued, coalescing bursts: one NOTIFY for however many enqueues
+// came while the last one was sent.
+func (a *App) notifyJobsQueued(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.jobQueued:
+			if err := a.Store.NotifyJobQueued(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("telling the other replicas of a queued Job failed", "err", err)
+			}
+		}
+	}
 }
 
 // loadOrCreateWorkerName is the embedded worker's identity, kept in
@@ -102,6 +129,8 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { a.Accounts.RunPurger(ctx) })
 		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery()) })
 		loops.Go(func() { a.Library.RunViewPurger(ctx) })
+		loops.Go(func() { a.notifyJobsQueued(ctx) })
+		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
 		go func() {
 			loops.Wait()
 			close(a.bg.done)

@@ -34,6 +34,9 @@ type Client struct {
 	// MaxBackoff caps the wait between retries.
 	MaxBackoff time.Duration
 	failures   atomic.Int32 // consecutive claim failures, for the backoff
+	// stopped ends the waits of claims (StopWaiting).
+	stopped     context.Context
+	stopWaiting context.CancelFunc
 }
 
 // NewClient talks to the server at base (e.g. http://aimg:8080) with key.
@@ -41,8 +44,16 @@ func NewClient(base, key string, httpClient *http.Client) *Client {
 	if httpClient == nil {
 		httpClient = &http.Client{}
 	}
-	return &Client{base: strings.TrimRight(base, "/"), key: key, http: httpClient, Wait: MaxWait, MaxBackoff: 30 * time.Second}
+	stopped, stop := context.WithCancel(context.Background())
+	return &Client{base: strings.TrimRight(base, "/"), key: key, http: httpClient, Wait: MaxWait, MaxBackoff: 30 * time.Second,
+		stopped: stopped, stopWaiting: stop}
 }
+
+// StopWaiting ends the claims waiting now and makes later ones return at
+// once, so a stopping worker need not wait out a long-poll. A Job the
+// server handed out just as a claim was cut goes back to its queue: the
+// server releases it when it sees the cut, the pool by release-worker.
+func (c *Client) StopWaiting() { c.stopWaiting() }
 
 // errTransport marks a failure to reach the server (or a gateway's 502-504):
 // the call may be repeated.
@@ -148,6 +159,12 @@ var errNoJob = aimg.Errorf(aimg.CodeNotFound, "No queued job")
 
 // Claim waits up to Wait at the server for a Job of the Models.
 func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
+	if c.stopped.Err() != nil {
+		return nil, errNoJob
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.stopped, cancel)()
 	ct, body := jsonBody(ClaimRequest{Worker: workerID, Models: modelIDs, WaitMS: int(c.Wait / time.Millisecond)})
 	var out ClaimResponse
 	resp, err := c.send(ctx, "claim", ct, body)

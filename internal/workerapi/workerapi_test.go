@@ -224,3 +224,37 @@ func payload(t *testing.T, j *aimg.Job) aimg.JobPayload {
 	}
 	return p
 }
+
+// Two replicas on one PostgreSQL database: a claim waiting at one is woken
+// by a Job queued through the other (LISTEN/NOTIFY); each replica's own
+// re-check is an hour, so only the notification can deliver it in time.
+func TestClaimIsWokenByAnotherReplica(t *testing.T) {
+	url := testsupport.FreshPostgres(t)
+	slow := func(c *config.Config) { c.Service.Generation.PollInterval = time.Hour }
+	a := testsupport.NewServer(t, url, testsupport.WithoutRateLimits, slow)
+	b := testsupport.NewServer(t, url, testsupport.WithoutRateLimits, slow)
+	for _, srv := range []*testsupport.Server{a, b} {
+		srv.App.Start(context.Background())
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = srv.App.Stop(ctx)
+		})
+	}
+	_, key := newKey(t, a, map[string]any{"name": "replica-waiter"})
+	client := workerapi.NewClient(a.URL, key, nil)
+	user := testsupport.SignUp(t, b, "replicas@example.com")
+	got := make(chan *aimg.Job, 1)
+	go func() {
+		job, err := client.Claim(t.Context(), "replica-waiter/0", nil)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- job
+	}()
+	time.Sleep(200 * time.Millisecond)
+	id := generate(t, b, user.SessionID)
+	if job := <-got; job == nil || job.ItemIDs[0] != id {
+		t.Fatalf("claimed %+v at replica a, want the Job of %s queued at b", job, id)
+	}
+}
