@@ -15,16 +15,19 @@ import (
 )
 
 type queueHead struct {
-	queueID  string
-	seq      int64
-	enqueued int64
-	class    int // 0 starving normal, 1 priority, 2 normal
+	queueID string
+	seq     int64 // the fair head: the next Job in claim order
+	fairKey int64
+	oldest  int64 // seq of the queue's oldest queued Job
+	class   int   // 0 starving normal, 1 priority, 2 normal
 }
 
-// ClaimJob leases the next Job of the worker's Models: a starving normal
-// head first, then priority heads, then normal heads, oldest first within
-// each. It returns a not-found error when every queue is empty. The Job
-// becomes running with attempts+1 and its Items processing.
+// ClaimJob leases the next Job of the worker's Models: from a starving
+// normal queue first, then priority queues, then normal queues, the queue
+// whose oldest Job waited longest first within each. Inside a queue it takes
+// the fair head (fair_key, seq order, see job_fair.go): users take turns.
+// It returns a not-found error when every queue is empty. The Job becomes
+// running with attempts+1 and its Items processing.
 //
 // PostgreSQL: the head is locked with FOR UPDATE SKIP LOCKED, so concurrent
 // claimers take different Jobs without waiting. SQLite: the transaction
@@ -37,16 +40,19 @@ func (s *Store) ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error) {
 			return err
 		}
 		for _, h := range heads {
-			seq := h.seq
+			seq, key := h.seq, h.fairKey
 			if s.dialect == Postgres {
-				err := tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
-					ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq)
+				err := tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq, &key)
 				if errors.Is(err, sql.ErrNoRows) {
 					continue // taken by another claimer since we looked
 				}
 				if err != nil {
 					return err
 				}
+			}
+			if err := advanceVtime(ctx, tx, h.queueID, key); err != nil {
+				return err
 			}
 			now := ms(c.Now)
 			job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
@@ -78,27 +84,32 @@ const LeaseExpiredReason = "the worker stopped responding (its lease expired)"
 // restarted while it rendered.
 const WorkerRestartedReason = "the worker restarted while rendering (its previous process ended)"
 
-// queueHeads reads the head of each of the worker's queues (one index probe
-// per queue) and orders them by preference.
+// queueHeads reads, for each of the worker's queues, its fair head and its
+// oldest Job (two index probes per queue) and orders them by preference.
 func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, error) {
 	var heads []queueHead
 	starving := ms(c.Now.Add(-c.StarvationBound))
 	for _, m := range c.ModelIDs {
 		for _, prio := range []int{1, 0} {
 			h := queueHead{queueID: aimg.QueueID(m, prio)}
+			var enqueued int64
 			err := tx.QueryRowContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
-				ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.enqueued)
+				ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.oldest, &enqueued)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
 			if err != nil {
 				return nil, err
 			}
+			if err := tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.fairKey); err != nil {
+				return nil, err
+			}
 			switch {
 			case prio == 1:
 				h.class = 1
-			case h.enqueued <= starving:
-				h.class = 0
+			case enqueued <= starving:
+				h.class = 0 // the queue has waited too long: its fair head goes first
 			default:
 				h.class = 2
 			}
@@ -109,7 +120,7 @@ func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, err
 		if a.class != b.class {
 			return a.class - b.class
 		}
-		return cmp.Compare(a.seq, b.seq)
+		return cmp.Compare(a.oldest, b.oldest)
 	})
 	return heads, nil
 }
@@ -190,8 +201,8 @@ func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.It
 }
 
 // FailJob ends the worker's attempt at the Job with reason. With retry and
-// attempts left, the Job goes back to its queue (keeping its seq, so it is
-// at the head again) and its Items are queued again; otherwise the Job and
+// attempts left, the Job goes back to its queue (keeping its seq and fair
+// key, so it is at the head again) and its Items are queued again; otherwise the Job and
 // its Items fail with the reason. requeued tells which happened.
 func (s *Store) FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (requeued bool, err error) {
 	retryFlag := 0
@@ -272,11 +283,15 @@ func (s *Store) ExpireWorkerLeases(ctx context.Context, name string, now time.Ti
 func (s *Store) requeueRunning(ctx context.Context, now time.Time, reason, cond string, args ...any) (requeued, failed int, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		requeued, failed = 0, 0
+		all := append([]any{ms(now), reason}, args...)
+		if err := s.lockRunning(ctx, tx, `CAST($1 AS BIGINT) IS NOT NULL AND CAST($2 AS TEXT) IS NOT NULL AND `+cond, all); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET
 			status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
 			finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE CAST($1 AS BIGINT) END,
 			lease_expires_at = NULL, progress = 0, error = $2
-			WHERE status = 'running' AND `+cond+` RETURNING id, status`, append([]any{ms(now), reason}, args...)...)
+			WHERE status = 'running' AND `+cond+` RETURNING id, status`, all...)
 		if err != nil {
 			return err
 		}
@@ -323,6 +338,9 @@ func (s *Store) releaseRunning(ctx context.Context, now time.Time, cond string, 
 	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
+		if err := s.lockRunning(ctx, tx, cond, args); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET status = 'queued', attempts = attempts - 1,
 			lease_expires_at = NULL, progress = 0 WHERE status = 'running' AND `+cond+` RETURNING id`, args...)
 		if err != nil {
@@ -350,4 +368,45 @@ func (s *Store) releaseRunning(ctx context.Context, now time.Time, cond string, 
 		return nil
 	})
 	return n, err
+}
+
+// lockRunning takes, on PostgreSQL, the locks that a bulk move of the
+// running Jobs matching cond back to their queues needs, in the order every
+// other transaction takes them: the Job rows (by seq), then each queue's
+// top fair-share counter rows (by queue). Without it the per-row triggers
+// would lock counter rows of several queues in the update's row order, and
+// two bulk moves, or a bulk move and a FailJob, could deadlock. SQLite has
+// one writer.
+func (s *Store) lockRunning(ctx context.Context, tx *sql.Tx, cond string, args []any) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT queue_id FROM jobs WHERE status = 'running' AND `+cond+`
+		ORDER BY seq FOR UPDATE`, args...)
+	if err != nil {
+		return err
+	}
+	var queues []string
+	for rows.Next() {
+		var q string
+		if err := rows.Scan(&q); err != nil {
+			rows.Close()
+			return err
+		}
+		if !slices.Contains(queues, q) {
+			queues = append(queues, q)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	slices.Sort(queues)
+	for _, q := range queues {
+		if _, err := tx.ExecContext(ctx, `SELECT n FROM job_fair_counts WHERE queue_id = $1 AND level = $2
+			ORDER BY bucket FOR UPDATE`, q, fairLevels); err != nil {
+			return err
+		}
+	}
+	return nil
 }

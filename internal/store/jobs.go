@@ -13,10 +13,12 @@ import (
 )
 
 // The durable generation queue. A Job row is in one queue (queue_id) with a
-// global enqueue order (seq). Every hot query is a range of a partial index:
-// jobs_queued (queue_id, seq) WHERE status = 'queued' answers a queue's head,
-// a Job's exact position and a queue's length; jobs_running_lease answers
-// which leases expired. Status literals are written into the SQL (not bound)
+// global enqueue order (seq) and a fair-share order within its queue
+// (fair_key, see job_fair.go). Every hot query is a range of a partial index:
+// jobs_fair (queue_id, fair_key, seq) WHERE status = 'queued' answers a
+// queue's head and, with the job_fair_counts rows, a Job's exact position;
+// jobs_queued (queue_id, seq) answers how long a queue's oldest Job waited;
+// jobs_running_lease answers which leases expired. Status literals are written into the SQL (not bound)
 // so that both planners match the partial indexes.
 
 const jobColumns = `seq, id, queue_id, model_id, priority, user_id, batch_id, item_ids, kind, payload, status,
@@ -107,7 +109,11 @@ func (s *Store) Enqueue(ctx context.Context, nj aimg.NewJob) (aimg.Enqueued, err
 		for _, it := range nj.Items {
 			j.ItemIDs = append(j.ItemIDs, it.ID)
 		}
-		if err := insertJob(ctx, tx, j); err != nil {
+		key, err := assignFairKey(ctx, tx, s.dialect, j.QueueID, j.UserID)
+		if err != nil {
+			return err
+		}
+		if err := insertJob(ctx, tx, j, key); err != nil {
 			return err
 		}
 		for _, it := range nj.Items {
@@ -164,16 +170,16 @@ func (s *Store) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (i
 	return res.RowsAffected()
 }
 
-func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job) error {
+func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job, fairKey int64) error {
 	payload := string(j.Payload)
 	if payload == "" {
 		payload = "{}"
 	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO jobs (id, queue_id, model_id, priority, user_id, batch_id, item_ids,
-		kind, payload, status, attempts, max_attempts, enqueued_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12)
+		kind, payload, status, attempts, max_attempts, enqueued_at, fair_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12,$13)
 		RETURNING seq`,
 		j.ID, j.QueueID, j.ModelID, j.Priority, j.UserID, j.BatchID, jsonList(j.ItemIDs), j.Kind, payload,
-		string(aimg.JobQueued), j.MaxAttempts, ms(j.EnqueuedAt)).Scan(&j.Seq)
+		string(aimg.JobQueued), j.MaxAttempts, ms(j.EnqueuedAt), fairKey).Scan(&j.Seq)
 	if isUniqueViolation(err) {
 		return &aimg.Error{Code: aimg.CodeConflict, Message: "Job already exists", Err: err}
 	}
@@ -183,34 +189,6 @@ func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job) error {
 // JobByID returns the Job.
 func (s *Store) JobByID(ctx context.Context, id string) (*aimg.Job, error) {
 	return scanJob(s.r.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
-}
-
-// QueuePosition is the exact position of a queued Job in its queue (1 is
-// next), or 0 when the Job is not queued. It counts index entries ahead of
-// the Job in its own queue only.
-func (s *Store) QueuePosition(ctx context.Context, jobID string) (int64, error) {
-	var (
-		queueID, status string
-		seq             int64
-	)
-	err := s.r.QueryRowContext(ctx, `SELECT queue_id, seq, status FROM jobs WHERE id = $1`, jobID).Scan(&queueID, &seq, &status)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, aimg.Errorf(aimg.CodeNotFound, "Job not found")
-	}
-	if err != nil || status != string(aimg.JobQueued) {
-		return 0, err
-	}
-	var ahead int64
-	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE queue_id = $1 AND status = 'queued' AND seq < $2`,
-		queueID, seq).Scan(&ahead)
-	return ahead + 1, err
-}
-
-// QueueLength counts the queued Jobs of a queue.
-func (s *Store) QueueLength(ctx context.Context, queueID string) (int64, error) {
-	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE queue_id = $1 AND status = 'queued'`, queueID).Scan(&n)
-	return n, err
 }
 
 // JobsByStatus counts Jobs per status (for tests, metrics and admin views).

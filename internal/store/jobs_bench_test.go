@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -140,6 +141,80 @@ func BenchmarkQueuePositionAtTail(b *testing.B) {
 						b.Fatalf("position %d, %v", pos, err)
 					}
 				}
+			})
+		})
+	}
+}
+
+// reportLatency reports the median and p99 of the per-op durations.
+func reportLatency(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(d[(len(d)*99)/100].Microseconds())/1000, "p99-ms")
+}
+
+// What a generateImage request does in the store: enqueue the Job, then
+// read its queue position for the response, with 0 or 100k Jobs (one other
+// user's batch) already queued. Reports p50 and p99 per request.
+func BenchmarkEnqueueWithPositionAtDepth(b *testing.B) {
+	for _, depth := range []int{0, 100_000} {
+		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+				u := newUser(b, st)
+				var lat []time.Duration
+				b.ResetTimer()
+				for b.Loop() {
+					start := time.Now()
+					nj := newJob(u.ID, "m", 0, t0)
+					nj.MaxActive = 1 << 30
+					if _, err := st.Enqueue(ctx, nj); err != nil {
+						b.Fatal(err)
+					}
+					if pos, err := st.QueuePosition(ctx, nj.Job.ID); err != nil || pos < 1 {
+						b.Fatalf("position %d, %v", pos, err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				reportLatency(b, lat)
+			})
+		})
+	}
+}
+
+// The position of the first and of the last of 100k queued Jobs (what
+// getItemStatus reads for a queued Item).
+func BenchmarkQueuePositionHeadTail(b *testing.B) {
+	const depth = 100_000
+	for _, at := range []struct {
+		name string
+		i    int
+	}{{"head", 1}, {"tail", depth}} {
+		b.Run(at.name, func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				q := aimg.NormalQueue("m")
+				if err := st.SeedQueuedJobsForTest(ctx, q, "m", depth, t0.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+				id := fmt.Sprintf("seed-queued-%s-%d", q, at.i)
+				var lat []time.Duration
+				b.ResetTimer()
+				for b.Loop() {
+					start := time.Now()
+					pos, err := st.QueuePosition(ctx, id)
+					if err != nil || pos != int64(at.i) {
+						b.Fatalf("position %d, %v; want %d", pos, err, at.i)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				reportLatency(b, lat)
 			})
 		})
 	}

@@ -397,14 +397,29 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND seq < 60000`:                     "jobs_queued",
 		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                                    "jobs_running_lease",
 		`SELECT COUNT(*) FROM items WHERE user_id = 'u' AND model_id = 'm' AND status IN ('queued', 'processing')`: "items_user_model_active",
+		// Fair share (job_fair.go): the fair head, a user's last rank, a queue's length.
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`: "jobs_fair",
+		`SELECT MAX(fair_key) FROM jobs WHERE queue_id = 'q' AND user_id = 'u' AND status = 'queued'`:              "jobs_queued_user",
+		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'q' AND level = 7`:                       "sqlite_autoindex_job_fair_counts_1",
 	} {
 		plan, err := st.ExplainForTest(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(plan, want) || strings.Contains(plan, "SCAN jobs\n") {
+		if !strings.Contains(plan, want) || strings.Contains(plan, "SCAN jobs\n") || strings.Contains(plan, "SCAN job_fair_counts") {
 			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
 		}
+	}
+	// A position: every part is a search of jobs_fair or of the counters'
+	// primary key, none a scan, none a temporary b-tree.
+	q, args := store.PositionQueryForTest("q", 300<<24|5, 42)
+	plan, err := st.ExplainForTest(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(plan, "USING COVERING INDEX jobs_fair") != 2 || strings.Count(plan, "sqlite_autoindex_job_fair_counts_1") != 7 ||
+		strings.Contains(plan, "SCAN job") || strings.Contains(plan, "TEMP") {
+		t.Errorf("plan of the position:\n%s", plan)
 	}
 }
 
@@ -428,14 +443,29 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 		`SELECT seq FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`: "jobs_queued",
 		`SELECT COUNT(*) FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' AND seq < 60000`:                        "jobs_queued",
 		`SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < 5`:                                              "jobs_running_lease",
+		// Fair share (job_fair.go): the claim, the fair head, a user's last rank, a queue's length.
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`: "jobs_fair",
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`:                        "jobs_fair",
+		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND user_id = 'u' AND status = 'queued' ORDER BY fair_key DESC LIMIT 1`:           "jobs_queued_user",
+		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'm-p0-gen' AND level = 7`:                                              "job_fair_counts_pkey",
 	} {
 		plan, err := st.ExplainForTest(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(plan, want) {
+		if !strings.Contains(plan, want) || strings.Contains(plan, "Seq Scan") {
 			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
 		}
+	}
+	// A position, for the Job at the tail of m-p0-gen (rank 2000): index
+	// scans of jobs_fair and of the counters' primary key only.
+	q, args := store.PositionQueryForTest("m-p0-gen", 2000<<24, 1<<40)
+	plan, err := st.ExplainForTest(ctx, q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(plan, "jobs_fair on jobs") != 2 || strings.Count(plan, "job_fair_counts_pkey") != 7 || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("plan of the position:\n%s", plan)
 	}
 }
 
