@@ -101,8 +101,12 @@ func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, err
 			if err != nil {
 				return nil, err
 			}
-			if err := tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
-				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.fairKey); err != nil {
+			err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.fairKey)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // PostgreSQL: emptied by other claimers in between
+			}
+			if err != nil {
 				return nil, err
 			}
 			switch {
