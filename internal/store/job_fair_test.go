@@ -367,3 +367,36 @@ func TestFairShareConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// Migration 00024 gives the Jobs queued before it fair keys (each user's
+// Jobs ranked 1, 2, ... in enqueue order) and counts them; its Down works.
+func TestFairShareMigratesQueuedJobs(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if err := st.MigrateDownToForTest(ctx, 23); err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range []struct{ id, user, status string }{
+			{"a1", "A", "queued"}, {"a2", "A", "queued"}, {"ar", "A", "running"}, {"a3", "A", "queued"},
+			{"b1", "B", "queued"}, {"done", "B", "completed"},
+		} {
+			mustExec(t, st, `INSERT INTO jobs (id, queue_id, model_id, user_id, batch_id, kind, status, enqueued_at)
+				VALUES ($1, 'm-p0-gen', 'm', $2, 'b', 'image', $3, $4)`, row.id, row.user, row.status, t0.UnixMilli()+int64(i))
+		}
+		if err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// A: a1 1, a2 2, ar 3 (running), a3 4; B: b1 1.
+		for id, want := range map[string]int64{"a1": 1, "b1": 2, "a2": 3, "a3": 4, "ar": 0, "done": 0} {
+			if pos, err := st.QueuePosition(ctx, id); err != nil || pos != want {
+				t.Fatalf("%s at %d, %v; want %d", id, pos, err, want)
+			}
+		}
+		if n, _ := st.QueueLength(ctx, "m-p0-gen"); n != 4 {
+			t.Fatalf("length %d", n)
+		}
+		if drift, err := st.CounterDrift(ctx); err != nil || len(drift) > 0 {
+			t.Fatalf("counters: %v %v", drift, err)
+		}
+	})
+}

@@ -100,3 +100,13 @@ func (s *Store) SeedJobsForTest(ctx context.Context, queueID, modelID, status st
 func PositionQueryForTest(queueID string, key, seq int64) (string, []any) {
 	return positionSQL, positionArgs(queueID, key, seq)
 }
+
+// MigrateDownToForTest rolls the schema back to version v.
+func (s *Store) MigrateDownToForTest(ctx context.Context, v int64) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, v)
+	return err
+}
