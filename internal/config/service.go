@@ -314,8 +314,8 @@ func (s Service) validateGeneration() []error {
 	if g.ItemEvents.MaxStreams < g.ItemEvents.MaxStreamsPerUser {
 		bad("generation.itemEvents.maxStreams", "must be at least maxStreamsPerUser")
 	}
-	if g.ItemEvents.KeepAlive <= 0 {
-		bad("generation.itemEvents.keepAlive", "must be positive")
+	if g.ItemEvents.KeepAlive <= 0 || s.HTTP.WriteTimeout > 0 && g.ItemEvents.KeepAlive*2 > s.HTTP.WriteTimeout {
+		bad("generation.itemEvents.keepAlive", "must be positive and at most half of http.writeTimeout (an idle stream would be cut)")
 	}
 	if g.ItemEvents.MaxDuration < g.ItemEvents.KeepAlive {
 		bad("generation.itemEvents.maxDuration", "must be at least keepAlive")

@@ -82,17 +82,15 @@ func (s *Server) getItemEvents(ctx context.Context, c aimg.Caller, in *itemEvent
 	if err != nil {
 		return nil, err
 	}
-	ev := s.Config.Service.Generation.ItemEvents
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer st.Close()
 		r, w := humago.Unwrap(hctx)
 		// Each write moves the write deadline (keep-alives come well within
-		// http.writeTimeout), and the whole-request read deadline
-		// (http.readTimeout), which would cancel the request when it passes,
-		// becomes the stream's own limit.
+		// http.writeTimeout), so the server's WriteTimeout never cuts a
+		// healthy stream; a client that stops reading is dropped after it.
+		// The stream's own limit is generation.itemEvents.maxDuration.
 		w = server.MovingWriteDeadline(w, s.Config.Service.HTTP.WriteTimeout, time.Now)
 		rc := http.NewResponseController(w)
-		_ = rc.SetReadDeadline(time.Now().Add(ev.MaxDuration + time.Minute))
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
 		h.Set("Cache-Control", "no-cache")

@@ -99,6 +99,6 @@ func (s *Store) CancelItems(ctx context.Context, r aimg.CancelRequest) ([]aimg.C
 func (s *Store) JobCancelledUnder(ctx context.Context, l aimg.Lease) (bool, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE id = $1 AND lease_owner = $2 AND attempts = $3
-		AND cancelled_at IS NOT NULL`, l.JobID, l.WorkerID, l.Attempt).Scan(&n)
+		AND lease_owner <> '' AND cancelled_at IS NOT NULL`, l.JobID, l.WorkerID, l.Attempt).Scan(&n)
 	return n > 0, err
 }
