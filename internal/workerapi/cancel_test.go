@@ -436,3 +436,27 @@ func TestItemEventsOutliveTheServerTimeouts(t *testing.T) {
 		t.Fatalf("the stream was cut after %d keep-alives: %v", n, sc.Err())
 	}
 }
+
+// An Admin cancels anyone's Items; batchID names every Item of a batch of
+// the caller's, and another user's batch is not found.
+func TestCancelByAdminAndByBatch(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits)
+	owner := testsupport.SignUp(t, srv, "batch-owner@example.com")
+	other := testsupport.SignUp(t, srv, "batch-other@example.com")
+	first, second := generate(t, srv, owner.SessionID), generate(t, srv, owner.SessionID)
+
+	env := srv.AdminPost(t, "/api/cancelGeneration", map[string]any{"imageIDs": first})
+	testsupport.ExpectOK(t, env)
+	if it := itemOf(t, srv, first); it.Status != aimg.StatusFailed || it.Error != aimg.CancelledReason {
+		t.Fatalf("after the Admin's cancel: %s %q", it.Status, it.Error)
+	}
+	batch := itemOf(t, srv, second).BatchID
+	testsupport.ExpectError(t, srv.Post(t, "/api/cancelGeneration", other.SessionID, map[string]any{"batchID": batch}), 404, "batchID")
+	if it := itemOf(t, srv, second); it.Status != aimg.StatusQueued {
+		t.Fatalf("another user's batch cancel changed the Item: %s", it.Status)
+	}
+	out := cancelItems(t, srv, owner.SessionID, map[string]any{"batchID": batch})
+	if len(out) != 1 || out[0].ID != second || !out[0].Success {
+		t.Fatalf("batch cancel: %+v", out)
+	}
+}
