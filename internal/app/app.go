@@ -277,6 +277,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("draining: /readyz answers 503", "drain_delay", h.DrainDelay)
 	a.HTTP.Drain()
+	a.WorkerAPI.Stop()              // waiting claims end now: their workers ask another replica
 	srv.SetKeepAlivesEnabled(false) // clients reconnect, through the balancer, elsewhere
 	select {
 	case <-a.after(h.DrainDelay):

@@ -143,7 +143,7 @@ func decodeError(resp *http.Response) error {
 	var body ErrorBody
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
-		return aimg.Errorf(aimg.CodeUnavailable, "the AIMG server answered %s", resp.Status)
+		return fmt.Errorf("worker protocol: the server answered %s without a protocol error body", resp.Status)
 	}
 	if body.Error.Code == CodeLeaseLost {
 		return aimg.ErrLeaseLost
@@ -187,6 +187,11 @@ func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) 
 		// slot may hold, which the server also does for a cut claim).
 		n := int(c.failures.Add(1)) - 1
 		_ = sleep(ctx, c.backoff(n))
+		if aimg.ErrorCode(err) == aimg.CodeUnavailable {
+			// Our server's own 503 (it is shutting down): nothing was
+			// claimed, so there is nothing to release.
+			return nil, errNoJob
+		}
 		return nil, err
 	}
 	c.failures.Store(0)
