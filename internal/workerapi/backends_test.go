@@ -267,4 +267,3 @@ func TestOpenAIModelEndToEnd(t *testing.T) {
 		t.Fatalf("the Item is %dx%d", w, h)
 	}
 }
-
