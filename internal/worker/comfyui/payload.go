@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -111,6 +112,12 @@ func checkModel(templates *workflows.Set, m aimg.Model) []error {
 	}
 	accepts("minSteps", "steps", strconv.Itoa(m.MinSteps))
 	accepts("maxSteps", "steps", strconv.Itoa(m.MaxSteps))
+	// cfgscale is sent within 1..12 and the Model's range (DECISIONS.md).
+	lo, hi := math.Max(1, m.MinCfgScale), math.Min(12, m.MaxCfgScale)
+	if lo <= hi {
+		accepts("minCfgScale", "cfgscale", strconv.FormatFloat(lo, 'f', -1, 64))
+		accepts("maxCfgScale", "cfgscale", strconv.FormatFloat(hi, 'f', -1, 64))
+	}
 	if m.Checkpoint != "" {
 		if _, ok := t.Parameter("checkpoint"); !ok {
 			bad("checkpoint", "template %s has no checkpoint parameter", t.Name)
