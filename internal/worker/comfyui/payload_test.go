@@ -10,6 +10,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/generation/workflows"
 	"aimg/internal/worker"
+	"aimg/internal/worker/comfyui/comfyuifake"
 )
 
 func TestSamplerNames(t *testing.T) {
@@ -94,5 +95,41 @@ func TestResolveFromPayload(t *testing.T) {
 	job.Payload.Backend, job.Payload.Request = aimg.BackendComfyUI, nil
 	if _, err := b.Resolve(t.Context(), job); aimg.ErrorCode(err) != aimg.CodeInvalid {
 		t.Fatalf("no request: %v", err)
+	}
+}
+
+// The embedded templates are real workflows: the fake ComfyUI (which
+// checks every node's inputs as ComfyUI's validation does) runs them, with
+// and without LoRAs, and they give one image per Item.
+func TestEmbeddedTemplatesRunOnComfyUI(t *testing.T) {
+	fake := comfyuifake.New()
+	t.Cleanup(fake.Close)
+	c, err := New(Config{BaseURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := workflows.Builtin()
+	for _, run := range []struct {
+		template string
+		values   map[string]string
+		images   int
+	}{
+		{"sd15-txt2img", map[string]string{"prompt": "a fox", "steps": "3"}, 1},
+		{"sd15-txt2img", map[string]string{"prompt": "a fox", "steps": "2", "batchSize": "2", "sampler": "euler_ancestral", "scheduler": "normal"}, 2},
+		{"sd15-lora", map[string]string{"prompt": "a fox", "steps": "2"}, 1},
+		{"sd15-lora", map[string]string{"prompt": "a fox", "steps": "2", "lora1": "detail.safetensors", "lora2": "style.safetensors", "lora2_strength": "0.5"}, 1},
+	} {
+		tpl, _ := set.Lookup(run.template)
+		wf, err := tpl.Substitute(run.values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := c.Run(t.Context(), wf, nil, nil)
+		if err != nil {
+			t.Fatalf("%s %v: %v", run.template, run.values, err)
+		}
+		if len(outs) != run.images {
+			t.Fatalf("%s %v: %d images", run.template, run.values, len(outs))
+		}
 	}
 }
