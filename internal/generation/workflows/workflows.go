@@ -75,6 +75,10 @@ type Parameter struct {
 	FileGroup            string   `json:"fileGroup,omitempty"`
 	FileGroupDestination string   `json:"fileGroupDestination,omitempty"`
 	DropdownItems        []string `json:"dropdownItems,omitempty"`
+	// UserValue and ExtraData are the spec's; a template may carry them,
+	// substitution ignores them.
+	UserValue string          `json:"userValue,omitempty"`
+	ExtraData json.RawMessage `json:"extraData,omitempty"`
 
 	targets       []target
 	lo, hi, inc   float64
@@ -89,16 +93,25 @@ type target struct{ node, input string }
 // Template is a workflow template file: a name, the parameters and the
 // API-format workflow ({"<node id>": {"class_type", "inputs", "_meta"}}).
 type Template struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Deployments []string        `json:"deployments,omitempty"`
-	Parameters  []Parameter     `json:"parameters"`
-	Workflow    json.RawMessage `json:"workflow"`
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Deployments []string    `json:"deployments,omitempty"`
+	Parameters  []Parameter `json:"parameters"`
+	// Files are the spec's workflowTemplateFiles: file groups by name
+	// (the checkpoints and LoRAs a template's dropdowns offer, for API2).
+	Files    map[string]TemplateFile `json:"workflowTemplateFiles,omitempty"`
+	Workflow json.RawMessage         `json:"workflow"`
 
 	nodes   map[string]map[string]json.RawMessage // node id → its fields
 	inputs  map[string]map[string]json.RawMessage // node id → its inputs
 	byName  map[string]int                        // optionName → index in Parameters
 	classes map[string]string                     // node id → class_type
+}
+
+// TemplateFile is the spec's WorkflowTemplateFile.
+type TemplateFile struct {
+	FileNames       []string `json:"fileNames"`
+	SupportFileType string   `json:"supportFileType"`
 }
 
 // Parse reads and checks one template file.
