@@ -212,6 +212,26 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 	return out.Models, nil
 }
 
+// ModelsOf returns the Models the key may claim that the backend serves
+// (a server that does not name backends: all of them), retried as Models.
+func (c *Client) ModelsOf(ctx context.Context, backend string) ([]string, error) {
+	ct, body := jsonBody(struct{}{})
+	var out ModelsResponse
+	if _, err := c.do(ctx, "models", true, ct, body, &out); err != nil {
+		return nil, err
+	}
+	if out.Backends == nil {
+		return out.Models, nil
+	}
+	var ids []string
+	for _, id := range out.Models {
+		if out.Backends[id] == backend {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 // Heartbeat reports progress and extends the lease.
 func (c *Client) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
 	ct, body := jsonBody(HeartbeatRequest{Lease: wireLease(l), Progress: progress})

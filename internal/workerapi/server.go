@@ -271,8 +271,22 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 }
 
 func (s *Server) models(_ context.Context, k *aimg.WorkerKey, w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, ModelsResponse{Models: s.opts.Jobs.WorkerModels(k, nil)})
+	out := ModelsResponse{Models: s.opts.Jobs.WorkerModels(k, nil)}
+	if mb, ok := s.opts.Jobs.(modelBackends); ok {
+		out.Backends = map[string]string{}
+		for _, id := range out.Models {
+			out.Backends[id] = mb.ModelBackend(id)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// modelBackends is the optional side of Jobs that names each Model's
+// backend (*generation.Service has it), so a worker claims only the
+// Models of the backend it drives.
+type modelBackends interface {
+	ModelBackend(modelID string) string
 }
 
 func (s *Server) heartbeat(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
