@@ -29,6 +29,7 @@ type background struct {
 // is on, its worker pool over the in-process backends (the built-in renderer).
 func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
+	a.Generation.ResolveRequest = a.Backends.Request
 	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
 	a.wake = workerapi.NewWake()
 	a.jobQueued = make(chan struct{}, 1)

@@ -72,6 +72,9 @@ type Generation struct {
 	// at once (each is held in memory until it is stored).
 	MaxUploadBytes       int64 `yaml:"maxUploadBytes"`
 	MaxConcurrentUploads int   `yaml:"maxConcurrentUploads"`
+	// WorkflowDir adds the ComfyUI workflow templates (*.json) of a
+	// directory to the embedded ones; "" adds none.
+	WorkflowDir string `yaml:"workflowDir"`
 	// ItemEvents are the budgets of the getItemEvents streams.
 	ItemEvents ItemEvents `yaml:"itemEvents"`
 }

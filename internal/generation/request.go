@@ -359,10 +359,18 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 		hourly = s.cfg.HourlyLimit
 	}
 
-	payload, err := json.Marshal(aimg.JobPayload{
+	jp := aimg.JobPayload{
 		Backend: m.Backend, Kind: m.Kind, Prompt: prompt, NegPrompt: neg, Params: p.params, FPS: m.FPS,
 		FolderID: p.folderID, InputFileID: p.inputFileID,
-	})
+	}
+	if s.ResolveRequest != nil {
+		// The server resolves the backend's whole request now, so workers
+		// stay dumb (docs/decisions.md "Backend requests in Jobs").
+		if jp.Request, err = s.ResolveRequest(*m, jp, 1); err != nil {
+			return nil, err
+		}
+	}
+	payload, err := json.Marshal(jp)
 	if err != nil {
 		return nil, err
 	}

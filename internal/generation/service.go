@@ -8,6 +8,7 @@ package generation
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -80,6 +81,11 @@ type Service struct {
 	// OnEnqueue, when set, is called after a Job is queued (the app points
 	// it at the embedded worker pool so idle workers wake at once).
 	OnEnqueue func()
+	// ResolveRequest, when set, resolves the backend request a Job of the
+	// Model carries (aimg.JobPayload.Request) from its payload and Item
+	// count; the app points it at the worker registry. A nil request (the
+	// builtin backend) leaves the payload without one.
+	ResolveRequest func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
 	// OnJobsChanged, when set, is called after the Items of jobIDs changed
 	// (none: any may have), for the other replicas' item streams (the app
 	// sends it as a PostgreSQL NOTIFY). It must not block.
@@ -119,6 +125,14 @@ func (s *Service) Models(ids []string) []aimg.Model {
 		}
 	}
 	return out
+}
+
+// ModelBackend names the backend of a Model ("" for an unknown id).
+func (s *Service) ModelBackend(modelID string) string {
+	if m, ok := s.byID[modelID]; ok {
+		return m.Backend
+	}
+	return ""
 }
 
 // QueueLength is one row of getQueuesLength.

@@ -28,6 +28,8 @@ type ClaimRequest struct {
 // ModelsResponse answers POST models: the Models the key may claim.
 type ModelsResponse struct {
 	Models []string `json:"models"`
+	// Backends names each Model's backend ("builtin", "comfyui", ...).
+	Backends map[string]string `json:"backends,omitempty"`
 }
 
 // Job is a claimed Job as a worker sees it. LeaseOwner and Attempt, with

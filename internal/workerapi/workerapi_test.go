@@ -258,3 +258,33 @@ func TestClaimIsWokenByAnotherReplica(t *testing.T) {
 		t.Fatalf("claimed %+v at replica a, want the Job of %s queued at b", job, id)
 	}
 }
+
+// A stopping server ends its waiting claims at once with 503, which the
+// client takes as "no Job" (nothing was claimed): a drain does not hold
+// its workers for a whole long-poll.
+func TestStopEndsWaitingClaims(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits)
+	_, key := newKey(t, srv, map[string]any{"name": "drained"})
+	client := workerapi.NewClient(srv.URL, key, nil)
+	client.MaxBackoff = time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Claim(t.Context(), "drained/0", nil)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	srv.App.WorkerAPI.Stop()
+	if err := <-done; !aimg.IsNotFound(err) {
+		t.Fatalf("claim during the stop: %v, want no Job", err)
+	}
+	// Later claims are answered at once too: a queued Job stays queued for
+	// the replicas that are not stopping.
+	user := testsupport.SignUp(t, srv, "drained@example.com")
+	id := generate(t, srv, user.SessionID)
+	if _, err := client.Claim(t.Context(), "drained/0", nil); !aimg.IsNotFound(err) {
+		t.Fatalf("claim after the stop: %v", err)
+	}
+	if got := status(t, srv, user.SessionID, id); got != "queued" {
+		t.Fatalf("a stopping server handed out a Job: it is %s", got)
+	}
+}
