@@ -460,3 +460,29 @@ func TestCancelByAdminAndByBatch(t *testing.T) {
 		t.Fatalf("batch cancel: %+v", out)
 	}
 }
+
+// Past the per-user budget a new stream is refused with 429; closing one
+// gives its slot back.
+func TestItemEventsPerUserBudget(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits, func(c *config.Config) {
+		c.Service.Generation.ItemEvents.MaxStreamsPerUser = 1
+	})
+	user := testsupport.SignUp(t, srv, "budget@example.com")
+	id := generate(t, srv, user.SessionID)
+	ch, first := openEvents(t, srv.URL, user.SessionID, id)
+	untilStatus(t, ch, "queued")
+	_, second := openEvents(t, srv.URL, user.SessionID, id)
+	second.Body.Close()
+	if second.StatusCode != http.StatusTooManyRequests || second.Header.Get("Retry-After") == "" {
+		t.Fatalf("a second stream: %d (Retry-After %q)", second.StatusCode, second.Header.Get("Retry-After"))
+	}
+	first.Body.Close()
+	for srv.App.Generation.Events().Open() != 0 { // the server sees the close (bounded by the test's deadline)
+		if t.Context().Err() != nil {
+			t.Fatal("the closed stream's slot was never given back")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ch, _ = openEvents(t, srv.URL, user.SessionID, id)
+	untilStatus(t, ch, "queued")
+}
