@@ -293,59 +293,47 @@ type modelBackends interface {
 	ModelBackend(modelID string) string
 }
 
-func (s *Server) heartbeat(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in HeartbeatRequest
+// ok is the answer of the calls that only succeed.
+var ok = struct {
+	OK bool `json:"ok"`
+}{true}
+
+// leaseCall decodes a body of type T, checks the lease it names (lease)
+// against the key, and writes what fn answers for it.
+func leaseCall[T any](k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request, lease func(*T) Lease,
+	fn func(in *T, l aimg.Lease) (any, error)) error {
+	var in T
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	l, err := leaseOf(k, in.Lease)
+	l, err := leaseOf(k, lease(&in))
 	if err != nil {
 		return err
 	}
-	if err := s.opts.Jobs.Heartbeat(ctx, l, in.Progress); err != nil {
+	out, err := fn(&in, l)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		OK bool `json:"ok"`
-	}{true})
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func (s *Server) heartbeat(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
+	return leaseCall(k, w, r, func(in *HeartbeatRequest) Lease { return in.Lease }, func(in *HeartbeatRequest, l aimg.Lease) (any, error) {
+		return ok, s.opts.Jobs.Heartbeat(ctx, l, in.Progress)
+	})
 }
 
 func (s *Server) fail(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in FailRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	l, err := leaseOf(k, in.Lease)
-	if err != nil {
-		return err
-	}
-	if len(in.Reason) > 2000 {
-		in.Reason = in.Reason[:2000]
-	}
-	if err := s.opts.Jobs.Fail(ctx, l, in.Reason, in.Retry); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		OK bool `json:"ok"`
-	}{true})
-	return nil
+	return leaseCall(k, w, r, func(in *FailRequest) Lease { return in.Lease }, func(in *FailRequest, l aimg.Lease) (any, error) {
+		return ok, s.opts.Jobs.Fail(ctx, l, aimg.Truncate(in.Reason, 2000), in.Retry)
+	})
 }
 
 func (s *Server) release(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in LeaseRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	l, err := leaseOf(k, in.Lease)
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Jobs.Release(ctx, l); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, Released{Released: 1})
-	return nil
+	return leaseCall(k, w, r, func(in *LeaseRequest) Lease { return in.Lease }, func(_ *LeaseRequest, l aimg.Lease) (any, error) {
+		return Released{Released: 1}, s.opts.Jobs.Release(ctx, l)
+	})
 }
 
 func (s *Server) releaseWorker(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
