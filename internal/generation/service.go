@@ -16,6 +16,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/files"
+	"aimg/internal/generation/workflows"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
@@ -80,6 +81,8 @@ type Service struct {
 	// count; the app points it at the worker registry. A nil request (the
 	// builtin backend) leaves the payload without one.
 	ResolveRequest func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
+	// Workflows are the workflow templates API2 runs (nil: the embedded ones).
+	Workflows *workflows.Set
 }
 
 // New builds the service from the configuration's Models, prompts, banned
