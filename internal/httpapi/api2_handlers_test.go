@@ -295,7 +295,7 @@ func TestAPI2EnqueueWorkflow(t *testing.T) {
 		ex := enqueueWorkflow(t, srv, pro.SessionID, map[string]any{"workflowTemplateName": "sd15-lora",
 			"prompt": "a castle", "negprompt": "fog", "seed": 42, "steps": 7, "cfgscale": 5.5, "width": 256, "height": 384,
 			"batchSize": 3, "lora": []string{"a.safetensors", "b.safetensors"}, "lora_strength": []float64{0.5, 0.25},
-			"modelName": "my-checkpoint.safetensors",
+			"modelName":  "my-checkpoint.safetensors",
 			"parameters": []map[string]string{{"name": "sampler", "value": "euler"}}})
 		if len(ex.ItemIDs) != 3 {
 			t.Fatalf("batchSize 3 gave %d Items", len(ex.ItemIDs))
