@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/worker"
 	"aimg/internal/workerapi"
@@ -90,6 +92,30 @@ func (a *App) notifyJobsQueued(ctx context.Context) {
 	}
 }
 
+// sweepInterval is how often sweepLeftovers runs.
+const sweepInterval = 10 * time.Minute
+
+// sweepLeftovers removes what a crash left behind: output files stored for
+// Jobs that never completed with them, and the local blob store's
+// temporary files. Both are safe with several replicas.
+func (a *App) sweepLeftovers(ctx context.Context) {
+	if n, err := a.Generation.SweepOrphanedOutputs(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("sweeping orphaned outputs failed", "err", err)
+	} else if n > 0 {
+		a.Log.Info("removed orphaned outputs", "files", n)
+	}
+	if local, ok := a.Blobs.(interface {
+		SweepTemp(ctx context.Context, olderThan time.Duration, now time.Time) (int, error)
+	}); ok {
+		// File times are the wall clock's, whatever clock the app runs on.
+		if n, err := local.SweepTemp(ctx, generation.OrphanAge, time.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweeping temporary blob files failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("removed temporary blob files left by a crash", "files", n)
+		}
+	}
+}
+
 // loadOrCreateWorkerName is the embedded worker's identity, kept in
 // <data dir>/worker.id so that a restarted server is the same worker and
 // takes back its previous process's Jobs at once (worker.Pool.Start). An
@@ -131,6 +157,7 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { a.Accounts.RunPurger(ctx) })
 		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery()) })
 		loops.Go(func() { a.Library.RunViewPurger(ctx) })
+		loops.Go(func() { aimg.Every(ctx, sweepInterval, a.sweepLeftovers) })
 		loops.Go(func() { a.notifyJobsQueued(ctx) })
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
 		go func() {

@@ -38,6 +38,10 @@ type Store interface {
 	// FolderByID returns userID's Private Folder (not found: another's or none).
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
 
+	AddPendingOutputs(ctx context.Context, jobID string, fileIDs []string, now time.Time) error
+	DropPendingOutputs(ctx context.Context, jobID string) error
+	ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
+
 	CreateWorkerKey(ctx context.Context, k *aimg.WorkerKey) error
 	WorkerKey(ctx context.Context, id string) (*aimg.WorkerKey, error)
 	WorkerKeys(ctx context.Context) ([]aimg.WorkerKey, error)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -47,12 +48,29 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	if len(outputs) != len(job.ItemIDs) {
 		return aimg.Invalid("outputs", "%d outputs for %d Items", len(outputs), len(job.ItemIDs))
 	}
+	// Every output file is recorded as pending before it is stored, so that
+	// a process killed before the Job completes leaves rows the orphan
+	// sweeper follows, not files nobody knows about.
+	var fileIDs []string
+	for _, out := range outputs {
+		for range out.Files {
+			fileIDs = append(fileIDs, uuid.NewString())
+		}
+	}
+	if err := s.store.AddPendingOutputs(ctx, job.ID, fileIDs, s.now()); err != nil {
+		return err
+	}
 	var stored []string
 	cleanup := func() {
+		ctx := context.WithoutCancel(ctx)
 		for _, id := range stored {
-			if _, err := s.files.Remove(context.WithoutCancel(ctx), id); err != nil {
+			if _, err := s.files.Remove(ctx, id); err != nil {
 				s.log.WarnContext(ctx, "output file left behind", "file", id, "err", err)
+				return // its pending row stays: the orphan sweeper tries again
 			}
+		}
+		if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+			s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 		}
 	}
 	results := make([]aimg.ItemResult, 0, len(outputs))
@@ -68,7 +86,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		r := aimg.ItemResult{ItemID: out.ItemID}
 		for _, f := range out.Files {
 			file, err := s.files.Put(ctx, files.PutInput{
-				ID: uuid.NewString(), Name: outputName(out.ItemID, f), ContentType: f.ContentType,
+				ID: fileIDs[len(stored)], Name: outputName(out.ItemID, f), ContentType: f.ContentType,
 				OwnerID: job.UserID, Body: bytes.NewReader(f.Data),
 			})
 			if err != nil {
@@ -89,7 +107,37 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		cleanup()
 		return err
 	}
+	if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+		// Harmless: the sweeper sees the Items point at the files.
+		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
+	}
 	return nil
+}
+
+// OrphanAge is how old a pending output must be before the sweeper takes
+// it for an orphan: far longer than any upload may take.
+const OrphanAge = time.Hour
+
+// SweepOrphanedOutputs removes the output files stored for Jobs that never
+// completed with them (the process died between storing and completing),
+// at most a batch per call; safe on several replicas at once (each file
+// is claimed by one). It returns how many files it removed.
+func (s *Service) SweepOrphanedOutputs(ctx context.Context) (int, error) {
+	ids, err := s.store.ClaimOrphanedOutputs(ctx, s.now().Add(-OrphanAge), 500)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, id := range ids {
+		ok, err := s.files.Remove(ctx, id)
+		if err != nil {
+			return removed, err
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, nil
 }
 
 // outputName is the download name of an output file.
