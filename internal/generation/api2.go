@@ -576,13 +576,6 @@ func (s *Service) workflowState(ctx context.Context, c aimg.Caller, id string) (
 	default:
 		st.State = "running"
 	}
-	if job.Status == aimg.JobQueued {
-		pos, err := s.store.QueuePosition(ctx, job.ID)
-		if err != nil {
-			return nil, err
-		}
-		st.QueuePosition = &pos
-	}
 	st.StartTime = iso(job.StartedAt)
 	if job.StartedAt == nil {
 		st.StartTime = iso(&job.EnqueuedAt)
@@ -595,6 +588,14 @@ func (s *Service) workflowState(ctx context.Context, c aimg.Caller, id string) (
 		}
 		if err != nil {
 			return nil, err
+		}
+		if i == 0 && job.Status == aimg.JobQueued {
+			// The queue position getItemStatus shows (one Job, one position).
+			ist, err := s.statusOf(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			st.QueuePosition = ist.QueuePosition
 		}
 		if it.Status != aimg.StatusCompleted || it.FileID == "" || it.DeletedAt != nil {
 			continue

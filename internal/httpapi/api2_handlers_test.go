@@ -59,11 +59,12 @@ type workflowState struct {
 		WorkflowTemplateName string     `json:"workflowTemplateName"`
 		Parameters           []runParam `json:"parameters"`
 	} `json:"runParamaters"`
-	IsStarted    bool   `json:"isStarted"`
-	IsComplete   bool   `json:"isComplete"`
-	IsError      bool   `json:"isError"`
-	ErrorMessage string `json:"errorMessage"`
-	OutputFiles  []struct {
+	IsStarted     bool   `json:"isStarted"`
+	IsComplete    bool   `json:"isComplete"`
+	IsError       bool   `json:"isError"`
+	ErrorMessage  string `json:"errorMessage"`
+	QueuePosition *int64 `json:"queuePosition"`
+	OutputFiles   []struct {
 		DownloadURL  string `json:"downloadURL"`
 		IsMainOutput bool   `json:"isMainOutput"`
 		Width        int    `json:"width"`
@@ -247,7 +248,7 @@ func TestAPI2EnqueueWorkflow(t *testing.T) {
 			t.Fatalf("default batch: %+v", def)
 		}
 		st := workflowStatus(t, srv, pro.SessionID, def.WorkflowID)
-		if st.PublicID != def.WorkflowID || st.IsStarted || st.IsComplete || st.State != "running" ||
+		if st.QueuePosition == nil || *st.QueuePosition < 1 || st.PublicID != def.WorkflowID || st.IsStarted || st.IsComplete || st.State != "running" ||
 			st.RunParameters.WorkflowTemplateName != "sd15-txt2img" || st.Email != pro.Email ||
 			len(st.ItemIDs) != 1 || st.ItemIDs[0] != def.ItemIDs[0] || st.StartTime == "" {
 			t.Fatalf("status of the default workflow: %+v", st)
