@@ -263,11 +263,18 @@ func (s *Service) EnqueueWorkflow(ctx context.Context, c aimg.Caller, r Workflow
 		return nil, err
 	}
 
-	runParams := make([]aimg.WorkflowRunParameter, 0, len(run))
 	eff := map[string]string{}
 	for _, rv := range run {
-		runParams = append(runParams, aimg.WorkflowRunParameter{Name: rv.Parameter.Name, Value: rv.Value})
 		eff[rv.Parameter.OptionName] = rv.Value
+	}
+	runParams := make([]aimg.WorkflowRunParameter, 0, len(run))
+	for _, rv := range run {
+		// A LoRA strength without its LoRA (the loader is taken out of the
+		// graph) did not run: it is not listed.
+		if lora, ok := strings.CutSuffix(rv.Parameter.OptionName, "_strength"); ok && strings.HasPrefix(lora, "lora") && eff[lora] == "" {
+			continue
+		}
+		runParams = append(runParams, aimg.WorkflowRunParameter{Name: rv.Parameter.Name, Value: rv.Value})
 	}
 	items := 1
 	if v, ok := eff["batchSize"]; ok {

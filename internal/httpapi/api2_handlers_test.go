@@ -420,6 +420,11 @@ func TestAPI2WorkflowCompletesWithBuiltinWorker(t *testing.T) {
 		if !st.IsComplete || st.IsError || st.State != "completed" || !st.IsStarted || st.EndTime == "" || len(st.OutputFiles) != 2 {
 			t.Fatalf("workflow status: %+v", st)
 		}
+		_, one := paramValue(st.RunParameters.Parameters, "Lora 1 Strength")
+		_, two := paramValue(st.RunParameters.Parameters, "Lora 2 Strength")
+		if !one || two {
+			t.Errorf("LoRA strengths listed: lora 1 %v, lora 2 (not given) %v", one, two)
+		}
 		for i, id := range e.ItemIDs {
 			done := waitCompleted(t, srv, pro.SessionID, id)
 			if done.URL != st.OutputFiles[i].DownloadURL || st.OutputFiles[i].Width != 64 || st.OutputFiles[i].Height != 96 {
