@@ -71,6 +71,7 @@ type App struct {
 	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
 	wake       *workerapi.Wake   // wakes remote workers' waiting claims
 	jobQueued  chan struct{}     // a Job was queued here: tell the other replicas
+	changed    jobChanges        // Jobs whose Items changed here: tell the other replicas' item streams
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer
@@ -290,6 +291,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("draining: /readyz answers 503", "drain_delay", h.DrainDelay)
 	a.HTTP.Drain()
+	// Item event streams would hold the shutdown until they time out:
+	// they end now (event "end", reason "shutdown") and clients reconnect.
+	a.Generation.Events().Close()
 	a.WorkerAPI.Stop()              // waiting claims end now: their workers ask another replica
 	srv.SetKeepAlivesEnabled(false) // clients reconnect, through the balancer, elsewhere
 	select {

@@ -43,6 +43,9 @@ func (a *App) newGeneration() error {
 		default:
 		}
 	}
+	// Item event streams of the other replicas hear of changes made here.
+	a.changed.init()
+	a.Generation.OnJobsChanged = a.changed.add
 	if !a.Config.EmbeddedWorker {
 		return nil
 	}
@@ -88,6 +91,76 @@ func (a *App) notifyJobsQueued(ctx context.Context) {
 			if err := a.Store.NotifyJobQueued(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Warn("telling the other replicas of a queued Job failed", "err", err)
 			}
+		}
+	}
+}
+
+// jobChanges collects the Jobs whose Items changed here until the notifier
+// loop sends them to the other replicas: a burst of heartbeats becomes one
+// NOTIFY. An empty id ("any Item may have changed") stands for all.
+type jobChanges struct {
+	mu      sync.Mutex
+	pending map[string]bool
+	any     bool
+	signal  chan struct{}
+}
+
+func (c *jobChanges) init() {
+	c.pending = map[string]bool{}
+	c.signal = make(chan struct{}, 1)
+}
+
+// maxPendingChanges bounds what waits for the notifier: past it the
+// changes are sent as "any Item may have changed".
+const maxPendingChanges = 10000
+
+func (c *jobChanges) add(jobIDs []string) {
+	c.mu.Lock()
+	if len(jobIDs) == 0 || len(c.pending)+len(jobIDs) > maxPendingChanges {
+		c.any = true
+		clear(c.pending)
+	} else if !c.any {
+		for _, id := range jobIDs {
+			c.pending[id] = true
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what is pending: ids, or all (any Item may have changed).
+func (c *jobChanges) take() (ids []string, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.pending {
+		ids = append(ids, id)
+	}
+	all = c.any
+	clear(c.pending)
+	c.any = false
+	return ids, all
+}
+
+// notifyItemEvents tells the other replicas (PostgreSQL NOTIFY) which
+// Jobs' Items changed here, coalescing bursts.
+func (a *App) notifyItemEvents(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.changed.signal:
+		}
+		ids, all := a.changed.take()
+		if all {
+			ids = nil
+		} else if len(ids) == 0 {
+			continue
+		}
+		if err := a.Store.NotifyItemEvents(ctx, ids); err != nil && ctx.Err() == nil {
+			a.Log.Warn("telling the other replicas of Item changes failed", "err", err)
 		}
 	}
 }
@@ -160,6 +233,8 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { aimg.Every(ctx, sweepInterval, a.sweepLeftovers) })
 		loops.Go(func() { a.notifyJobsQueued(ctx) })
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
+		loops.Go(func() { a.notifyItemEvents(ctx) })
+		loops.Go(func() { a.Store.ListenItemEvents(ctx, a.Log, a.Generation.Deliver) })
 		go func() {
 			loops.Wait()
 			close(a.bg.done)

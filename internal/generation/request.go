@@ -68,7 +68,10 @@ type Status struct {
 	MType         string          `json:"mtype"`
 	URL           string          `json:"url,omitempty"`
 	QueuePosition *int64          `json:"queuePosition,omitempty"`
-	Frames        []VideoFrame    `json:"frames,omitempty"`
+	// Progress is the fraction done (0..1) of a processing Item, as its
+	// worker last reported it (heartbeats, generation.heartbeatInterval).
+	Progress *float64     `json:"progress,omitempty"`
+	Frames   []VideoFrame `json:"frames,omitempty"`
 }
 
 // VideoFrame is the spec's VideoFrame.
@@ -452,6 +455,14 @@ func (s *Service) statusOf(ctx context.Context, it *aimg.Item) (*Status, error) 
 	case aimg.StatusProcessing:
 		var zero int64 // out of the queue, being generated
 		st.QueuePosition = &zero
+		job, err := s.store.JobByID(ctx, it.JobID)
+		if err != nil {
+			return nil, err
+		}
+		if job.Status == aimg.JobRunning {
+			p := job.Progress
+			st.Progress = &p
+		}
 	}
 	return st, nil
 }

@@ -47,6 +47,12 @@ type Store interface {
 	WorkerKeys(ctx context.Context) ([]aimg.WorkerKey, error)
 	TouchWorkerKey(ctx context.Context, id string, now time.Time) error
 	RevokeWorkerKey(ctx context.Context, id string, now time.Time) (int, error)
+
+	// CancelItems cancels the Jobs of the Items (cancelGeneration);
+	// JobCancelledUnder tells whether a Job was cancelled under lease l.
+	CancelItems(ctx context.Context, r aimg.CancelRequest) ([]aimg.CancelOutcome, error)
+	JobCancelledUnder(ctx context.Context, l aimg.Lease) (bool, error)
+	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
 }
 
 // Files stores outputs and names their URLs; *files.Service has it.
@@ -87,6 +93,12 @@ type Service struct {
 	ResolveRequest func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
 	// Workflows are the workflow templates API2 runs (nil: the embedded ones).
 	Workflows *workflows.Set
+	// OnJobsChanged, when set, is called after the Items of jobIDs changed
+	// (none: any may have), for the other replicas' item streams (the app
+	// sends it as a PostgreSQL NOTIFY). It must not block.
+	OnJobsChanged func(jobIDs []string)
+
+	events *Events
 }
 
 // New builds the service from the configuration's Models, prompts, banned
@@ -101,6 +113,9 @@ func New(st Store, fs Files, guests Guests, svc config.Service, log *slog.Logger
 		filter: NewPromptFilter(svc.BannedWords), log: log, now: now,
 		seed: func() int64 { return rand.Int64N(1 << 32) },
 	}
+	ev := svc.Generation.ItemEvents
+	s.events = NewEvents(EventLimits{MaxItems: ev.MaxItems, MaxPerUser: ev.MaxStreamsPerUser, MaxStreams: ev.MaxStreams,
+		KeepAlive: ev.KeepAlive, MaxDuration: ev.MaxDuration, RecheckOnIdle: true})
 	for i := range s.models {
 		s.byID[s.models[i].ModelID] = &s.models[i]
 	}
@@ -190,6 +205,7 @@ func (s *Service) ReapOnce(ctx context.Context) {
 	}
 	if requeued+failed > 0 {
 		s.log.WarnContext(ctx, "jobs lost their worker", "requeued", requeued, "failed", failed)
+		s.changed() // which Jobs is not known here: every stream looks again
 	}
 	if _, err := s.store.DeleteIdempotencyKeysBefore(ctx, now.Add(-s.cfg.IdempotencyTTL)); err != nil && ctx.Err() == nil {
 		s.log.ErrorContext(ctx, "forget idempotency keys", "err", err)

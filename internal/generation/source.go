@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -20,17 +21,38 @@ import (
 // Claim leases the next Job of the given Models to the worker, or returns a
 // not-found error when there is none.
 func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
-	return s.store.ClaimJob(ctx, aimg.Claim{
+	job, err := s.store.ClaimJob(ctx, aimg.Claim{
 		WorkerID: workerID, ModelIDs: modelIDs, Lease: s.cfg.LeaseDuration,
 		StarvationBound: s.cfg.StarvationBound, Now: s.now(),
 	})
+	if err == nil {
+		s.changed(job.ID)
+	}
+	return job, err
 }
 
 // Heartbeat records progress and extends the lease; aimg.ErrLeaseLost
-// tells the worker to stop.
+// tells the worker to stop, aimg.ErrJobCancelled to stop because the Job
+// was cancelled (cancelGeneration).
 func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
 	now := s.now()
-	return s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now, now.Add(s.cfg.LeaseDuration))
+	err := s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now, now.Add(s.cfg.LeaseDuration))
+	if err == nil {
+		s.changed(l.JobID)
+	}
+	return s.cancelledOr(ctx, l, err)
+}
+
+// cancelledOr turns aimg.ErrLeaseLost into aimg.ErrJobCancelled when the
+// Job was cancelled while l held it; other errors pass through.
+func (s *Service) cancelledOr(ctx context.Context, l aimg.Lease, err error) error {
+	if !errors.Is(err, aimg.ErrLeaseLost) {
+		return err
+	}
+	if cancelled, cerr := s.store.JobCancelledUnder(ctx, l); cerr == nil && cancelled {
+		return aimg.ErrJobCancelled
+	}
+	return err
 }
 
 // Complete stores the outputs as Files owned by the Job's user and completes
@@ -39,7 +61,7 @@ func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64)
 func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error {
 	job, err := s.leasedJob(ctx, l)
 	if err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
 	var p aimg.JobPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
@@ -105,12 +127,13 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	}
 	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
 		cleanup()
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
 	if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
 		// Harmless: the sweeper sees the Items point at the files.
 		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 	}
+	s.changed(l.JobID)
 	return nil
 }
 
@@ -157,8 +180,9 @@ func outputName(itemID string, f aimg.OutputFile) string {
 func (s *Service) Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error {
 	requeued, err := s.store.FailJob(ctx, l, reason, retry, s.now())
 	if err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
+	s.changed(l.JobID)
 	s.log.WarnContext(ctx, "job attempt failed", "job", l.JobID, "attempt", l.Attempt, "reason", reason, "requeued", requeued)
 	if requeued && s.OnEnqueue != nil {
 		s.OnEnqueue()
@@ -170,8 +194,9 @@ func (s *Service) Fail(ctx context.Context, l aimg.Lease, reason string, retry b
 // (the worker is stopping).
 func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
 	if err := s.store.ReleaseJob(ctx, l, s.now()); err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
+	s.changed(l.JobID)
 	if s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -183,6 +208,9 @@ func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
 // not know whether it got a Job. It returns how many it released.
 func (s *Service) ReleaseWorker(ctx context.Context, workerID string) (int, error) {
 	n, err := s.store.ReleaseWorkerJobs(ctx, workerID, s.now())
+	if n > 0 {
+		s.changed()
+	}
 	if n > 0 && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -199,6 +227,7 @@ func (s *Service) RecoverWorker(ctx context.Context, name string) (requeued, fai
 		return 0, 0, err
 	}
 	if requeued+failed > 0 {
+		s.changed()
 		s.log.WarnContext(ctx, "took back the jobs of this worker's previous process", "worker", name,
 			"requeued", requeued, "failed", failed)
 	}
@@ -212,7 +241,7 @@ func (s *Service) RecoverWorker(ctx context.Context, name string) (requeued, fai
 func (s *Service) OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error) {
 	job, err := s.leasedJob(ctx, l)
 	if err != nil {
-		return nil, err
+		return nil, s.cancelledOr(ctx, l, err)
 	}
 	var p aimg.JobPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {

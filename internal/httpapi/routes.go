@@ -63,6 +63,10 @@ func (s *Server) routes() {
 	register(s, post("generateImage", "Generate an image", tagGeneration), session, s.generateImage)
 	register(s, post("generateVideo", "Generate a video", tagGeneration), session, s.generateVideo)
 	register(s, get("getItemStatus", "Get an Item's generation status", tagGeneration), session, s.getItemStatus)
+	// Cancel and live progress (docs/decisions.md "Cancel and live events (issue 9)").
+	register(s, post("cancelGeneration", "Cancel queued or generating Items (owner or Admin)", tagGeneration, described(cancelGenerationDoc)), session, s.cancelGeneration)
+	register(s, get("getItemEvents", "Stream the caller's Items' status and progress (Server-Sent Events)", tagGeneration,
+		described(getItemEventsDoc), eventStreamResponse), session, s.getItemEvents)
 	register(s, get("getModels", "List the AI generation Models", tagGeneration), anyone, s.getModels)
 	register(s, get("getQueuesLength", "Get the length of the generation queues", tagGeneration), anyone, s.getQueuesLength)
 	register(s, get("getSamplePrompts", "List sample prompts", tagGeneration), anyone, s.getSamplePrompts)

@@ -145,8 +145,11 @@ func decodeError(resp *http.Response) error {
 	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
 		return fmt.Errorf("worker protocol: the server answered %s without a protocol error body", resp.Status)
 	}
-	if body.Error.Code == CodeLeaseLost {
+	switch body.Error.Code {
+	case CodeLeaseLost:
 		return aimg.ErrLeaseLost
+	case CodeCancelled:
+		return aimg.ErrJobCancelled
 	}
 	e := &aimg.Error{Code: aimg.Code(body.Error.Code), Message: body.Error.Message}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {

@@ -134,6 +134,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail answers err: its own status and message for application errors,
 // "Internal error" (logged) for the rest.
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, aimg.ErrJobCancelled) {
+		writeErrorCode(w, http.StatusConflict, CodeCancelled, aimg.ErrJobCancelled.Message)
+		return
+	}
 	if errors.Is(err, aimg.ErrLeaseLost) {
 		writeErrorCode(w, http.StatusConflict, CodeLeaseLost, aimg.ErrLeaseLost.Message)
 		return
