@@ -438,3 +438,27 @@ func TestAPI2WorkflowCompletesWithBuiltinWorker(t *testing.T) {
 		testsupport.ExpectOK(t, env)
 	})
 }
+
+// cancelGeneration works on a workflow's Items like on any others: the
+// queued workflow ends in error, its Items failed.
+func TestAPI2CancelWorkflow(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := testsupport.NewServer(t, url)
+		pro := proUser(t, srv, "pro@example.com")
+		e := enqueueWorkflow(t, srv, pro.SessionID, map[string]any{"workflowTemplateName": "sd15-txt2img", "prompt": "a", "batchSize": 2})
+		testsupport.ExpectOK(t, srv.Post(t, "/api/cancelGeneration", pro.SessionID, map[string]any{"imageID": e.ItemIDs[0]}))
+		st := workflowStatus(t, srv, pro.SessionID, e.WorkflowID)
+		if !st.IsError || st.IsComplete || st.State != "error" || st.ErrorMessage == "" || st.EndTime == "" {
+			t.Fatalf("a cancelled workflow: %+v", st)
+		}
+		for _, id := range e.ItemIDs {
+			env := srv.Get(t, "/api/getItemStatus?imageID="+id, pro.SessionID)
+			testsupport.ExpectOK(t, env)
+			var gs genStatus
+			env.Decode(t, &gs)
+			if gs.Status != "failed" {
+				t.Fatalf("Item %s after cancel: %s", id, env.Raw)
+			}
+		}
+	})
+}
