@@ -121,6 +121,20 @@ type JobPayload struct {
 	// for builtin, which renders from the fields above, and in Jobs queued
 	// before requests existed.
 	Request json.RawMessage `json:"request,omitempty"`
+	// Workflow is set on the Jobs of API2's enqueueWorkflow: the template,
+	// the parameters it ran with and the substituted workflow. Prompt and
+	// Params above hold the same values, so every backend (builtin
+	// included) renders from them.
+	Workflow *WorkflowRun `json:"workflow,omitempty"`
+}
+
+// WorkflowRun is what an API2 workflow Job ran: its template, every
+// parameter's value, and the template's ComfyUI workflow with them
+// substituted.
+type WorkflowRun struct {
+	TemplateName string                 `json:"templateName"`
+	Parameters   []WorkflowRunParameter `json:"parameters"`
+	JSON         json.RawMessage        `json:"json,omitempty"`
 }
 
 // OutputRole says what an output file of a render is.

@@ -66,6 +66,7 @@ type App struct {
 
 	Generation *generation.Service
 	Backends   *worker.Registry  // the renderers this server knows, by Model backend name
+	workflows  *workflows.Set    // the workflow templates (embedded and generation.workflowDir)
 	Workers    *worker.Pool      // nil without the embedded worker
 	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
 	wake       *workerapi.Wake   // wakes remote workers' waiting claims
@@ -103,6 +104,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	if err != nil {
 		return fmt.Errorf("config generation.workflowDir: %w", err)
 	}
+	a.workflows = templates
 	// comfyui, a1111 and openai run in remote workers only (no New): the
 	// server resolves their requests, `aimg worker` sends them.
 	if a.Backends, err = worker.NewRegistry(builtin.Registration(), comfyui.Registration(templates),

@@ -32,6 +32,7 @@ type background struct {
 func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
 	a.Generation.ResolveRequest = a.Backends.Request
+	a.Generation.Workflows = a.workflows
 	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
 	a.wake = workerapi.NewWake()
 	a.jobQueued = make(chan struct{}, 1)

@@ -16,6 +16,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/files"
+	"aimg/internal/generation/workflows"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
@@ -90,6 +91,8 @@ type Service struct {
 	// count; the app points it at the worker registry. A nil request (the
 	// builtin backend) leaves the payload without one.
 	ResolveRequest func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
+	// Workflows are the workflow templates API2 runs (nil: the embedded ones).
+	Workflows *workflows.Set
 	// OnJobsChanged, when set, is called after the Items of jobIDs changed
 	// (none: any may have), for the other replicas' item streams (the app
 	// sends it as a PostgreSQL NOTIFY). It must not block.

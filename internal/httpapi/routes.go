@@ -76,6 +76,13 @@ func (s *Server) routes() {
 	register(s, get("getWorkerKeys", "List the worker keys (Admin)", tagGeneration), admin, s.getWorkerKeys)
 	register(s, post("revokeWorkerKey", "Revoke a worker key; its Jobs go back to their queues (Admin)", tagGeneration), admin, s.revokeWorkerKey)
 
+	// API2 at /api/2/... (signed-in Users of PRO tier 1 or more; 401, 403 otherwise)
+	register(s, get("api2GetUserSession", "Get the API2 User session", tagAPI2Users, at("/api/2/getUserSession")), signedIn, s.api2GetUserSession)
+	register(s, get("api2GetAggregatedWorkflowTemplates", "List the Workflow Templates", tagAPI2Workflows, at("/api/2/getAggregatedWorkflowTemplates")), signedIn, s.api2GetWorkflowTemplates)
+	register(s, get("api2GetFileGroupItems", "List the files of a Workflow Template file group", tagAPI2Workflows, at("/api/2/getFileGroupItems")), signedIn, s.api2GetFileGroupItems)
+	register(s, get("api2GetWorkflowStatus", "Get the status of one Workflow or several", tagAPI2Workflows, at("/api/2/getWorkflowStatus")), signedIn, s.api2GetWorkflowStatus)
+	register(s, post("api2EnqueueWorkflow", "Enqueue a Workflow from a Workflow Template", tagAPI2Workflows, at("/api/2/enqueueWorkflow")), signedIn, s.api2EnqueueWorkflow)
+
 	// Image Management (read side)
 	register(s, get("getItem", "Get an Item", tagImages), session, s.getItem)
 	register(s, get("getItemDetails", "Get an Item with its generation parameters", tagImages), session, s.getItemDetails)
@@ -167,6 +174,8 @@ const (
 	tagCommonFolders = "Common Folder Management"
 	tagTags          = "Tags Management"
 	tagTechnical     = "Technical"
+	tagAPI2Users     = "API2: User Management"
+	tagAPI2Workflows = "API2: Workflows"
 )
 
 // opOption adjusts an operation beyond its method, name and summary.

@@ -551,3 +551,57 @@ func (s *Set) Names() []string {
 	sort.Strings(names)
 	return names
 }
+
+// RunValue is the value one parameter takes in a run.
+type RunValue struct {
+	Parameter *Parameter
+	Value     string
+}
+
+// Values returns, in parameter order, the value each parameter takes when
+// values (by optionName) are substituted: the given one or its default.
+// A parameter that keeps the workflow's own value (optional, not a string,
+// empty default, not given) is left out. Values does not validate; Check
+// and Substitute do.
+func (t *Template) Values(values map[string]string) []RunValue {
+	out := make([]RunValue, 0, len(t.Parameters))
+	for i := range t.Parameters {
+		p := &t.Parameters[i]
+		v, given := values[p.OptionName]
+		if !given {
+			if p.defaultIsNull {
+				continue
+			}
+			v = p.DefaultValue
+		}
+		out = append(out, RunValue{Parameter: p, Value: v})
+	}
+	return out
+}
+
+// ByName returns the parameter whose name, or else whose optionName, is
+// name (a WorkflowRunParameter names its parameter either way).
+func (t *Template) ByName(name string) (*Parameter, bool) {
+	for i := range t.Parameters {
+		if t.Parameters[i].Name == name {
+			return &t.Parameters[i], true
+		}
+	}
+	return t.Parameter(name)
+}
+
+// Groups is every file group of the templates: its name and its files
+// (the union over the templates, sorted, without duplicates).
+func (s *Set) Groups() map[string][]string {
+	out := map[string][]string{}
+	for _, t := range s.byName {
+		for g, f := range t.Files {
+			out[g] = append(out[g], f.FileNames...)
+		}
+	}
+	for g, names := range out {
+		sort.Strings(names)
+		out[g] = slices.Compact(names)
+	}
+	return out
+}
