@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"aimg/internal/aimg"
 	"aimg/internal/worker"
+	"aimg/internal/worker/a1111"
 	"aimg/internal/worker/builtin"
+	"aimg/internal/worker/comfyui"
+	"aimg/internal/worker/openai"
 	"aimg/internal/workerapi"
 )
 
@@ -22,8 +29,9 @@ type workerFlag struct{ name, env, value, def, help string }
 var workerFlags = []workerFlag{
 	{"server", "AIMG_WORKER_SERVER", "url", "", "the AIMG server, e.g. http://aimg.example:8080 (required)"},
 	{"key", "AIMG_WORKER_KEY", "key", "", "the worker key from createWorkerKey (required)"},
-	{"backend", "AIMG_WORKER_BACKEND", "name", "builtin", "what renders: builtin (the CPU renderer)"},
-	{"backend-url", "AIMG_WORKER_BACKEND_URL", "url", "", "the backend server (comfyui, a1111, openai)"},
+	{"backend", "AIMG_WORKER_BACKEND", "name", "builtin", "what renders: builtin (the CPU renderer), comfyui, a1111 or openai (an OpenAI-compatible images API)"},
+	{"backend-url", "AIMG_WORKER_BACKEND_URL", "url", "", "the backend server: ComfyUI (http://127.0.0.1:8188), the A1111 web UI (http://127.0.0.1:7860; user:pass@ in the URL is its --api-auth), the images API root (default https://api.openai.com/v1)"},
+	{"backend-key", "AIMG_WORKER_BACKEND_KEY", "key", "", "openai: the API key, sent as Bearer (prefer the variable: flags show in ps)"},
 	{"models", "AIMG_WORKER_MODELS", "id,id", "", "the Models to render (default: every Model the key allows)"},
 	{"concurrency", "AIMG_WORKER_CONCURRENCY", "n", "1", "Jobs rendered at once"},
 	{"name", "AIMG_WORKER_NAME", "name", "host-pid-random", "this worker's name; a stable name takes back its previous process's Jobs at once"},
@@ -46,6 +54,7 @@ func workerUsage(w io.Writer) {
 // workerSettings are the worker's flags after the environment.
 type workerSettings struct {
 	server, key, backend, backendURL, name string
+	backendKey                             string
 	models                                 []string
 	concurrency                            int
 	shutdownTimeout                        time.Duration
@@ -81,7 +90,8 @@ func loadWorkerSettings(args []string, getenv func(string) string, stdout, stder
 			v[f.name] = f.def
 		}
 	}
-	s := workerSettings{server: strings.TrimRight(v["server"], "/"), key: v["key"], backend: v["backend"], backendURL: v["backend-url"]}
+	s := workerSettings{server: strings.TrimRight(v["server"], "/"), key: v["key"], backend: v["backend"], backendURL: v["backend-url"],
+		backendKey: v["backend-key"]}
 	var errs []error
 	if !strings.HasPrefix(s.server, "http://") && !strings.HasPrefix(s.server, "https://") {
 		errs = append(errs, fmt.Errorf("--server (AIMG_WORKER_SERVER): %q is not an http(s) URL", s.server))
@@ -111,15 +121,81 @@ func loadWorkerSettings(args []string, getenv func(string) string, stdout, stder
 	return s, errors.Join(errs...)
 }
 
-// workerBackend makes the backend the flags name.
-func workerBackend(s workerSettings) (worker.Backend, error) {
-	switch s.backend {
-	case "builtin":
-		return builtin.Backend{}, nil
-	case "comfyui", "a1111", "openai":
-		return nil, fmt.Errorf("--backend %s: not available yet in this version (the server does not send %s requests yet); use builtin", s.backend, s.backend)
+// workerBackend makes the backend the flags name: for a GPU backend its
+// protocol client and the adapter that renders the request the server
+// resolved into each Job (payload.request). close releases the client.
+func workerBackend(s workerSettings) (b worker.Backend, close func(), err error) {
+	none := func() {}
+	needURL := func() (*url.URL, error) {
+		if s.backendURL == "" {
+			return nil, fmt.Errorf("--backend-url (AIMG_WORKER_BACKEND_URL) is required with --backend %s", s.backend)
+		}
+		u, err := url.Parse(s.backendURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--backend-url (AIMG_WORKER_BACKEND_URL): %q is not an http(s) URL", redactURL(s.backendURL))
+		}
+		return u, nil
 	}
-	return nil, fmt.Errorf("--backend (AIMG_WORKER_BACKEND): %q is not one of builtin, comfyui, a1111, openai", s.backend)
+	switch s.backend {
+	case aimg.BackendBuiltin:
+		return builtin.Backend{}, none, nil
+	case aimg.BackendComfyUI:
+		u, err := needURL()
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg := comfyui.Config{}
+		if u.User != nil { // a reverse proxy's Basic auth in front of ComfyUI
+			pass, _ := u.User.Password()
+			cfg.Header = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))}}
+			u.User = nil
+		}
+		cfg.BaseURL = u.String()
+		c, err := comfyui.New(cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--backend-url: %w", err)
+		}
+		return comfyui.NewBackend(c), none, nil
+	case aimg.BackendA1111:
+		u, err := needURL()
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg := a1111.Config{}
+		if u.User != nil { // the web UI's --api-auth user:pass
+			cfg.Username = u.User.Username()
+			cfg.Password, _ = u.User.Password()
+			u.User = nil
+		}
+		cfg.BaseURL = u.String()
+		c, err := a1111.New(cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--backend-url: %w", err)
+		}
+		return a1111.NewBackend(c), c.Close, nil
+	case aimg.BackendOpenAI:
+		if s.backendURL == "" {
+			s.backendURL = "https://api.openai.com/v1"
+		}
+		u, err := needURL()
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := openai.New(openai.Config{BaseURL: u.String(), APIKey: s.backendKey})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--backend-url: %w", err)
+		}
+		return openai.NewBackend(c), none, nil
+	}
+	return nil, nil, fmt.Errorf("--backend (AIMG_WORKER_BACKEND): %q is not one of builtin, comfyui, a1111, openai", s.backend)
+}
+
+// redactURL hides a password in a URL shown in an error.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable URL)"
 }
 
 // runWorker is `aimg worker`: a worker pool whose job source is the
@@ -135,19 +211,22 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	backend, err := workerBackend(s)
+	backend, closeBackend, err := workerBackend(s)
 	if err != nil {
 		return err
 	}
+	defer closeBackend()
 	log := newWorkerLogger(getenv, stderr)
 	client := workerapi.NewClient(s.server, s.key, nil)
 	models := s.models
 	if len(models) == 0 {
-		if models, err = client.Models(ctx); err != nil {
+		// Only the Models of this worker's backend: a comfyui worker
+		// must not take builtin Jobs, nor the other way round.
+		if models, err = client.ModelsOf(ctx, s.backend); err != nil {
 			return fmt.Errorf("worker: ask %s which Models this key serves: %w", s.server, err)
 		}
 		if len(models) == 0 {
-			return errors.New("worker: the key may claim no Model")
+			return fmt.Errorf("worker: the key may claim no Model of the %s backend", s.backend)
 		}
 	}
 	pool, err := worker.NewPool(client, backend, worker.Config{Name: s.name, Concurrency: s.concurrency, ModelIDs: models,

@@ -1,6 +1,9 @@
 package aimg
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Media types of Models (the spec's Model.mediaType).
 const (
@@ -9,8 +12,14 @@ const (
 	MediaVideo         = "Video"
 )
 
-// Backends a Model can be served by. Only the built-in renderer exists now.
-const BackendBuiltin = "builtin"
+// Backends a Model can be served by: the built-in renderer (in-process or
+// remote) and the GPU servers remote workers drive.
+const (
+	BackendBuiltin = "builtin"
+	BackendComfyUI = "comfyui"
+	BackendA1111   = "a1111"
+	BackendOpenAI  = "openai"
+)
 
 // ImageThumbnail is the spec's ImageThumbnail.
 type ImageThumbnail struct {
@@ -56,6 +65,16 @@ type Model struct {
 	FPS    int `yaml:"fps"`
 	// ControlNetPresets are the preset names generateVideo accepts.
 	ControlNetPresets []string `yaml:"controlNetPresets"`
+
+	// What the backend serves the Model with (docs/decisions.md "Backend
+	// requests in Jobs"); the backend's Registration checks them.
+	// Workflow names the ComfyUI workflow template (comfyui).
+	Workflow string `yaml:"workflow"`
+	// Checkpoint is the checkpoint file (a1111: sd_model_checkpoint; comfyui:
+	// the template's checkpoint parameter, else the template's default).
+	Checkpoint string `yaml:"checkpoint"`
+	// BackendModel is the server's model name (openai: "dall-e-3", a LocalAI model).
+	BackendModel string `yaml:"model"`
 }
 
 // Queue ids (DECISIONS.md "Generation"): one normal and one priority queue per Model.
@@ -96,6 +115,26 @@ type JobPayload struct {
 	// InputFileID is the File of Params.Input (image-to-video), read
 	// through the job source.
 	InputFileID string `json:"inputFileID,omitempty"`
+	// Request is the complete backend request the server resolved at
+	// enqueue for the Model's backend (comfyui: the substituted workflow;
+	// a1111: the txt2img/img2img body; openai: the images request); empty
+	// for builtin, which renders from the fields above, and in Jobs queued
+	// before requests existed.
+	Request json.RawMessage `json:"request,omitempty"`
+	// Workflow is set on the Jobs of API2's enqueueWorkflow: the template,
+	// the parameters it ran with and the substituted workflow. Prompt and
+	// Params above hold the same values, so every backend (builtin
+	// included) renders from them.
+	Workflow *WorkflowRun `json:"workflow,omitempty"`
+}
+
+// WorkflowRun is what an API2 workflow Job ran: its template, every
+// parameter's value, and the template's ComfyUI workflow with them
+// substituted.
+type WorkflowRun struct {
+	TemplateName string                 `json:"templateName"`
+	Parameters   []WorkflowRunParameter `json:"parameters"`
+	JSON         json.RawMessage        `json:"json,omitempty"`
 }
 
 // OutputRole says what an output file of a render is.

@@ -1,6 +1,10 @@
 package aimg
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
 
 // QuoteMaxRunes is how much of a client's input Quote keeps.
 const QuoteMaxRunes = 64
@@ -20,4 +24,20 @@ func Quote(s string) string {
 		runes++
 	}
 	return strconv.Quote(s)
+}
+
+// Truncate is s as valid UTF-8 (invalid bytes become "?") and at most
+// maxBytes long plus "...", cut on a rune boundary: for text from another
+// system that is stored or shown (a worker's failure reason, a server's
+// error body).
+func Truncate(s string, maxBytes int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= maxBytes {
+		return s
+	}
+	cut := maxBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }

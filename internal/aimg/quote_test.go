@@ -3,6 +3,7 @@ package aimg
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestQuote(t *testing.T) {
@@ -19,6 +20,23 @@ func TestQuote(t *testing.T) {
 	} {
 		if got := Quote(c.in); got != c.want {
 			t.Errorf("Quote(%.20q) = %.100s, want %.100s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"0123456789abc", 10, "0123456789..."},
+		{"ééééé", 5, "éé..."}, // 2 bytes each: never half a rune
+		{"ok\xffbad", 10, "ok?bad"},
+	} {
+		if got := Truncate(tc.in, tc.max); got != tc.want || !utf8.ValidString(got) {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"aimg/internal/config"
 	"aimg/internal/files"
 	"aimg/internal/generation"
+	"aimg/internal/generation/workflows"
 	"aimg/internal/httpapi"
 	"aimg/internal/library"
 	"aimg/internal/mail"
@@ -36,7 +37,10 @@ import (
 	"aimg/internal/server"
 	"aimg/internal/store"
 	"aimg/internal/worker"
+	"aimg/internal/worker/a1111"
 	"aimg/internal/worker/builtin"
+	"aimg/internal/worker/comfyui"
+	"aimg/internal/worker/openai"
 	"aimg/internal/workerapi"
 )
 
@@ -62,10 +66,12 @@ type App struct {
 
 	Generation *generation.Service
 	Backends   *worker.Registry  // the renderers this server knows, by Model backend name
+	workflows  *workflows.Set    // the workflow templates (embedded and generation.workflowDir)
 	Workers    *worker.Pool      // nil without the embedded worker
 	WorkerAPI  *workerapi.Server // the remote workers' protocol surface
 	wake       *workerapi.Wake   // wakes remote workers' waiting claims
 	jobQueued  chan struct{}     // a Job was queued here: tell the other replicas
+	changed    jobChanges        // Jobs whose Items changed here: tell the other replicas' item streams
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer
@@ -94,7 +100,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() ti
 
 // open does New's work on a; each step registers its closer before the next.
 func (a *App) open(ctx context.Context, version string, getenv func(string) string) (err error) {
-	if a.Backends, err = worker.NewRegistry(builtin.Registration()); err != nil {
+	templates, err := workflows.Load(a.Config.Service.Generation.WorkflowDir)
+	if err != nil {
+		return fmt.Errorf("config generation.workflowDir: %w", err)
+	}
+	a.workflows = templates
+	// comfyui, a1111 and openai run in remote workers only (no New): the
+	// server resolves their requests, `aimg worker` sends them.
+	if a.Backends, err = worker.NewRegistry(builtin.Registration(), comfyui.Registration(templates),
+		a1111.Registration(), openai.Registration()); err != nil {
 		return err
 	}
 	if err := a.Backends.CheckModels(a.Config.Service.Models); err != nil {
@@ -277,6 +291,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.Log.Info("draining: /readyz answers 503", "drain_delay", h.DrainDelay)
 	a.HTTP.Drain()
+	// Item event streams would hold the shutdown until they time out:
+	// they end now (event "end", reason "shutdown") and clients reconnect.
+	a.Generation.Events().Close()
+	a.WorkerAPI.Stop()              // waiting claims end now: their workers ask another replica
 	srv.SetKeepAlivesEnabled(false) // clients reconnect, through the balancer, elsewhere
 	select {
 	case <-a.after(h.DrainDelay):

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"aimg/internal/aimg"
 	"aimg/internal/config"
 )
 
@@ -135,8 +136,36 @@ func TestModelsAreCheckedByTheirBackend(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	cfg = testConfig(t, nil)
-	cfg.Service.Models[0].Backend = "comfyui"
-	if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `config models[0].backend: unknown backend "comfyui"`) {
+	cfg.Service.Models[0].Backend = "cuda"
+	if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `config models[0].backend: unknown backend "cuda" (known: builtin, comfyui, a1111, openai)`) {
+		t.Fatalf("err = %v", err)
+	}
+	// The GPU backends check what they serve a Model with.
+	for _, c := range []struct {
+		edit func(m *aimg.Model)
+		want string
+	}{
+		{func(m *aimg.Model) { m.Backend = "comfyui" }, "config models[0].workflow: a comfyui Model needs a workflow template (one of sd15-lora, sd15-txt2img)"},
+		{func(m *aimg.Model) { m.Backend, m.Workflow = "comfyui", "nope" }, `config models[0].workflow: no workflow template "nope"`},
+		{func(m *aimg.Model) {
+			m.Backend, m.Workflow, m.AllowedWidths = "comfyui", "sd15-txt2img", append(m.AllowedWidths, 500)
+		}, "config models[0].allowedWidths: template sd15-txt2img's width must be 64 plus a multiple of 8, got 500"},
+		{func(m *aimg.Model) { m.Backend = "a1111" }, "config models[0].checkpoint: an a1111 Model needs the checkpoint"},
+		{func(m *aimg.Model) { m.Backend = "openai" }, "config models[0].model: an openai Model needs the server's model name"},
+		{func(m *aimg.Model) { m.Backend, m.BackendModel, m.Kind = "openai", "dall-e-3", "video" }, "config models[0].kind: the openai backend renders images"},
+	} {
+		cfg = testConfig(t, nil)
+		c.edit(&cfg.Service.Models[0])
+		if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want %q", err, c.want)
+		}
+	}
+	cfg = testConfig(t, nil)
+	cfg.Service.Generation.WorkflowDir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfg.Service.Generation.WorkflowDir, "broken.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newApp(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "config generation.workflowDir: broken.json") {
 		t.Fatalf("err = %v", err)
 	}
 	a, err := newApp(context.Background(), testConfig(t, nil))

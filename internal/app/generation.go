@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
+	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/worker"
 	"aimg/internal/workerapi"
@@ -29,6 +31,8 @@ type background struct {
 // is on, its worker pool over the in-process backends (the built-in renderer).
 func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
+	a.Generation.ResolveRequest = a.Backends.Request
+	a.Generation.Workflows = a.workflows
 	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
 	a.wake = workerapi.NewWake()
 	a.jobQueued = make(chan struct{}, 1)
@@ -39,6 +43,9 @@ func (a *App) newGeneration() error {
 		default:
 		}
 	}
+	// Item event streams of the other replicas hear of changes made here.
+	a.changed.init()
+	a.Generation.OnJobsChanged = a.changed.add
 	if !a.Config.EmbeddedWorker {
 		return nil
 	}
@@ -88,6 +95,100 @@ func (a *App) notifyJobsQueued(ctx context.Context) {
 	}
 }
 
+// jobChanges collects the Jobs whose Items changed here until the notifier
+// loop sends them to the other replicas: a burst of heartbeats becomes one
+// NOTIFY. An empty id ("any Item may have changed") stands for all.
+type jobChanges struct {
+	mu      sync.Mutex
+	pending map[string]bool
+	any     bool
+	signal  chan struct{}
+}
+
+func (c *jobChanges) init() {
+	c.pending = map[string]bool{}
+	c.signal = make(chan struct{}, 1)
+}
+
+// maxPendingChanges bounds what waits for the notifier: past it the
+// changes are sent as "any Item may have changed".
+const maxPendingChanges = 10000
+
+func (c *jobChanges) add(jobIDs []string) {
+	c.mu.Lock()
+	if len(jobIDs) == 0 || len(c.pending)+len(jobIDs) > maxPendingChanges {
+		c.any = true
+		clear(c.pending)
+	} else if !c.any {
+		for _, id := range jobIDs {
+			c.pending[id] = true
+		}
+	}
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take returns what is pending: ids, or all (any Item may have changed).
+func (c *jobChanges) take() (ids []string, all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id := range c.pending {
+		ids = append(ids, id)
+	}
+	all = c.any
+	clear(c.pending)
+	c.any = false
+	return ids, all
+}
+
+// notifyItemEvents tells the other replicas (PostgreSQL NOTIFY) which
+// Jobs' Items changed here, coalescing bursts.
+func (a *App) notifyItemEvents(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.changed.signal:
+		}
+		ids, all := a.changed.take()
+		if all {
+			ids = nil
+		} else if len(ids) == 0 {
+			continue
+		}
+		if err := a.Store.NotifyItemEvents(ctx, ids); err != nil && ctx.Err() == nil {
+			a.Log.Warn("telling the other replicas of Item changes failed", "err", err)
+		}
+	}
+}
+
+// sweepInterval is how often sweepLeftovers runs.
+const sweepInterval = 10 * time.Minute
+
+// sweepLeftovers removes what a crash left behind: output files stored for
+// Jobs that never completed with them, and the local blob store's
+// temporary files. Both are safe with several replicas.
+func (a *App) sweepLeftovers(ctx context.Context) {
+	if n, err := a.Generation.SweepOrphanedOutputs(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("sweeping orphaned outputs failed", "err", err)
+	} else if n > 0 {
+		a.Log.Info("removed orphaned outputs", "files", n)
+	}
+	if local, ok := a.Blobs.(interface {
+		SweepTemp(ctx context.Context, olderThan time.Duration, now time.Time) (int, error)
+	}); ok {
+		// File times are the wall clock's, whatever clock the app runs on.
+		if n, err := local.SweepTemp(ctx, generation.OrphanAge, time.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweeping temporary blob files failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("removed temporary blob files left by a crash", "files", n)
+		}
+	}
+}
+
 // loadOrCreateWorkerName is the embedded worker's identity, kept in
 // <data dir>/worker.id so that a restarted server is the same worker and
 // takes back its previous process's Jobs at once (worker.Pool.Start). An
@@ -129,8 +230,11 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { a.Accounts.RunPurger(ctx) })
 		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery()) })
 		loops.Go(func() { a.Library.RunViewPurger(ctx) })
+		loops.Go(func() { aimg.Every(ctx, sweepInterval, a.sweepLeftovers) })
 		loops.Go(func() { a.notifyJobsQueued(ctx) })
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
+		loops.Go(func() { a.notifyItemEvents(ctx) })
+		loops.Go(func() { a.Store.ListenItemEvents(ctx, a.Log, a.Generation.Deliver) })
 		go func() {
 			loops.Wait()
 			close(a.bg.done)

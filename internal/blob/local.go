@@ -11,7 +11,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 )
 
 const (
@@ -261,3 +263,37 @@ type localObject struct {
 }
 
 func (o *localObject) Info() Info { return o.info }
+
+// SweepTemp removes the temporary files (".tmp-…") that a crash in the
+// middle of a Put left behind, when they are older than olderThan (a Put
+// in progress is never that old). Several processes may sweep one
+// directory at once: a file already gone is not an error. It returns how
+// many it removed.
+func (l *Local) SweepTemp(ctx context.Context, olderThan time.Duration, now time.Time) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(l.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while we walked
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || now.Sub(info.ModTime()) < olderThan {
+			return nil
+		}
+		if err := os.Remove(p); err == nil {
+			removed++
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	return removed, err
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLocalKeysCannotLeaveTheDirectory(t *testing.T) {
@@ -151,4 +152,36 @@ func (d *dataWithEOF) Read(p []byte) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// SweepTemp removes only temporary files old enough to be a crash's
+// leftovers: not a Put in progress, not a blob.
+func TestLocalSweepTemp(t *testing.T) {
+	s, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), "items/ab/ok.png", strings.NewReader("fine"), 4, ""); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	dir := filepath.Join(s.Dir(), "items", "ab")
+	for name, age := range map[string]time.Duration{".tmp-crashed": 2 * time.Hour, ".tmp-writing": time.Minute, "old.png": 5 * time.Hour} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.SweepTemp(t.Context(), time.Hour, now)
+	if err != nil || n != 1 {
+		t.Fatalf("SweepTemp = %d, %v; want 1", n, err)
+	}
+	for name, want := range map[string]bool{".tmp-crashed": false, ".tmp-writing": true, "old.png": true, "ok.png": true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s: present %v, want %v", name, err == nil, want)
+		}
+	}
 }

@@ -72,6 +72,20 @@ type Generation struct {
 	// at once (each is held in memory until it is stored).
 	MaxUploadBytes       int64 `yaml:"maxUploadBytes"`
 	MaxConcurrentUploads int   `yaml:"maxConcurrentUploads"`
+	// WorkflowDir adds the ComfyUI workflow templates (*.json) of a
+	// directory to the embedded ones; "" adds none.
+	WorkflowDir string `yaml:"workflowDir"`
+	// ItemEvents are the budgets of the getItemEvents streams.
+	ItemEvents ItemEvents `yaml:"itemEvents"`
+}
+
+// ItemEvents bounds the live progress streams (getItemEvents).
+type ItemEvents struct {
+	MaxItems          int           `yaml:"maxItems"`          // Items one stream watches
+	MaxStreamsPerUser int           `yaml:"maxStreamsPerUser"` // open at once per user, per replica
+	MaxStreams        int           `yaml:"maxStreams"`        // open at once per replica
+	KeepAlive         time.Duration `yaml:"keepAlive"`         // a comment line this often
+	MaxDuration       time.Duration `yaml:"maxDuration"`       // then the stream ends (clients reconnect)
 }
 
 // Model returns the configured Model with that id.
@@ -293,6 +307,21 @@ func (s Service) validateGeneration() []error {
 	}
 	if g.MaxConcurrentUploads < 1 {
 		bad("generation.maxConcurrentUploads", "must be >= 1")
+	}
+	if e := g.ItemEvents; e.MaxItems < 1 || e.MaxItems > 1000 {
+		bad("generation.itemEvents.maxItems", "must be between 1 and 1000")
+	}
+	if g.ItemEvents.MaxStreamsPerUser < 1 {
+		bad("generation.itemEvents.maxStreamsPerUser", "must be >= 1")
+	}
+	if g.ItemEvents.MaxStreams < g.ItemEvents.MaxStreamsPerUser {
+		bad("generation.itemEvents.maxStreams", "must be at least maxStreamsPerUser")
+	}
+	if g.ItemEvents.KeepAlive <= 0 || s.HTTP.WriteTimeout > 0 && g.ItemEvents.KeepAlive*2 > s.HTTP.WriteTimeout {
+		bad("generation.itemEvents.keepAlive", "must be positive and at most half of http.writeTimeout (an idle stream would be cut)")
+	}
+	if g.ItemEvents.MaxDuration < g.ItemEvents.KeepAlive {
+		bad("generation.itemEvents.maxDuration", "must be at least keepAlive")
 	}
 	return errs
 }

@@ -68,7 +68,10 @@ type Status struct {
 	MType         string          `json:"mtype"`
 	URL           string          `json:"url,omitempty"`
 	QueuePosition *int64          `json:"queuePosition,omitempty"`
-	Frames        []VideoFrame    `json:"frames,omitempty"`
+	// Progress is the fraction done (0..1) of a processing Item, as its
+	// worker last reported it (heartbeats, generation.heartbeatInterval).
+	Progress *float64     `json:"progress,omitempty"`
+	Frames   []VideoFrame `json:"frames,omitempty"`
 }
 
 // VideoFrame is the spec's VideoFrame.
@@ -356,10 +359,18 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 		hourly = s.cfg.HourlyLimit
 	}
 
-	payload, err := json.Marshal(aimg.JobPayload{
+	jp := aimg.JobPayload{
 		Backend: m.Backend, Kind: m.Kind, Prompt: prompt, NegPrompt: neg, Params: p.params, FPS: m.FPS,
 		FolderID: p.folderID, InputFileID: p.inputFileID,
-	})
+	}
+	if s.ResolveRequest != nil {
+		// The server resolves the backend's whole request now, so workers
+		// stay dumb (docs/decisions.md "Backend requests in Jobs").
+		if jp.Request, err = s.ResolveRequest(*m, jp, 1); err != nil {
+			return nil, err
+		}
+	}
+	payload, err := json.Marshal(jp)
 	if err != nil {
 		return nil, err
 	}
@@ -444,6 +455,14 @@ func (s *Service) statusOf(ctx context.Context, it *aimg.Item) (*Status, error) 
 	case aimg.StatusProcessing:
 		var zero int64 // out of the queue, being generated
 		st.QueuePosition = &zero
+		job, err := s.store.JobByID(ctx, it.JobID)
+		if err != nil {
+			return nil, err
+		}
+		if job.Status == aimg.JobRunning {
+			p := job.Progress
+			st.Progress = &p
+		}
 	}
 	return st, nil
 }

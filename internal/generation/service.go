@@ -8,6 +8,7 @@ package generation
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/files"
+	"aimg/internal/generation/workflows"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
@@ -36,11 +38,21 @@ type Store interface {
 	// FolderByID returns userID's Private Folder (not found: another's or none).
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
 
+	AddPendingOutputs(ctx context.Context, jobID string, fileIDs []string, now time.Time) error
+	DropPendingOutputs(ctx context.Context, jobID string) error
+	ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
+
 	CreateWorkerKey(ctx context.Context, k *aimg.WorkerKey) error
 	WorkerKey(ctx context.Context, id string) (*aimg.WorkerKey, error)
 	WorkerKeys(ctx context.Context) ([]aimg.WorkerKey, error)
 	TouchWorkerKey(ctx context.Context, id string, now time.Time) error
 	RevokeWorkerKey(ctx context.Context, id string, now time.Time) (int, error)
+
+	// CancelItems cancels the Jobs of the Items (cancelGeneration);
+	// JobCancelledUnder tells whether a Job was cancelled under lease l.
+	CancelItems(ctx context.Context, r aimg.CancelRequest) ([]aimg.CancelOutcome, error)
+	JobCancelledUnder(ctx context.Context, l aimg.Lease) (bool, error)
+	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
 }
 
 // Files stores outputs and names their URLs; *files.Service has it.
@@ -74,6 +86,19 @@ type Service struct {
 	// OnEnqueue, when set, is called after a Job is queued (the app points
 	// it at the embedded worker pool so idle workers wake at once).
 	OnEnqueue func()
+	// ResolveRequest, when set, resolves the backend request a Job of the
+	// Model carries (aimg.JobPayload.Request) from its payload and Item
+	// count; the app points it at the worker registry. A nil request (the
+	// builtin backend) leaves the payload without one.
+	ResolveRequest func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
+	// Workflows are the workflow templates API2 runs (nil: the embedded ones).
+	Workflows *workflows.Set
+	// OnJobsChanged, when set, is called after the Items of jobIDs changed
+	// (none: any may have), for the other replicas' item streams (the app
+	// sends it as a PostgreSQL NOTIFY). It must not block.
+	OnJobsChanged func(jobIDs []string)
+
+	events *Events
 }
 
 // New builds the service from the configuration's Models, prompts, banned
@@ -88,6 +113,9 @@ func New(st Store, fs Files, guests Guests, svc config.Service, log *slog.Logger
 		filter: NewPromptFilter(svc.BannedWords), log: log, now: now,
 		seed: func() int64 { return rand.Int64N(1 << 32) },
 	}
+	ev := svc.Generation.ItemEvents
+	s.events = NewEvents(EventLimits{MaxItems: ev.MaxItems, MaxPerUser: ev.MaxStreamsPerUser, MaxStreams: ev.MaxStreams,
+		KeepAlive: ev.KeepAlive, MaxDuration: ev.MaxDuration, RecheckOnIdle: true})
 	for i := range s.models {
 		s.byID[s.models[i].ModelID] = &s.models[i]
 	}
@@ -104,6 +132,14 @@ func (s *Service) Models(ids []string) []aimg.Model {
 		}
 	}
 	return out
+}
+
+// ModelBackend names the backend of a Model ("" for an unknown id).
+func (s *Service) ModelBackend(modelID string) string {
+	if m, ok := s.byID[modelID]; ok {
+		return m.Backend
+	}
+	return ""
 }
 
 // QueueLength is one row of getQueuesLength.
@@ -169,6 +205,7 @@ func (s *Service) ReapOnce(ctx context.Context) {
 	}
 	if requeued+failed > 0 {
 		s.log.WarnContext(ctx, "jobs lost their worker", "requeued", requeued, "failed", failed)
+		s.changed() // which Jobs is not known here: every stream looks again
 	}
 	if _, err := s.store.DeleteIdempotencyKeysBefore(ctx, now.Add(-s.cfg.IdempotencyTTL)); err != nil && ctx.Err() == nil {
 		s.log.ErrorContext(ctx, "forget idempotency keys", "err", err)

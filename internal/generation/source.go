@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -19,17 +21,38 @@ import (
 // Claim leases the next Job of the given Models to the worker, or returns a
 // not-found error when there is none.
 func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
-	return s.store.ClaimJob(ctx, aimg.Claim{
+	job, err := s.store.ClaimJob(ctx, aimg.Claim{
 		WorkerID: workerID, ModelIDs: modelIDs, Lease: s.cfg.LeaseDuration,
 		StarvationBound: s.cfg.StarvationBound, Now: s.now(),
 	})
+	if err == nil {
+		s.changed(job.ID)
+	}
+	return job, err
 }
 
 // Heartbeat records progress and extends the lease; aimg.ErrLeaseLost
-// tells the worker to stop.
+// tells the worker to stop, aimg.ErrJobCancelled to stop because the Job
+// was cancelled (cancelGeneration).
 func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
 	now := s.now()
-	return s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now, now.Add(s.cfg.LeaseDuration))
+	err := s.store.Heartbeat(ctx, l, min(max(progress, 0), 1), now, now.Add(s.cfg.LeaseDuration))
+	if err == nil {
+		s.changed(l.JobID)
+	}
+	return s.cancelledOr(ctx, l, err)
+}
+
+// cancelledOr turns aimg.ErrLeaseLost into aimg.ErrJobCancelled when the
+// Job was cancelled while l held it; other errors pass through.
+func (s *Service) cancelledOr(ctx context.Context, l aimg.Lease, err error) error {
+	if !errors.Is(err, aimg.ErrLeaseLost) {
+		return err
+	}
+	if cancelled, cerr := s.store.JobCancelledUnder(ctx, l); cerr == nil && cancelled {
+		return aimg.ErrJobCancelled
+	}
+	return err
 }
 
 // Complete stores the outputs as Files owned by the Job's user and completes
@@ -38,7 +61,7 @@ func (s *Service) Heartbeat(ctx context.Context, l aimg.Lease, progress float64)
 func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error {
 	job, err := s.leasedJob(ctx, l)
 	if err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
 	var p aimg.JobPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
@@ -47,12 +70,29 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	if len(outputs) != len(job.ItemIDs) {
 		return aimg.Invalid("outputs", "%d outputs for %d Items", len(outputs), len(job.ItemIDs))
 	}
+	// Every output file is recorded as pending before it is stored, so that
+	// a process killed before the Job completes leaves rows the orphan
+	// sweeper follows, not files nobody knows about.
+	var fileIDs []string
+	for _, out := range outputs {
+		for range out.Files {
+			fileIDs = append(fileIDs, uuid.NewString())
+		}
+	}
+	if err := s.store.AddPendingOutputs(ctx, job.ID, fileIDs, s.now()); err != nil {
+		return err
+	}
 	var stored []string
 	cleanup := func() {
+		ctx := context.WithoutCancel(ctx)
 		for _, id := range stored {
-			if _, err := s.files.Remove(context.WithoutCancel(ctx), id); err != nil {
+			if _, err := s.files.Remove(ctx, id); err != nil {
 				s.log.WarnContext(ctx, "output file left behind", "file", id, "err", err)
+				return // its pending row stays: the orphan sweeper tries again
 			}
+		}
+		if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+			s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 		}
 	}
 	results := make([]aimg.ItemResult, 0, len(outputs))
@@ -68,7 +108,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		r := aimg.ItemResult{ItemID: out.ItemID}
 		for _, f := range out.Files {
 			file, err := s.files.Put(ctx, files.PutInput{
-				ID: uuid.NewString(), Name: outputName(out.ItemID, f), ContentType: f.ContentType,
+				ID: fileIDs[len(stored)], Name: outputName(out.ItemID, f), ContentType: f.ContentType,
 				OwnerID: job.UserID, Body: bytes.NewReader(f.Data),
 			})
 			if err != nil {
@@ -87,9 +127,40 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	}
 	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
 		cleanup()
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
+	if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+		// Harmless: the sweeper sees the Items point at the files.
+		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
+	}
+	s.changed(l.JobID)
 	return nil
+}
+
+// OrphanAge is how old a pending output must be before the sweeper takes
+// it for an orphan: far longer than any upload may take.
+const OrphanAge = time.Hour
+
+// SweepOrphanedOutputs removes the output files stored for Jobs that never
+// completed with them (the process died between storing and completing),
+// at most a batch per call; safe on several replicas at once (each file
+// is claimed by one). It returns how many files it removed.
+func (s *Service) SweepOrphanedOutputs(ctx context.Context) (int, error) {
+	ids, err := s.store.ClaimOrphanedOutputs(ctx, s.now().Add(-OrphanAge), 500)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, id := range ids {
+		ok, err := s.files.Remove(ctx, id)
+		if err != nil {
+			return removed, err
+		}
+		if ok {
+			removed++
+		}
+	}
+	return removed, nil
 }
 
 // outputName is the download name of an output file.
@@ -109,8 +180,9 @@ func outputName(itemID string, f aimg.OutputFile) string {
 func (s *Service) Fail(ctx context.Context, l aimg.Lease, reason string, retry bool) error {
 	requeued, err := s.store.FailJob(ctx, l, reason, retry, s.now())
 	if err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
+	s.changed(l.JobID)
 	s.log.WarnContext(ctx, "job attempt failed", "job", l.JobID, "attempt", l.Attempt, "reason", reason, "requeued", requeued)
 	if requeued && s.OnEnqueue != nil {
 		s.OnEnqueue()
@@ -122,8 +194,9 @@ func (s *Service) Fail(ctx context.Context, l aimg.Lease, reason string, retry b
 // (the worker is stopping).
 func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
 	if err := s.store.ReleaseJob(ctx, l, s.now()); err != nil {
-		return err
+		return s.cancelledOr(ctx, l, err)
 	}
+	s.changed(l.JobID)
 	if s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -135,6 +208,9 @@ func (s *Service) Release(ctx context.Context, l aimg.Lease) error {
 // not know whether it got a Job. It returns how many it released.
 func (s *Service) ReleaseWorker(ctx context.Context, workerID string) (int, error) {
 	n, err := s.store.ReleaseWorkerJobs(ctx, workerID, s.now())
+	if n > 0 {
+		s.changed()
+	}
 	if n > 0 && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
@@ -151,6 +227,7 @@ func (s *Service) RecoverWorker(ctx context.Context, name string) (requeued, fai
 		return 0, 0, err
 	}
 	if requeued+failed > 0 {
+		s.changed()
 		s.log.WarnContext(ctx, "took back the jobs of this worker's previous process", "worker", name,
 			"requeued", requeued, "failed", failed)
 	}
@@ -164,7 +241,7 @@ func (s *Service) RecoverWorker(ctx context.Context, name string) (requeued, fai
 func (s *Service) OpenInput(ctx context.Context, l aimg.Lease) (io.ReadCloser, error) {
 	job, err := s.leasedJob(ctx, l)
 	if err != nil {
-		return nil, err
+		return nil, s.cancelledOr(ctx, l, err)
 	}
 	var p aimg.JobPayload
 	if err := json.Unmarshal(job.Payload, &p); err != nil {

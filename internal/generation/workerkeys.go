@@ -97,6 +97,9 @@ func (s *Service) RevokeWorkerKey(ctx context.Context, c aimg.Caller, id string)
 		return 0, err
 	}
 	s.log.InfoContext(ctx, "worker key revoked", "key", id, "released", n)
+	if n > 0 {
+		s.changed()
+	}
 	if n > 0 && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}

@@ -31,28 +31,8 @@ import (
 // dir; PostgreSQL in a fresh schema when AIMG_TEST_DATABASE_URL is set).
 func BenchmarkMyCreations(b *testing.B) {
 	n := benchItems(b)
-	forEachBenchDatabase(b, "AIMG_BENCH_SQLITE_URL", "AIMG_BENCH_POSTGRES_URL", func(b *testing.B, url string) {
+	testsupport.ForEachBenchDatabase(b, "AIMG_BENCH_SQLITE_URL", "AIMG_BENCH_POSTGRES_URL", func(b *testing.B, url string) {
 		benchMyCreations(b, url, n)
-	})
-}
-
-// forEachBenchDatabase runs fn on SQLite and PostgreSQL: the databases the
-// two variables name (already seeded), else a fresh SQLite file and a fresh
-// PostgreSQL schema.
-func forEachBenchDatabase(b *testing.B, sqliteEnv, postgresEnv string, fn func(b *testing.B, url string)) {
-	b.Run("sqlite", func(b *testing.B) {
-		url := os.Getenv(sqliteEnv)
-		if url == "" {
-			url = "sqlite:" + b.TempDir() + "/bench.db"
-		}
-		fn(b, url)
-	})
-	b.Run("postgres", func(b *testing.B) {
-		url := os.Getenv(postgresEnv)
-		if url == "" {
-			url = testsupport.FreshPostgres(b)
-		}
-		fn(b, url)
 	})
 }
 

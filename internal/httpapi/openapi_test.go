@@ -68,6 +68,11 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"createStripeCheckout": "post", "payments/stripe/webhook": "post", "payments/arkpay/webhook": "post",
 		// Remote workers' keys (issue 9)
 		"createWorkerKey": "post", "getWorkerKeys": "get", "revokeWorkerKey": "post",
+		// API2 (issue 9), at /api/2/...
+		"2/getUserSession": "get", "2/getAggregatedWorkflowTemplates": "get", "2/getFileGroupItems": "get",
+		"2/getWorkflowStatus": "get", "2/enqueueWorkflow": "post",
+		// Cancel and live progress (issue 9)
+		"cancelGeneration": "post", "getItemEvents": "get",
 		// Boosty (issue 8): the spec's cookie injection and the claim (beyond the spec)
 		"injectBoostyAdminAccountCookies": "post", "checkBoostySubscription": "post",
 		// External Login Providers (issue 8): the start and the provider's return (both 302)

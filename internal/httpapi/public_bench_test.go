@@ -31,7 +31,7 @@ import (
 // Without a seeded database each run seeds a fresh one.
 func BenchmarkPublicFeeds(b *testing.B) {
 	n := benchItems(b)
-	forEachBenchDatabase(b, "AIMG_BENCH_PUBLIC_SQLITE_URL", "AIMG_BENCH_PUBLIC_POSTGRES_URL", func(b *testing.B, url string) {
+	testsupport.ForEachBenchDatabase(b, "AIMG_BENCH_PUBLIC_SQLITE_URL", "AIMG_BENCH_PUBLIC_POSTGRES_URL", func(b *testing.B, url string) {
 		benchPublicFeeds(b, url, n)
 	})
 }

@@ -63,6 +63,10 @@ func (s *Server) routes() {
 	register(s, post("generateImage", "Generate an image", tagGeneration), session, s.generateImage)
 	register(s, post("generateVideo", "Generate a video", tagGeneration), session, s.generateVideo)
 	register(s, get("getItemStatus", "Get an Item's generation status", tagGeneration), session, s.getItemStatus)
+	// Cancel and live progress (docs/decisions.md "Cancel and live events (issue 9)").
+	register(s, post("cancelGeneration", "Cancel queued or generating Items (owner or Admin)", tagGeneration, described(cancelGenerationDoc)), session, s.cancelGeneration)
+	register(s, get("getItemEvents", "Stream the caller's Items' status and progress (Server-Sent Events)", tagGeneration,
+		described(getItemEventsDoc), eventStreamResponse), session, s.getItemEvents)
 	register(s, get("getModels", "List the AI generation Models", tagGeneration), anyone, s.getModels)
 	register(s, get("getQueuesLength", "Get the length of the generation queues", tagGeneration), anyone, s.getQueuesLength)
 	register(s, get("getSamplePrompts", "List sample prompts", tagGeneration), anyone, s.getSamplePrompts)
@@ -71,6 +75,13 @@ func (s *Server) routes() {
 	register(s, post("createWorkerKey", "Create a remote worker's key, shown once (Admin)", tagGeneration), admin, s.createWorkerKey)
 	register(s, get("getWorkerKeys", "List the worker keys (Admin)", tagGeneration), admin, s.getWorkerKeys)
 	register(s, post("revokeWorkerKey", "Revoke a worker key; its Jobs go back to their queues (Admin)", tagGeneration), admin, s.revokeWorkerKey)
+
+	// API2 at /api/2/... (signed-in Users of PRO tier 1 or more; 401, 403 otherwise)
+	register(s, get("api2GetUserSession", "Get the API2 User session", tagAPI2Users, at("/api/2/getUserSession")), signedIn, s.api2GetUserSession)
+	register(s, get("api2GetAggregatedWorkflowTemplates", "List the Workflow Templates", tagAPI2Workflows, at("/api/2/getAggregatedWorkflowTemplates")), signedIn, s.api2GetWorkflowTemplates)
+	register(s, get("api2GetFileGroupItems", "List the files of a Workflow Template file group", tagAPI2Workflows, at("/api/2/getFileGroupItems")), signedIn, s.api2GetFileGroupItems)
+	register(s, get("api2GetWorkflowStatus", "Get the status of one Workflow or several", tagAPI2Workflows, at("/api/2/getWorkflowStatus")), signedIn, s.api2GetWorkflowStatus)
+	register(s, post("api2EnqueueWorkflow", "Enqueue a Workflow from a Workflow Template", tagAPI2Workflows, at("/api/2/enqueueWorkflow")), signedIn, s.api2EnqueueWorkflow)
 
 	// Image Management (read side)
 	register(s, get("getItem", "Get an Item", tagImages), session, s.getItem)
@@ -163,6 +174,8 @@ const (
 	tagCommonFolders = "Common Folder Management"
 	tagTags          = "Tags Management"
 	tagTechnical     = "Technical"
+	tagAPI2Users     = "API2: User Management"
+	tagAPI2Workflows = "API2: Workflows"
 )
 
 // opOption adjusts an operation beyond its method, name and summary.

@@ -126,7 +126,7 @@ func TestSignedInOperationsRefuseGuests(t *testing.T) {
 			continue
 		}
 		n++
-		env := srv.Do(t, testsupport.Req{Method: r.Method, Path: "/api/" + r.Name + "?key=k", SessionID: guest,
+		env := srv.Do(t, testsupport.Req{Method: r.Method, Path: r.Path + "?key=k", SessionID: guest,
 			Body: map[string]any{"key": "k", "value": "v", "profilePicture": ""}})
 		testsupport.ExpectError(t, env, 401, "not signed in")
 	}

@@ -109,6 +109,13 @@ func TestFairShareRoundRobin(t *testing.T) {
 			t.Fatalf("fail: %v %v", rq, err)
 		}
 		checkPositions(t, st, q, []*aimg.Job{a3, b3, c3, a4})
+		// A cancelled Job leaves the count (the counters' trigger, whoever
+		// writes the row).
+		if _, err := st.CancelItems(ctx, aimg.CancelRequest{IDs: []string{b3.ItemIDs[0]}, At: now,
+			Check: func(*aimg.Item) error { return nil }}); err != nil {
+			t.Fatal(err)
+		}
+		checkPositions(t, st, q, []*aimg.Job{a3, c3, a4})
 		if drift, err := st.CounterDrift(ctx); err != nil || len(drift) > 0 {
 			t.Fatalf("counters: %v %v", drift, err)
 		}

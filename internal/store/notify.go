@@ -32,12 +32,19 @@ func (s *Store) ListenJobQueued(ctx context.Context, log *slog.Logger, fn func()
 	if s.dialect != Postgres {
 		return
 	}
+	s.listen(ctx, log, jobsQueuedChannel, func(string) { fn() })
+}
+
+// listen calls fn with the payload of every notification on channel until
+// ctx ends, and with "" once after each (re)connection (what was sent
+// while it was not listening is lost). It reconnects with backoff.
+func (s *Store) listen(ctx context.Context, log *slog.Logger, channel string, fn func(payload string)) {
 	for failures := 0; ctx.Err() == nil; failures++ {
-		err := s.listenOnce(ctx, fn, func() { failures = 0 })
+		err := s.listenOnce(ctx, channel, fn, func() { failures = 0 })
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("listening for queued Jobs failed; retrying", "err", err)
+		log.Warn("listening for notifications failed; retrying", "channel", channel, "err", err)
 		t := time.NewTimer(min(100*time.Millisecond<<min(failures, 8), 10*time.Second))
 		select {
 		case <-ctx.Done():
@@ -48,28 +55,29 @@ func (s *Store) ListenJobQueued(ctx context.Context, log *slog.Logger, fn func()
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, fn func(), connected func()) error {
+func (s *Store) listenOnce(ctx context.Context, channel string, fn func(payload string), connected func()) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `LISTEN `+jobsQueuedChannel); err != nil {
+	if _, err := conn.ExecContext(ctx, `LISTEN `+channel); err != nil {
 		return err
 	}
 	connected()
-	fn()
+	fn("")
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("listen: not a pgx connection (%T)", dc)
 		}
 		for {
-			if _, err := c.Conn().WaitForNotification(ctx); err != nil {
+			n, err := c.Conn().WaitForNotification(ctx)
+			if err != nil {
 				// The connection is left in LISTEN (or broken): never reuse it.
 				return fmt.Errorf("%w: %v", driver.ErrBadConn, err)
 			}
-			fn()
+			fn(n.Payload)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,4 +83,24 @@ func FreshPostgres(t testing.TB) string {
 		sep = "&"
 	}
 	return fmt.Sprintf("%s%ssearch_path=%s", base, sep, schema)
+}
+
+// ForEachBenchDatabase runs fn on SQLite and PostgreSQL: the databases the
+// two variables name (already seeded), else a fresh SQLite file and a
+// fresh PostgreSQL schema (skipped without AIMG_TEST_DATABASE_URL).
+func ForEachBenchDatabase(b *testing.B, sqliteEnv, postgresEnv string, fn func(b *testing.B, url string)) {
+	b.Run("sqlite", func(b *testing.B) {
+		url := os.Getenv(sqliteEnv)
+		if url == "" {
+			url = "sqlite:" + filepath.Join(b.TempDir(), "bench.db")
+		}
+		fn(b, url)
+	})
+	b.Run("postgres", func(b *testing.B) {
+		url := os.Getenv(postgresEnv)
+		if url == "" {
+			url = FreshPostgres(b)
+		}
+		fn(b, url)
+	})
 }

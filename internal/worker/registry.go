@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,6 +25,11 @@ type Registration struct {
 	// New makes an in-process Backend for the embedded worker; nil when the
 	// backend runs only in remote workers.
 	New func() Backend
+	// Request resolves, at enqueue, the complete backend request a Job of
+	// the Model carries (JobPayload.Request) from the validated payload and
+	// the number of Items the Job renders; nil: none (builtin renders from
+	// the payload's own fields). Its worker-side adapter reads it back.
+	Request func(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error)
 }
 
 // Registry is the backends one process knows, by name.
@@ -86,6 +92,19 @@ func (r *Registry) CheckModels(models []aimg.Model) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Request is the backend request of a Job of m (Registration.Request);
+// nil for a backend without one.
+func (r *Registry) Request(m aimg.Model, p aimg.JobPayload, items int) (json.RawMessage, error) {
+	reg, ok := r.regs[m.Backend]
+	if !ok {
+		return nil, fmt.Errorf("worker: Model %s names the unknown backend %q", m.ModelID, m.Backend)
+	}
+	if reg.Request == nil {
+		return nil, nil
+	}
+	return reg.Request(m, p, items)
 }
 
 // Describe returns a copy of models in which each Model's description ends

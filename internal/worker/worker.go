@@ -28,7 +28,9 @@ type JobSource interface {
 	// aimg.Error when there is none.
 	Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error)
 	// Heartbeat reports progress (0..1) and extends the lease;
-	// aimg.ErrLeaseLost means the Job is no longer this worker's.
+	// aimg.ErrLeaseLost means the Job is no longer this worker's,
+	// aimg.ErrJobCancelled that it was cancelled: either way the render
+	// is interrupted and neither completed nor failed.
 	Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error
 	// Complete uploads the outputs and completes the Job.
 	Complete(ctx context.Context, l aimg.Lease, outputs []aimg.ItemOutput) error
@@ -236,7 +238,10 @@ func (p *Pool) call(fn func(ctx context.Context) error) error {
 	return fn(ctx)
 }
 
-var errLeaseLost = errors.New("lease lost")
+var (
+	errLeaseLost    = errors.New("lease lost")
+	errJobCancelled = errors.New("job cancelled")
+)
 
 // run renders one claimed Job, heartbeating until it is done.
 func (p *Pool) run(job *aimg.Job) {
@@ -267,6 +272,8 @@ func (p *Pool) run(job *aimg.Job) {
 	switch {
 	case errors.Is(cause, errLeaseLost):
 		log.Warn("job abandoned: its lease was lost")
+	case errors.Is(cause, errJobCancelled):
+		log.Info("job cancelled: its render was interrupted")
 	case p.runCtx.Err() != nil && err != nil:
 		// The pool gave up on running Jobs: back to the queue, attempt unspent.
 		if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, lease) }); err != nil {
@@ -279,6 +286,8 @@ func (p *Pool) run(job *aimg.Job) {
 	default:
 		err := p.call(func(ctx context.Context) error { return p.src.Complete(ctx, lease, outputs) })
 		switch {
+		case errors.Is(err, aimg.ErrJobCancelled):
+			log.Info("job finished after it was cancelled: the result was discarded")
 		case errors.Is(err, aimg.ErrLeaseLost):
 			log.Warn("job finished too late: its lease was lost, the result was discarded")
 		case err != nil:
@@ -304,13 +313,14 @@ func (p *Pool) render(ctx context.Context, rj RenderJob, progress *atomic.Uint64
 
 func (p *Pool) fail(log *slog.Logger, lease aimg.Lease, reason string, retry bool) {
 	err := p.call(func(ctx context.Context) error { return p.src.Fail(ctx, lease, reason, retry) })
-	if err != nil && !errors.Is(err, aimg.ErrLeaseLost) {
+	if err != nil && !errors.Is(err, aimg.ErrLeaseLost) && !errors.Is(err, aimg.ErrJobCancelled) {
 		log.Error("fail job", "reason", reason, "err", err)
 	}
 }
 
 // heartbeat extends the lease every HeartbeatInterval until ctx ends; when
-// the source says the lease is lost it cancels the render.
+// the source says the lease is lost or the Job cancelled it cancels the
+// render (the backend interrupts its server by its own cancel path).
 func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
 	t := time.NewTicker(p.cfg.HeartbeatInterval)
 	defer t.Stop()
@@ -323,7 +333,11 @@ func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic
 		err := p.call(func(cctx context.Context) error {
 			return p.src.Heartbeat(cctx, lease, floatFrom(progress.Load()))
 		})
-		if errors.Is(err, aimg.ErrLeaseLost) {
+		switch {
+		case errors.Is(err, aimg.ErrJobCancelled):
+			cancel(errJobCancelled)
+			return
+		case errors.Is(err, aimg.ErrLeaseLost):
 			cancel(errLeaseLost)
 			return
 		}

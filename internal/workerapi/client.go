@@ -143,10 +143,13 @@ func decodeError(resp *http.Response) error {
 	var body ErrorBody
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(raw, &body); err != nil || body.Error.Code == "" {
-		return aimg.Errorf(aimg.CodeUnavailable, "the AIMG server answered %s", resp.Status)
+		return fmt.Errorf("worker protocol: the server answered %s without a protocol error body", resp.Status)
 	}
-	if body.Error.Code == CodeLeaseLost {
+	switch body.Error.Code {
+	case CodeLeaseLost:
 		return aimg.ErrLeaseLost
+	case CodeCancelled:
+		return aimg.ErrJobCancelled
 	}
 	e := &aimg.Error{Code: aimg.Code(body.Error.Code), Message: body.Error.Message}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
@@ -187,6 +190,11 @@ func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) 
 		// slot may hold, which the server also does for a cut claim).
 		n := int(c.failures.Add(1)) - 1
 		_ = sleep(ctx, c.backoff(n))
+		if aimg.ErrorCode(err) == aimg.CodeUnavailable {
+			// Our server's own 503 (it is shutting down): nothing was
+			// claimed, so there is nothing to release.
+			return nil, errNoJob
+		}
 		return nil, err
 	}
 	c.failures.Store(0)
@@ -205,6 +213,26 @@ func (c *Client) Models(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return out.Models, nil
+}
+
+// ModelsOf returns the Models the key may claim that the backend serves
+// (a server that does not name backends: all of them), retried as Models.
+func (c *Client) ModelsOf(ctx context.Context, backend string) ([]string, error) {
+	ct, body := jsonBody(struct{}{})
+	var out ModelsResponse
+	if _, err := c.do(ctx, "models", true, ct, body, &out); err != nil {
+		return nil, err
+	}
+	if out.Backends == nil {
+		return out.Models, nil
+	}
+	var ids []string
+	for _, id := range out.Models {
+		if out.Backends[id] == backend {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // Heartbeat reports progress and extends the lease.

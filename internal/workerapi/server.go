@@ -13,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"aimg/internal/aimg"
@@ -52,10 +53,21 @@ type Options struct {
 
 // Server is the protocol's handler tree.
 type Server struct {
-	opts    Options
-	mux     *http.ServeMux
-	uploads chan struct{} // a token per upload being read
+	opts     Options
+	mux      *http.ServeMux
+	uploads  chan struct{} // a token per upload being read
+	stopping chan struct{} // closed by Stop
+	stopOnce sync.Once
 }
+
+// errStopping answers claims while the server shuts down: nothing was
+// claimed, the worker should ask again (another replica).
+var errStopping = aimg.Errorf(aimg.CodeUnavailable, "This server is shutting down; claim again (another replica will answer)")
+
+// Stop ends the claims waiting now and answers later ones 503 at once, so
+// a draining server does not hold its workers for a whole long-poll. The
+// other calls (heartbeats, uploads of running Jobs) go on being served.
+func (s *Server) Stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
 
 // NewServer builds the handlers.
 func NewServer(o Options) *Server {
@@ -68,7 +80,8 @@ func NewServer(o Options) *Server {
 	if o.Wake == nil {
 		o.Wake = NewWake()
 	}
-	s := &Server{opts: o, mux: http.NewServeMux(), uploads: make(chan struct{}, max(o.MaxConcurrentUploads, 1))}
+	s := &Server{opts: o, mux: http.NewServeMux(), uploads: make(chan struct{}, max(o.MaxConcurrentUploads, 1)),
+		stopping: make(chan struct{})}
 	// The route table: every call is a POST with a JSON body, by a worker key.
 	for name, h := range map[string]func(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error{
 		"claim":          s.claim,
@@ -121,6 +134,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail answers err: its own status and message for application errors,
 // "Internal error" (logged) for the rest.
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, aimg.ErrJobCancelled) {
+		writeErrorCode(w, http.StatusConflict, CodeCancelled, aimg.ErrJobCancelled.Message)
+		return
+	}
 	if errors.Is(err, aimg.ErrLeaseLost) {
 		writeErrorCode(w, http.StatusConflict, CodeLeaseLost, aimg.ErrLeaseLost.Message)
 		return
@@ -219,6 +236,11 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 	recheck := time.NewTicker(s.opts.RecheckInterval)
 	defer recheck.Stop()
 	for {
+		select {
+		case <-s.stopping:
+			return errStopping
+		default:
+		}
 		woken := s.opts.Wake.C() // taken before looking, so no enqueue is missed
 		job, err := s.opts.Jobs.Claim(ctx, owner, models)
 		if err == nil {
@@ -241,6 +263,7 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 		}
 		select {
 		case <-woken:
+		case <-s.stopping:
 		case <-recheck.C:
 		case <-deadline.C:
 			w.WriteHeader(http.StatusNoContent)
@@ -252,63 +275,65 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 }
 
 func (s *Server) models(_ context.Context, k *aimg.WorkerKey, w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, ModelsResponse{Models: s.opts.Jobs.WorkerModels(k, nil)})
+	out := ModelsResponse{Models: s.opts.Jobs.WorkerModels(k, nil)}
+	if mb, ok := s.opts.Jobs.(modelBackends); ok {
+		out.Backends = map[string]string{}
+		for _, id := range out.Models {
+			out.Backends[id] = mb.ModelBackend(id)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// modelBackends is the optional side of Jobs that names each Model's
+// backend (*generation.Service has it), so a worker claims only the
+// Models of the backend it drives.
+type modelBackends interface {
+	ModelBackend(modelID string) string
+}
+
+// ok is the answer of the calls that only succeed.
+var ok = struct {
+	OK bool `json:"ok"`
+}{true}
+
+// leaseCall decodes a body of type T, checks the lease it names (lease)
+// against the key, and writes what fn answers for it.
+func leaseCall[T any](k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request, lease func(*T) Lease,
+	fn func(in *T, l aimg.Lease) (any, error)) error {
+	var in T
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	l, err := leaseOf(k, lease(&in))
+	if err != nil {
+		return err
+	}
+	out, err := fn(&in, l)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func (s *Server) heartbeat(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in HeartbeatRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	l, err := leaseOf(k, in.Lease)
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Jobs.Heartbeat(ctx, l, in.Progress); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		OK bool `json:"ok"`
-	}{true})
-	return nil
+	return leaseCall(k, w, r, func(in *HeartbeatRequest) Lease { return in.Lease }, func(in *HeartbeatRequest, l aimg.Lease) (any, error) {
+		return ok, s.opts.Jobs.Heartbeat(ctx, l, in.Progress)
+	})
 }
 
 func (s *Server) fail(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in FailRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	l, err := leaseOf(k, in.Lease)
-	if err != nil {
-		return err
-	}
-	if len(in.Reason) > 2000 {
-		in.Reason = in.Reason[:2000]
-	}
-	if err := s.opts.Jobs.Fail(ctx, l, in.Reason, in.Retry); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		OK bool `json:"ok"`
-	}{true})
-	return nil
+	return leaseCall(k, w, r, func(in *FailRequest) Lease { return in.Lease }, func(in *FailRequest, l aimg.Lease) (any, error) {
+		return ok, s.opts.Jobs.Fail(ctx, l, aimg.Truncate(in.Reason, 2000), in.Retry)
+	})
 }
 
 func (s *Server) release(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
-	var in LeaseRequest
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	l, err := leaseOf(k, in.Lease)
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Jobs.Release(ctx, l); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, Released{Released: 1})
-	return nil
+	return leaseCall(k, w, r, func(in *LeaseRequest) Lease { return in.Lease }, func(_ *LeaseRequest, l aimg.Lease) (any, error) {
+		return Released{Released: 1}, s.opts.Jobs.Release(ctx, l)
+	})
 }
 
 func (s *Server) releaseWorker(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {

@@ -28,6 +28,8 @@ type ClaimRequest struct {
 // ModelsResponse answers POST models: the Models the key may claim.
 type ModelsResponse struct {
 	Models []string `json:"models"`
+	// Backends names each Model's backend ("builtin", "comfyui", ...).
+	Backends map[string]string `json:"backends,omitempty"`
 }
 
 // Job is a claimed Job as a worker sees it. LeaseOwner and Attempt, with
@@ -134,7 +136,7 @@ type Completed struct {
 
 // ErrorBody is every error answer: {"error": {"code", "message"}}. Code is
 // an aimg.Code (invalid, unauthorized, forbidden, not_found, conflict,
-// too_large, rate_limited, unavailable, internal) or lease_lost.
+// too_large, rate_limited, unavailable, internal), lease_lost or cancelled.
 type ErrorBody struct {
 	Error struct {
 		Code    string `json:"code"`
@@ -144,3 +146,8 @@ type ErrorBody struct {
 
 // CodeLeaseLost is the code of aimg.ErrLeaseLost (HTTP 409).
 const CodeLeaseLost = "lease_lost"
+
+// CodeCancelled is the code of aimg.ErrJobCancelled (HTTP 409): the Job
+// was cancelled (cancelGeneration); stop rendering, interrupt the
+// backend, and neither complete nor fail it.
+const CodeCancelled = "cancelled"

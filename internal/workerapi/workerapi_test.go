@@ -14,6 +14,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/files"
 	"aimg/internal/testsupport"
 	"aimg/internal/worker"
 	"aimg/internal/worker/builtin"
@@ -257,4 +258,99 @@ func TestClaimIsWokenByAnotherReplica(t *testing.T) {
 	if job := <-got; job == nil || job.ItemIDs[0] != id {
 		t.Fatalf("claimed %+v at replica a, want the Job of %s queued at b", job, id)
 	}
+}
+
+// A stopping server ends its waiting claims at once with 503, which the
+// client takes as "no Job" (nothing was claimed): a drain does not hold
+// its workers for a whole long-poll.
+func TestStopEndsWaitingClaims(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits)
+	_, key := newKey(t, srv, map[string]any{"name": "drained"})
+	client := workerapi.NewClient(srv.URL, key, nil)
+	client.MaxBackoff = time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		_, err := client.Claim(t.Context(), "drained/0", nil)
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	srv.App.WorkerAPI.Stop()
+	if err := <-done; !aimg.IsNotFound(err) {
+		t.Fatalf("claim during the stop: %v, want no Job", err)
+	}
+	// Later claims are answered at once too: a queued Job stays queued for
+	// the replicas that are not stopping.
+	user := testsupport.SignUp(t, srv, "drained@example.com")
+	id := generate(t, srv, user.SessionID)
+	if _, err := client.Claim(t.Context(), "drained/0", nil); !aimg.IsNotFound(err) {
+		t.Fatalf("claim after the stop: %v", err)
+	}
+	if got := status(t, srv, user.SessionID, id); got != "queued" {
+		t.Fatalf("a stopping server handed out a Job: it is %s", got)
+	}
+}
+
+// Files stored for a Job whose worker (or server) died before completing
+// it are removed by the sweeper once they are an hour old, on one replica;
+// the files of completed Items stay even if their pending rows were left.
+func TestOrphanedOutputsAreSwept(t *testing.T) {
+	testsupport.ForEachDatabase(t, func(t *testing.T, url string) {
+		srv := testsupport.NewServer(t, url, testsupport.WithoutRateLimits)
+		ctx := t.Context()
+		_, key := newKey(t, srv, map[string]any{"name": "sweeper"})
+		c := workerapi.NewClient(srv.URL, key, nil)
+		c.Wait = time.Second
+		user := testsupport.SignUp(t, srv, "orphans@example.com")
+
+		// A completed Job, whose pending row is put back as if the drop had
+		// been lost.
+		id := generate(t, srv, user.SessionID)
+		job, err := c.Claim(ctx, "sweeper/0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err := builtin.Backend{}.Render(ctx, worker.RenderJob{Job: job, Payload: payload(t, job)}, func(float64) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Complete(ctx, job.Lease(), outs); err != nil {
+			t.Fatal(err)
+		}
+		item, err := srv.App.Store.ItemByID(ctx, id)
+		if err != nil || item.FileID == "" {
+			t.Fatalf("completed item: %+v %v", item, err)
+		}
+		// A second Job's output stored, then the process "dies" before completing.
+		generate(t, srv, user.SessionID)
+		job2, err := c.Claim(ctx, "sweeper/0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const orphan = "orphan-output-1"
+		if err := srv.App.Store.AddPendingOutputs(ctx, job2.ID, []string{orphan}, srv.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.App.Store.AddPendingOutputs(ctx, job.ID, []string{item.FileID}, srv.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.App.Files.Put(ctx, files.PutInput{ID: orphan, Name: "o.png", OwnerID: user.UserID, Body: strings.NewReader("\x89PNG left behind")}); err != nil {
+			t.Fatal(err)
+		}
+		// Too young: kept.
+		if n, err := srv.App.Generation.SweepOrphanedOutputs(ctx); err != nil || n != 0 {
+			t.Fatalf("early sweep = %d, %v", n, err)
+		}
+		srv.Clock.Advance(2 * time.Hour)
+		n1, err1 := srv.App.Generation.SweepOrphanedOutputs(ctx)
+		n2, err2 := srv.App.Generation.SweepOrphanedOutputs(ctx)
+		if err1 != nil || err2 != nil || n1+n2 != 1 {
+			t.Fatalf("sweeps = %d %v, %d %v; want one file in all", n1, err1, n2, err2)
+		}
+		if _, err := srv.App.Store.FileByID(ctx, orphan); !aimg.IsNotFound(err) {
+			t.Fatalf("the orphan is still there: %v", err)
+		}
+		if _, err := srv.App.Store.FileByID(ctx, item.FileID); err != nil {
+			t.Fatalf("a completed Item's file was swept: %v", err)
+		}
+	})
 }

@@ -22,7 +22,7 @@ type Request struct {
 
 // Backend runs Jobs on an AUTOMATIC1111 server as a worker.Backend. Where a
 // Job carries its request body is the Job payload's business: Resolve reads
-// it (the server will put the resolved txt2img/img2img body there). The
+// it (NewBackend's reads payload.request, the body the server resolved). The
 // Job's Items get the answer's images in order, one each; images beyond
 // them (an extension's extra outputs) are dropped.
 type Backend struct {

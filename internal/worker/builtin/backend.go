@@ -80,6 +80,15 @@ func (Backend) Render(ctx context.Context, job worker.RenderJob, progress func(f
 		Steps: gp.Steps, CFGScale: gp.CFGScale, Sampler: gp.Sampler, Width: gp.Width, Height: gp.Height,
 		RestoreFaces: gp.RestoreFaces, Video: pl.Kind == aimg.MTypeVideo, Frames: gp.Frames, FPS: pl.FPS,
 	}
+	if pl.Workflow != nil {
+		// An API2 workflow Job: its values were checked against its
+		// template, whose ranges may exceed the renderer's (an operator's
+		// template); the preview is drawn within the renderer's limits.
+		params.Width, params.Height = min(max(params.Width, MinSize), MaxSize), min(max(params.Height, MinSize), MaxSize)
+		params.Steps = min(max(params.Steps, 1), MaxSteps)
+		params.CFGScale = min(max(params.CFGScale, 0), MaxCFGScale)
+		params.SubseedStrength = min(max(params.SubseedStrength, 0), 1)
+	}
 	if pl.InputFileID != "" {
 		img, err := readInput(ctx, job)
 		if err != nil {

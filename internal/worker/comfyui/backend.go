@@ -18,8 +18,8 @@ type Request struct {
 
 // Backend runs Jobs on a ComfyUI server as a worker.Backend. Where a Job
 // carries its workflow is the Job payload's business, not this package's:
-// Resolve reads it (the server will put the substituted workflow in the
-// payload). The Job's Items get the run's output images in order, one each.
+// Resolve reads it (NewBackend's reads payload.request, the workflow the
+// server substituted at enqueue). The Job's Items get the run's output images in order, one each.
 type Backend struct {
 	Client  *Client
 	Resolve func(ctx context.Context, job worker.RenderJob) (Request, error)

@@ -10,8 +10,8 @@ import (
 )
 
 // Backend runs Jobs on an OpenAI-compatible server as a worker.Backend.
-// Resolve reads the Job's images request (the server will put it in the
-// payload); the Job's Items get the answer's images in order, one each.
+// Resolve reads the Job's images request (NewBackend's reads
+// payload.request, resolved by the server at enqueue); the Job's Items get the answer's images in order, one each.
 // The API reports no progress: 0 until the answer, then 1.
 type Backend struct {
 	Client  *Client

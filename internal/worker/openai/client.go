@@ -369,17 +369,7 @@ func statusError(resp *http.Response, body []byte) error {
 	}
 }
 
-func truncate(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) > maxReasonLen {
-		cut := maxReasonLen
-		for cut > 0 && (s[cut]&0xC0) == 0x80 {
-			cut--
-		}
-		return s[:cut] + "..."
-	}
-	return s
-}
+func truncate(s string) string { return aimg.Truncate(s, maxReasonLen) }
 
 func quote(b []byte) string {
 	if len(b) == 0 {
