@@ -190,14 +190,16 @@ func BenchmarkEnqueueWithPositionAtDepth(b *testing.B) {
 	}
 }
 
-// The position of the first and of the last of 100k queued Jobs (what
-// getItemStatus reads for a queued Item).
+// The position of the first and of the last of 100k queued Jobs; with
+// +job, also the Job read before it: the Job reads of a getItemStatus for a
+// queued Item (generation.statusOf: JobByID for the Folder, QueuePosition).
 func BenchmarkQueuePositionHeadTail(b *testing.B) {
 	const depth = 100_000
 	for _, at := range []struct {
-		name string
-		i    int
-	}{{"head", 1}, {"tail", depth}} {
+		name    string
+		i       int
+		withJob bool
+	}{{"head", 1, false}, {"tail", depth, false}, {"head+job", 1, true}, {"tail+job", depth, true}} {
 		b.Run(at.name, func(b *testing.B) {
 			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
 				ctx := context.Background()
@@ -210,6 +212,11 @@ func BenchmarkQueuePositionHeadTail(b *testing.B) {
 				b.ResetTimer()
 				for b.Loop() {
 					start := time.Now()
+					if at.withJob {
+						if _, err := st.JobByID(ctx, id); err != nil {
+							b.Fatal(err)
+						}
+					}
 					pos, err := st.QueuePosition(ctx, id)
 					if err != nil || pos != int64(at.i) {
 						b.Fatalf("position %d, %v; want %d", pos, err, at.i)
