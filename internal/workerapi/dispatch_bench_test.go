@@ -99,7 +99,7 @@ func BenchmarkDispatchEnqueueToClaim(b *testing.B) {
 				claimed <- at
 			}
 		}()
-		lat := make([]time.Duration, 0, b.N)     // from the start of the enqueue
+		lat := make([]time.Duration, 0, b.N)      // from the start of the enqueue
 		dispatch := make([]time.Duration, 0, b.N) // from its commit (the enqueue call returned)
 		b.ResetTimer()
 		for range b.N {
