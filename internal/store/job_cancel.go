@@ -47,8 +47,17 @@ func (s *Store) CancelItems(ctx context.Context, r aimg.CancelRequest) ([]aimg.C
 			jobIDs = append(jobIDs, it.JobID)
 		}
 		slices.Sort(jobIDs)
+		jobIDs = slices.Compact(jobIDs)
+		if s.dialect == Postgres && len(jobIDs) > 0 {
+			// The Jobs by seq, then their queues' counters: the order of
+			// every multi-Job change, so two cancels (or a cancel and the
+			// reaper) spanning several queues cannot deadlock.
+			if err := lockJobsThenQueues(ctx, tx, `id = ANY($1) AND status IN ('queued', 'running')`, []any{jobIDs}); err != nil {
+				return err
+			}
+		}
 		cancelled := map[string]bool{} // job id -> was running
-		for _, jobID := range slices.Compact(jobIDs) {
+		for _, jobID := range jobIDs {
 			lock := ""
 			if s.dialect == Postgres {
 				lock = " FOR NO KEY UPDATE"

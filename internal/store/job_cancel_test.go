@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,6 +144,47 @@ func TestCancelOnlyWhatTheCheckAllows(t *testing.T) {
 		}
 		if s := itemStatus(t, st, mine.ItemIDs[0]); s != aimg.StatusFailed {
 			t.Fatalf("the named Item is %s", s)
+		}
+	})
+}
+
+// Cancels that span several queues, run at once in opposite orders (and
+// with the reaper's bulk requeue), never deadlock: every multi-Job change
+// locks Jobs by seq, then the queues' counters by queue.
+func TestConcurrentCancelsAcrossQueuesDoNotDeadlock(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newUser(t, st)
+		const rounds = 20
+		for r := range rounds {
+			var x, y []string // Items of queue f222 and of queue sketch
+			for range 3 {
+				x = append(x, enqueue(t, st, newJob(u.ID, "f222", 0, t0)).ItemIDs...)
+				y = append(y, enqueue(t, st, newJob(u.ID, "sketch", 0, t0)).ItemIDs...)
+			}
+			claim(t, st, "w/0", t0, "f222", "sketch") // one running Job too
+			errs := make(chan error, 3)
+			at := t0.Add(time.Duration(r) * time.Second)
+			go func() {
+				_, err := st.CancelItems(ctx, aimg.CancelRequest{IDs: append(slices.Clone(x), y...), At: at, Check: allowAll})
+				errs <- err
+			}()
+			go func() {
+				_, err := st.CancelItems(ctx, aimg.CancelRequest{IDs: append(slices.Clone(y), x...), At: at, Check: allowAll})
+				errs <- err
+			}()
+			go func() {
+				_, err := st.ReleaseWorkerJobs(ctx, "w/0", at)
+				errs <- err
+			}()
+			for range 3 {
+				if err := <-errs; err != nil {
+					t.Fatalf("round %d: %v", r, err)
+				}
+			}
+		}
+		if drift, err := st.CounterDrift(ctx); err != nil || len(drift) != 0 {
+			t.Fatalf("counters after the cancels: %v %v", drift, err)
 		}
 	})
 }

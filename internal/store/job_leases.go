@@ -385,8 +385,14 @@ func (s *Store) lockRunning(ctx context.Context, tx *sql.Tx, cond string, args [
 	if s.dialect != Postgres {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT queue_id FROM jobs WHERE status = 'running' AND `+cond+`
-		ORDER BY seq FOR UPDATE`, args...)
+	return lockJobsThenQueues(ctx, tx, `status = 'running' AND `+cond, args)
+}
+
+// lockJobsThenQueues locks (PostgreSQL) the Jobs matching cond by seq, then
+// their queues' top fair-share counter rows by queue: the one order of
+// every transaction that changes several Jobs (lockRunning, CancelItems).
+func lockJobsThenQueues(ctx context.Context, tx *sql.Tx, cond string, args []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT queue_id FROM jobs WHERE `+cond+` ORDER BY seq FOR UPDATE`, args...)
 	if err != nil {
 		return err
 	}
