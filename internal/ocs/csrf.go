@@ -13,10 +13,12 @@ import (
 // CSRF request tokens, so the third way in Nextcloud (a valid requesttoken,
 // Request::passesCSRFCheck) never applies.
 func PassesCSRF(r *http.Request) bool {
-	if r.Header.Get("OCS-APIRequest") == "true" {
+	// Servers strip the optional white space around a header value before
+	// PHP sees it; net/http does the same for requests it reads.
+	if strings.Trim(r.Header.Get("OCS-APIRequest"), " \t") == "true" {
 		return true
 	}
-	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return strings.HasPrefix(strings.TrimLeft(r.Header.Get("Authorization"), " \t"), "Bearer ")
 }
 
 // CSRFFailureBody is the body of the refusal: the JSONResponse

@@ -274,10 +274,10 @@ func TestJSONStringEscaping(t *testing.T) {
 
 func TestXMLRules(t *testing.T) {
 	data := map[string]any{
-		"list":   []any{nil, true, false, "", map[string]any{}, []any{}},
-		"1.5":    "numeric key",
+		"list":    []any{nil, true, false, "", map[string]any{}, []any{}},
+		"1.5":     "numeric key",
 		"bad key": "x",
-		"nested": map[string]any{"@id": "9", "@attributes": map[string]any{"kind": "k"}, "z": 1},
+		"nested":  map[string]any{"@id": "9", "@attributes": map[string]any{"kind": "k"}, "z": 1},
 		// "$comment" sorts first, so the start tag is closed before "@x":
 		// XMLWriter then refuses the attribute, and so does this writer.
 		"remark": map[string]any{"$comment": "note -- here", "@x": "dropped", "z": 2},

@@ -412,30 +412,23 @@ func isXMLChar(r rune) bool {
 		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
 
-// validXMLName tells whether s is an XML 1.0 Name without a colon (PHP's
-// XMLWriter refuses other names; Nextcloud then fails with an error, AIMG
-// writes <element key="..."> instead).
+// validXMLName tells whether s is an ASCII XML name without a colon:
+// [A-Za-z_][A-Za-z0-9_.-]*. PHP's XMLWriter refuses names that are not XML
+// names, and Nextcloud then fails the request; AIMG writes
+// <element key="..."> instead. Non-ASCII names are written that way too:
+// XML 1.0 editions and parsers (libxml2's, Go's) disagree on which
+// non-ASCII letters a name may hold.
 func validXMLName(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i, r := range s {
-		if r == utf8.RuneError {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+		if i == 0 && !letter {
 			return false
 		}
-		start := r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') ||
-			(r >= 0xC0 && r <= 0xD6) || (r >= 0xD8 && r <= 0xF6) || (r >= 0xF8 && r <= 0x2FF) ||
-			(r >= 0x370 && r <= 0x37D) || (r >= 0x37F && r <= 0x1FFF) || (r >= 0x200C && r <= 0x200D) ||
-			(r >= 0x2070 && r <= 0x218F) || (r >= 0x2C00 && r <= 0x2FEF) || (r >= 0x3001 && r <= 0xD7FF) ||
-			(r >= 0xF900 && r <= 0xFDCF) || (r >= 0xFDF0 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0xEFFFF)
-		if i == 0 {
-			if !start {
-				return false
-			}
-			continue
-		}
-		if !start && r != '-' && r != '.' && !(r >= '0' && r <= '9') && r != 0xB7 &&
-			!(r >= 0x300 && r <= 0x36F) && !(r >= 0x203F && r <= 0x2040) {
+		if !letter && c != '-' && c != '.' && !(c >= '0' && c <= '9') {
 			return false
 		}
 	}
