@@ -351,3 +351,31 @@ func TestWrite(t *testing.T) {
 		t.Errorf("unencodable data: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// The expectations of Nextcloud's own tests/lib/AppFramework/Controller/
+// OCSControllerTest.php (testXML, testJSON: DataResponse(['test' => 'hi'])
+// through a v1 OCS controller), byte for byte.
+func TestNextcloudOCSControllerTestGolden(t *testing.T) {
+	data := map[string]any{"test": "hi"}
+	_, _, body, _ := Render(V1, XML, Response{Data: data})
+	want := "<?xml version=\"1.0\"?>\n" +
+		"<ocs>\n" +
+		" <meta>\n" +
+		"  <status>ok</status>\n" +
+		"  <statuscode>100</statuscode>\n" +
+		"  <message>OK</message>\n" +
+		"  <totalitems></totalitems>\n" +
+		"  <itemsperpage></itemsperpage>\n" +
+		" </meta>\n" +
+		" <data>\n" +
+		"  <test>hi</test>\n" +
+		" </data>\n" +
+		"</ocs>\n"
+	if string(body) != want {
+		t.Errorf("XML:\n%s", body)
+	}
+	_, _, body, _ = Render(V1, JSON, Response{Data: data})
+	if want := `{"ocs":{"meta":{"status":"ok","statuscode":100,"message":"OK","totalitems":"","itemsperpage":""},"data":{"test":"hi"}}}`; string(body) != want {
+		t.Errorf("JSON: %s", body)
+	}
+}
