@@ -176,6 +176,9 @@ func parseStr(s string, maxKeys, maxDepth int) (*phpArray, error) {
 	return top, nil
 }
 
+// isCSpace is C's isspace in the "C" locale.
+func isCSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
+
 // phpURLDecode is PHP's urldecode: "+" is a space, "%XX" a byte, a "%"
 // not followed by two hex digits stays as it is.
 func phpURLDecode(s string) string {
@@ -238,6 +241,13 @@ func register(top *phpArray, name, value string, maxDepth int) error {
 	if len(base) == 0 {
 		return nil
 	}
+	// Discard a name that the mangling made start with __Host- or
+	// __Secure- (cookie prefixes PHP protects).
+	for _, prefix := range []string{"__Host-", "__Secure-"} {
+		if strings.HasPrefix(string(base), prefix) && !strings.HasPrefix(name, prefix) {
+			return nil
+		}
+	}
 	index, hasIndex := string(base), true
 	table := top
 	if isArray {
@@ -249,16 +259,23 @@ func register(top *phpArray, name, value string, maxDepth int) error {
 			}
 			var next string
 			nextHas := true
-			if strings.HasPrefix(rest, "]") {
+			// One white-space character before "]" still makes "[]".
+			if strings.HasPrefix(rest, "]") || (len(rest) > 1 && isCSpace(rest[0]) && rest[1] == ']') {
 				nextHas = false
-				rest = rest[1:]
+				rest = rest[strings.IndexByte(rest, ']')+1:]
 			} else {
 				j := strings.IndexByte(rest, ']')
 				if j < 0 {
 					if level == 1 {
 						// Not an index: the "[" becomes "_" and the whole
-						// name is a plain variable ("a[b" is "a_b").
-						index = string(base) + "_" + rest
+						// name is a plain variable, with " ", "." and "["
+						// of the rest as "_" ("a[b.c" is "a_b_c").
+						index = string(base) + "_" + strings.Map(func(r rune) rune {
+							if r == ' ' || r == '.' || r == '[' {
+								return '_'
+							}
+							return r
+						}, rest)
 					}
 					// Deeper, PHP keeps the index read so far.
 					break
