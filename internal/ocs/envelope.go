@@ -181,3 +181,20 @@ func Write(w http.ResponseWriter, v Version, f Format, r Response) {
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+// Respond writes resp for the request r whose parameters are params (see
+// ParseRequest): the version from r's path (V2 unless it is under
+// /ocs/v1.php), the format from Negotiate. A "format" other than json or
+// xml is answered in XML with status 400 and the message "Unsupported
+// format" instead of resp (Nextcloud fails with a 500 there).
+func Respond(w http.ResponseWriter, r *http.Request, params map[string]any, resp Response) {
+	v, ok := VersionOf(r.URL.Path)
+	if !ok {
+		v = V2
+	}
+	f, known := Negotiate(params, r.Header.Get("Accept"))
+	if !known {
+		resp = Response{Status: http.StatusBadRequest, Message: "Unsupported format"}
+	}
+	Write(w, v, f, resp)
+}

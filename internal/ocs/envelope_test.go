@@ -379,3 +379,29 @@ func TestNextcloudOCSControllerTestGolden(t *testing.T) {
 		t.Errorf("JSON: %s", body)
 	}
 }
+
+func TestRespond(t *testing.T) {
+	cases := []struct {
+		target, accept string
+		status         int
+		contains       string
+	}{
+		{"/ocs/v2.php/x", "application/json", 404, `"statuscode":404`},
+		{"/ocs/v2.php/x?format=xml", "application/json", 404, `<statuscode>404</statuscode>`},
+		{"/ocs/v1.php/x?format=json", "", 200, `"statuscode":404`},
+		{"/ocs/v2.php/x?format=yaml", "application/json", 400, `<message>Unsupported format</message>`},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", c.target, nil)
+		r.Header.Set("Accept", c.accept)
+		params, err := ParseRequest(r, DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		Respond(rec, r, params, Response{Status: 404, Data: map[string]any{"message": "Task not found"}})
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.contains) {
+			t.Errorf("%s: %d %s", c.target, rec.Code, rec.Body)
+		}
+	}
+}
