@@ -63,29 +63,7 @@ func TestAPI2WorkflowOnComfyUI(t *testing.T) {
 		if len(st.Prompts) != 1 {
 			t.Fatalf("the fake got %d prompts, want one for the batch", len(st.Prompts))
 		}
-		resp, err := http.Get(fake.URL + "/history/" + st.Prompts[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var hist map[string]struct {
-			Prompt  []json.RawMessage `json:"prompt"`
-			Outputs map[string]struct {
-				Images []struct{ Filename, Subfolder, Type string }
-			} `json:"outputs"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&hist)
-		resp.Body.Close()
-		h := hist[st.Prompts[0]]
-		if err != nil || len(h.Prompt) < 3 {
-			t.Fatalf("history: %v %+v", err, h)
-		}
-		var wf map[string]struct {
-			ClassType string                     `json:"class_type"`
-			Inputs    map[string]json.RawMessage `json:"inputs"`
-		}
-		if err := json.Unmarshal(h.Prompt[2], &wf); err != nil {
-			t.Fatal(err)
-		}
+		h, wf := comfyRun(t, fake, st.Prompts[0])
 		loras := 0
 		for _, n := range wf {
 			if n.ClassType == "LoraLoader" {

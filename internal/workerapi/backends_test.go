@@ -134,29 +134,7 @@ func TestComfyUIModelEndToEnd(t *testing.T) {
 		if len(st.Prompts) != 1 {
 			t.Fatalf("the fake got %d prompts", len(st.Prompts))
 		}
-		resp, err := http.Get(fake.URL + "/history/" + st.Prompts[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var hist map[string]struct {
-			Prompt  []json.RawMessage `json:"prompt"`
-			Outputs map[string]struct {
-				Images []struct{ Filename, Subfolder, Type string }
-			} `json:"outputs"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&hist)
-		resp.Body.Close()
-		h := hist[st.Prompts[0]]
-		if err != nil || len(h.Prompt) < 3 {
-			t.Fatalf("history: %v %+v", err, h)
-		}
-		var wf map[string]struct {
-			ClassType string                     `json:"class_type"`
-			Inputs    map[string]json.RawMessage `json:"inputs"`
-		}
-		if err := json.Unmarshal(h.Prompt[2], &wf); err != nil {
-			t.Fatal(err)
-		}
+		h, wf := comfyRun(t, fake, st.Prompts[0])
 		if len(wf) != 7 {
 			t.Fatalf("the workflow has %d nodes, want the template's 7", len(wf))
 		}
@@ -272,4 +250,40 @@ func TestOpenAIModelEndToEnd(t *testing.T) {
 			t.Fatalf("the Item is %dx%d", w, h)
 		}
 	})
+}
+
+// comfyHistoryEntry is one prompt's /history entry, as the fake keeps it.
+type comfyHistoryEntry struct {
+	Prompt  []json.RawMessage `json:"prompt"`
+	Outputs map[string]struct {
+		Images []struct{ Filename, Subfolder, Type string }
+	} `json:"outputs"`
+}
+
+// comfyNode is one node of an API-format workflow.
+type comfyNode struct {
+	ClassType string                     `json:"class_type"`
+	Inputs    map[string]json.RawMessage `json:"inputs"`
+}
+
+// comfyRun reads the fake's /history of promptID: the entry and the
+// workflow it ran (the entry's third element).
+func comfyRun(t *testing.T, fake *comfyuifake.Server, promptID string) (comfyHistoryEntry, map[string]comfyNode) {
+	t.Helper()
+	resp, err := http.Get(fake.URL + "/history/" + promptID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist map[string]comfyHistoryEntry
+	err = json.NewDecoder(resp.Body).Decode(&hist)
+	resp.Body.Close()
+	h := hist[promptID]
+	if err != nil || len(h.Prompt) < 3 {
+		t.Fatalf("history: %v %+v", err, h)
+	}
+	var wf map[string]comfyNode
+	if err := json.Unmarshal(h.Prompt[2], &wf); err != nil {
+		t.Fatal(err)
+	}
+	return h, wf
 }
