@@ -109,14 +109,7 @@ func (s *Server) Surface() server.Surface {
 
 // WriteError answers an error in the protocol's format.
 func WriteError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
-	code := "internal"
-	for c, st := range map[aimg.Code]int{aimg.CodeInvalid: 400, aimg.CodeUnauthorized: 401, aimg.CodeForbidden: 403,
-		aimg.CodeNotFound: 404, aimg.CodeConflict: 409, aimg.CodeTooLarge: 413, aimg.CodeRateLimited: 429, aimg.CodeUnavailable: 503} {
-		if st == status {
-			code = string(c)
-		}
-	}
-	writeErrorCode(w, status, code, msg)
+	writeErrorCode(w, status, string(server.Code(status)), msg)
 }
 
 func writeErrorCode(w http.ResponseWriter, status int, code, msg string) {
