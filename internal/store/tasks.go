@@ -89,7 +89,8 @@ func (s *Store) Task(ctx context.Context, id int64) (*aimg.Task, error) {
 	return scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
 }
 
-// Tasks lists the tasks f selects, oldest first.
+// Tasks lists the tasks f selects, oldest first; a zero f.Limit is no
+// limit (the service always sets one).
 func (s *Store) Tasks(ctx context.Context, f aimg.TaskFilter) ([]aimg.Task, error) {
 	where, args := []string{"user_id = $1", "last_updated >= $2"}, []any{f.UserID, ms(f.UpdatedSince)}
 	if f.AppID != "" {
@@ -103,9 +104,12 @@ func (s *Store) Tasks(ctx context.Context, f aimg.TaskFilter) ([]aimg.Task, erro
 	if len(f.Types) > 0 {
 		where = append(where, "type IN ("+placeholders(&args, f.Types)+")")
 	}
-	args = append(args, f.Limit)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE `+strings.Join(where, " AND ")+
-		fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args...)
+	query := `SELECT ` + taskColumns + ` FROM tasks WHERE ` + strings.Join(where, " AND ") + " ORDER BY id"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		query += fmt.Sprintf(" LIMIT $%d", len(args))
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +140,11 @@ func (s *Store) skipLocked() string {
 // a not-found error when there is none. Tasks whose expired lease used the
 // last attempt are failed first.
 func (s *Store) ClaimTask(ctx context.Context, c aimg.TaskClaim) (*aimg.Task, error) {
+	if len(c.Types) == 0 {
+		// A runner that can run nothing gets nothing ("type IN ()" is an
+		// error on PostgreSQL).
+		return nil, aimg.Errorf(aimg.CodeNotFound, "Task not found")
+	}
 	now := ms(c.Now)
 	if _, err := s.w.ExecContext(ctx, `UPDATE tasks SET status = $1, error = 'The task runner stopped answering too often',
 		lease_owner = '', lease_expires_at = NULL, ended_at = $2, last_updated = $2,
@@ -176,11 +185,17 @@ func leaseHeld(res sql.Result, err error) error {
 // FinishTask ends l's task as successful (with output) or failed (with
 // reason), and queues its webhook.
 func (s *Store) FinishTask(ctx context.Context, l aimg.TaskLease, status aimg.TaskStatus, output json.RawMessage, reason string, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE tasks SET status = $1, output = $2, error = $3, progress = CASE WHEN $1 = $4 THEN 1 ELSE progress END,
+	// $4 is 1 for a success, whose progress becomes 1; the CAST gives
+	// PostgreSQL the type a parameter used only in CASE lacks.
+	succeeded := 0
+	if status == aimg.TaskSuccessful {
+		succeeded = 1
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE tasks SET status = $1, output = $2, error = $3, progress = CASE WHEN CAST($4 AS INTEGER) = 1 THEN 1 ELSE progress END,
 		lease_owner = '', lease_expires_at = NULL, ended_at = $5, last_updated = $5,
 		webhook_state = CASE WHEN webhook_uri <> '' THEN 'pending' ELSE '' END, webhook_next_at = $5
 		WHERE id = $6 AND status = $7 AND lease_owner = $8`,
-		status, nullJSON(output), reason, aimg.TaskSuccessful, ms(now), l.TaskID, aimg.TaskRunning, l.Owner)
+		status, nullJSON(output), reason, succeeded, ms(now), l.TaskID, aimg.TaskRunning, l.Owner)
 	return leaseHeld(res, err)
 }
 
@@ -189,9 +204,9 @@ func (s *Store) FinishTask(ctx context.Context, l aimg.TaskLease, status aimg.Ta
 func (s *Store) RetryTask(ctx context.Context, l aimg.TaskLease, reason string, now time.Time) (failed bool, err error) {
 	var status aimg.TaskStatus
 	err = s.w.QueryRowContext(ctx, `UPDATE tasks SET
-		status = CASE WHEN attempts >= max_attempts THEN $1 ELSE $2 END,
+		status = CASE WHEN attempts >= max_attempts THEN CAST($1 AS INTEGER) ELSE CAST($2 AS INTEGER) END,
 		error = $3, lease_owner = '', lease_expires_at = NULL, last_updated = $4,
-		ended_at = CASE WHEN attempts >= max_attempts THEN $4 ELSE NULL END,
+		ended_at = CASE WHEN attempts >= max_attempts THEN CAST($4 AS BIGINT) ELSE NULL END,
 		webhook_state = CASE WHEN attempts >= max_attempts AND webhook_uri <> '' THEN 'pending' ELSE '' END,
 		webhook_next_at = $4
 		WHERE id = $5 AND status = $6 AND lease_owner = $7 RETURNING status`,
@@ -213,8 +228,8 @@ func (s *Store) FollowedTasks(ctx context.Context, limit int) ([]aimg.Task, erro
 	return scanTasks(rows)
 }
 
-// UpdateFollowedTask writes u to task id if it has not ended, in one
-// transaction with its task files; it tells whether it did.
+// UpdateFollowedTask writes u to task id if it follows a Job and has not
+// ended, in one transaction with its task files; it tells whether it did.
 func (s *Store) UpdateFollowedTask(ctx context.Context, id int64, u aimg.TaskUpdate) (bool, error) {
 	changed := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -233,17 +248,24 @@ func (s *Store) UpdateFollowedTask(ctx context.Context, id int64, u aimg.TaskUpd
 			output = sql.NullString{String: string(b), Valid: true}
 		}
 		now := ms(u.Now)
-		var ended sql.NullInt64
+		// started and ended are 0 or 1: whether the task has started (it
+		// runs or has ended) and whether it ended now. Flags rather than
+		// comparisons of parameters, which PostgreSQL cannot type.
+		started, ended := 0, 0
+		var endedAt sql.NullInt64
+		if u.Status >= aimg.TaskRunning {
+			started = 1
+		}
 		if u.Status.Ended() {
-			ended = sql.NullInt64{Int64: now, Valid: true}
+			ended, endedAt = 1, sql.NullInt64{Int64: now, Valid: true}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = $1, progress = $2, error = $3, output = $4,
 			completion_expected_at = COALESCE($5, completion_expected_at), last_updated = $6,
-			started_at = CASE WHEN $1 >= $7 THEN COALESCE(started_at, $6) ELSE started_at END, ended_at = $8,
-			webhook_state = CASE WHEN $8 IS NOT NULL AND webhook_uri <> '' THEN 'pending' ELSE webhook_state END,
-			webhook_next_at = CASE WHEN $8 IS NOT NULL THEN $6 ELSE webhook_next_at END
-			WHERE id = $9 AND status IN ($10, $11)`,
-			u.Status, nullFloat(u.Progress), u.Error, output, nullMS(u.CompletionExpectedAt), now, aimg.TaskRunning, ended,
+			started_at = CASE WHEN CAST($7 AS INTEGER) = 1 THEN COALESCE(started_at, $6) ELSE started_at END, ended_at = $8,
+			webhook_state = CASE WHEN CAST($9 AS INTEGER) = 1 AND webhook_uri <> '' THEN 'pending' ELSE webhook_state END,
+			webhook_next_at = CASE WHEN CAST($9 AS INTEGER) = 1 THEN CAST($6 AS BIGINT) ELSE webhook_next_at END
+			WHERE id = $10 AND job_id <> '' AND status IN ($11, $12)`,
+			u.Status, nullFloat(u.Progress), u.Error, output, nullMS(u.CompletionExpectedAt), now, started, endedAt, ended,
 			id, aimg.TaskScheduled, aimg.TaskRunning)
 		if err != nil {
 			return err
