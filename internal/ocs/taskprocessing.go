@@ -29,13 +29,16 @@ type tkTaskJSON struct {
 	EndedAt              *int64          `json:"endedAt"`
 }
 
-func (s *Server) tkJSON(c *call, t *aimg.Task) tkTaskJSON {
+func (s *Server) tkJSON(c *call, t *aimg.Task) tkTaskJSON { return taskJSON(t, s.userIDOf(c, t)) }
+
+// taskJSON is t as TaskProcessing shows it, with userID as its userId.
+func taskJSON(t *aimg.Task, userID *string) tkTaskJSON {
 	out := t.Output
 	if out == nil {
 		out = json.RawMessage("null")
 	}
 	return tkTaskJSON{ID: t.ID, Type: t.Type, LastUpdated: t.LastUpdated.Unix(), Status: t.Status.String(),
-		UserID: s.userIDOf(c, t), AppID: t.AppID, Input: t.Input, Output: out, CustomID: t.CustomID,
+		UserID: userID, AppID: t.AppID, Input: t.Input, Output: out, CustomID: t.CustomID,
 		CompletionExpectedAt: unixOf(t.CompletionExpectedAt), Progress: t.Progress,
 		ScheduledAt: unixOf(&t.ScheduledAt), StartedAt: unixOf(t.StartedAt), EndedAt: unixOf(t.EndedAt)}
 }
