@@ -191,12 +191,21 @@ func (d *document) summary(maxBytes int) string {
 // from a content word to a content word, not across a stronger stop than
 // a comma ("Coral reefs ... bleaching across the Great Barrier Reef").
 func (d *document) headline() string {
-	if len(d.sentences) > 1 && d.sentences[0].heading && d.bodyCount() > 0 {
+	if h := d.headlineText(); strings.ContainsFunc(h, isWordRune) {
+		return h
+	}
+	// Punctuation around a few words: the most frequent word will do.
+	return capitalise(d.topics(1)[0])
+}
+
+func (d *document) headlineText() string {
+	if len(d.sentences) > 1 && d.sentences[0].heading && d.bodyCount() > 0 && len(d.sentences[0].tokens) > 0 {
 		return clipWords(strings.TrimRight(d.sentences[0].text, ":"), maxHeadlineBytes)
 	}
 	best, bestScore := -1, -1.0
+	hasBody := d.bodyCount() > 0
 	for i, s := range d.sentences {
-		if s.heading && d.bodyCount() > 0 {
+		if s.heading && hasBody {
 			continue
 		}
 		if v := d.score(i); v > bestScore {

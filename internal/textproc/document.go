@@ -351,6 +351,15 @@ func endsSentence(before, after string) bool {
 	if unicode.IsLower(next) || unicode.IsDigit(next) {
 		return false
 	}
+	// Only the last few bytes matter: abbreviations are short, and a long
+	// run without spaces must not make each dot rescan it.
+	if len(before) > 16 {
+		cut := len(before) - 16
+		for cut < len(before) && !utf8.RuneStart(before[cut]) {
+			cut++
+		}
+		before = before[cut:]
+	}
 	word := before
 	if k := strings.LastIndexAny(before, " (\"'“‘"); k >= 0 {
 		word = before[k+1:]
