@@ -73,9 +73,10 @@ type Guests interface {
 	GuestUser(ctx context.Context, c aimg.Caller) (*aimg.User, error)
 }
 
-// WebhookSender calls a task's webhook (the surface's HTTP client).
+// WebhookSender calls an ended task's webhook (t.WebhookMethod to
+// t.WebhookURI, with the task as the surface renders it).
 type WebhookSender interface {
-	Send(ctx context.Context, method, uri string, body []byte) error
+	Send(ctx context.Context, t *aimg.Task) error
 }
 
 // Config are the engine's settings and budgets.
@@ -95,6 +96,7 @@ type Config struct {
 
 	WebhookAttempts int
 	WebhookBackoff  time.Duration // doubled after each failed delivery
+	WebhookLease    time.Duration // a claimed delivery's time, before another replica may retry it
 }
 
 func (c Config) withDefaults() Config {
@@ -122,6 +124,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.Poll, 2*time.Second)
 	def(&c.WebhookAttempts, 5)
 	defDur(&c.WebhookBackoff, 10*time.Second)
+	defDur(&c.WebhookLease, time.Minute)
 	return c
 }
 

@@ -97,8 +97,8 @@ var catalogue = []TaskType{
 // DetectLanguage is the origin_language value that asks for detection.
 const DetectLanguage = "detect_language"
 
-// legacyType maps a textprocessing type id to its TaskProcessing type.
-func legacyType(id string) (string, bool) {
+// FromLegacyTextType maps a textprocessing type id to its TaskProcessing type.
+func FromLegacyTextType(id string) (string, bool) {
 	for _, t := range catalogue {
 		if t.Legacy != "" && t.Legacy == id {
 			return t.ID, true
@@ -116,6 +116,17 @@ func LegacyTextType(id string) string {
 		}
 	}
 	return ""
+}
+
+// LegacyTextTypes are the TaskProcessing types the textprocessing API sees.
+func LegacyTextTypes() []string {
+	var out []string
+	for _, t := range catalogue {
+		if t.Legacy != "" {
+			out = append(out, t.ID)
+		}
+	}
+	return out
 }
 
 // textTypes are the types the text provider runs; translation runs through

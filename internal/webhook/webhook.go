@@ -9,7 +9,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,15 +97,6 @@ func New(o Options) *Sender {
 		allowPrivate: o.AllowPrivate,
 		userAgent:    o.UserAgent,
 	}
-}
-
-// TaskBody is the body of a task's webhook, Nextcloud's shape
-// (TaskProcessing\Manager::runWebhook): {"task": <the task as
-// GET taskprocessing/task/{id} shows it>}. task is that JSON object.
-func TaskBody(task any) ([]byte, error) {
-	return json.Marshal(struct {
-		Task any `json:"task"`
-	}{task})
 }
 
 // httpMethod maps Nextcloud's webhookMethod to the HTTP method.

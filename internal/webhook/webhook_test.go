@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -228,19 +227,5 @@ func TestCheckURI(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != aimg.CodeInvalid || e.Field != tc.field {
 			t.Errorf("CheckURI(%q, %q, %v): %#v, want invalid %s", tc.uri, tc.method, tc.allowPrivate, err, tc.field)
 		}
-	}
-}
-
-func TestTaskBody(t *testing.T) {
-	b, err := webhook.TaskBody(map[string]any{"id": 7, "status": "STATUS_SUCCESSFUL", "output": map[string]any{"images": []int{1, 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `{"task":{"id":7,"output":{"images":[1,2]},"status":"STATUS_SUCCESSFUL"}}`; string(b) != want {
-		t.Fatalf("body %s, want %s", b, want)
-	}
-	raw, err := webhook.TaskBody(json.RawMessage(`{"id":8}`))
-	if err != nil || string(raw) != `{"task":{"id":8}}` {
-		t.Fatalf("raw task: %s %v", raw, err)
 	}
 }
