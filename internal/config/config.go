@@ -30,6 +30,8 @@ type Config struct {
 	AdminKey          string // AIMG_ADMIN_KEY; empty = generated on first start
 	SecretsKey        string // AIMG_SECRETS_KEY: 32 bytes, hex or base64; empty = generated on first start
 	SMTPURL           string // AIMG_SMTP_URL; empty = .eml files in DataDir/outbox
+	TextURL           string // AIMG_TEXT_URL: the text provider; empty = builtin only
+	TranslationURL    string // AIMG_TRANSLATION_URL: the translation provider; empty = none
 	EmbeddedWorker    bool   // AIMG_EMBEDDED_WORKER
 	WorkerConcurrency int    // AIMG_WORKER_CONCURRENCY
 	ConfigFile        string // AIMG_CONFIG
@@ -56,6 +58,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		AdminKey:          getenv("AIMG_ADMIN_KEY"),
 		SecretsKey:        getenv("AIMG_SECRETS_KEY"),
 		SMTPURL:           getenv("AIMG_SMTP_URL"),
+		TextURL:           getenv("AIMG_TEXT_URL"),
+		TranslationURL:    getenv("AIMG_TRANSLATION_URL"),
 		ConfigFile:        getenv("AIMG_CONFIG"),
 		PGQuery:           envOr(getenv, "AIMG_PGQUERY", "readonly"),
 		LogFormat:         envOr(getenv, "AIMG_LOG_FORMAT", "text"),

@@ -48,6 +48,8 @@ type Service struct {
 	OAuth OAuth `yaml:"oauth"`
 	// Payments are the external payment providers (Stripe, arkpay).
 	Payments Payments `yaml:"payments"`
+	// OCS is the Nextcloud-compatible surface and its task engine.
+	OCS OCS `yaml:"ocs"`
 }
 
 // SamplePrompt is the spec's Prompt object as configured.
@@ -389,5 +391,6 @@ func (s Service) Validate() error {
 	errs = append(errs, s.Reports.validate()...)
 	errs = append(errs, s.OAuth.validate()...)
 	errs = append(errs, s.Payments.validate()...)
+	errs = append(errs, s.OCS.validate()...)
 	return errors.Join(errs...)
 }

@@ -103,7 +103,7 @@ func (s *Service) GenerateImage(ctx context.Context, c aimg.Caller, r ImageReque
 		}
 	}
 	return s.enqueue(ctx, c, m, pending{
-		prompt: r.Prompt, negPrompt: r.NegPrompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey,
+		prompt: r.Prompt, negPrompt: r.NegPrompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey, count: 1,
 	})
 }
 
@@ -295,27 +295,40 @@ type pending struct {
 	folderID          string
 	inputFileID       string
 	key               string
+	count             int // Items in the Job (a batch renders together)
 }
 
 // enqueue filters the prompt, picks the queue and limits, and writes the
 // Item and its Job.
 func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p pending) (*Status, error) {
+	_, res, err := s.enqueueJob(ctx, c, m, p)
+	if err != nil {
+		return nil, err
+	}
+	return s.status(ctx, res.ItemIDs[0])
+}
+
+// enqueueJob is enqueue's work: it writes the Job with p.count Items and
+// returns it.
+func (s *Service) enqueueJob(ctx context.Context, c aimg.Caller, m *aimg.Model, p pending) (*aimg.Job, aimg.Enqueued, error) {
+	var none aimg.Enqueued
+	p.count = max(p.count, 1)
 	if strings.TrimSpace(p.prompt) == "" {
-		return nil, aimg.Invalid("prompt", "is required")
+		return nil, none, aimg.Invalid("prompt", "is required")
 	}
 	if n := utf8.RuneCountInString(p.prompt); n > s.cfg.MaxPromptLength {
-		return nil, aimg.Invalid("prompt", "is %d characters; at most %d", n, s.cfg.MaxPromptLength)
+		return nil, none, aimg.Invalid("prompt", "is %d characters; at most %d", n, s.cfg.MaxPromptLength)
 	}
 	if n := utf8.RuneCountInString(p.negPrompt); n > s.cfg.MaxPromptLength {
-		return nil, aimg.Invalid("negprompt", "is %d characters; at most %d", n, s.cfg.MaxPromptLength)
+		return nil, none, aimg.Invalid("negprompt", "is %d characters; at most %d", n, s.cfg.MaxPromptLength)
 	}
 	if len(p.key) > MaxIdempotencyKey {
-		return nil, aimg.Invalid("Idempotency-Key", "must be at most %d characters", MaxIdempotencyKey)
+		return nil, none, aimg.Invalid("Idempotency-Key", "must be at most %d characters", MaxIdempotencyKey)
 	}
 	if p.folderID != "" {
 		id := strings.TrimPrefix(p.folderID, "p-")
 		if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-			return nil, aimg.Invalid("folderID", "%s is not a Folder id", aimg.Quote(p.folderID))
+			return nil, none, aimg.Invalid("folderID", "%s is not a Folder id", aimg.Quote(p.folderID))
 		}
 	}
 	prompt, removed := s.filter.Filter(p.prompt)
@@ -326,23 +339,23 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 		}
 	}
 	if prompt == "" {
-		return nil, aimg.Invalid("prompt", "nothing is left after removing banned words (%s)", strings.Join(removed, ", "))
+		return nil, none, aimg.Invalid("prompt", "nothing is left after removing banned words (%s)", strings.Join(removed, ", "))
 	}
 
 	user, err := s.guests.GuestUser(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	// A new Item is not public, and a Public Folder holds public Items
 	// only; a Private Folder must be the user's own.
 	if strings.HasPrefix(p.folderID, "p-") {
-		return nil, aimg.Invalid("folderID", "is a Public Folder: it takes approved public Items only; generate into a Private Folder")
+		return nil, none, aimg.Invalid("folderID", "is a Public Folder: it takes approved public Items only; generate into a Private Folder")
 	}
 	if p.folderID != "" {
 		if _, err := s.store.FolderByID(ctx, user.ID, p.folderID); aimg.IsNotFound(err) {
-			return nil, &aimg.Error{Code: aimg.CodeNotFound, Field: "folderID", Message: "folderID: Folder not found"}
+			return nil, none, &aimg.Error{Code: aimg.CodeNotFound, Field: "folderID", Message: "folderID: Folder not found"}
 		} else if err != nil {
-			return nil, err
+			return nil, none, err
 		}
 	}
 	tier := s.tier(aimg.Caller{User: user})
@@ -366,35 +379,40 @@ func (s *Service) enqueue(ctx context.Context, c aimg.Caller, m *aimg.Model, p p
 	if s.ResolveRequest != nil {
 		// The server resolves the backend's whole request now, so workers
 		// stay dumb (docs/decisions.md "Backend requests in Jobs").
-		if jp.Request, err = s.ResolveRequest(*m, jp, 1); err != nil {
-			return nil, err
+		if jp.Request, err = s.ResolveRequest(*m, jp, p.count); err != nil {
+			return nil, none, err
 		}
 	}
 	payload, err := json.Marshal(jp)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	now := s.now()
-	item := &aimg.Item{
-		ID: uuid.NewString(), UserID: user.ID, MType: m.Kind, MediaType: m.MediaType, ModelID: m.ModelID,
-		Prompt: prompt, NegPrompt: neg, RawPrompt: p.prompt, RawNegPrompt: p.negPrompt,
-		IgnoredWords: strings.Join(removed, ","), Params: p.params, GeneratorVersion: "1",
+	items := make([]*aimg.Item, p.count)
+	for i := range items {
+		params := p.params
+		params.Seed += int64(i) // a batch's Items have consecutive seeds
+		items[i] = &aimg.Item{
+			ID: uuid.NewString(), UserID: user.ID, MType: m.Kind, MediaType: m.MediaType, ModelID: m.ModelID,
+			Prompt: prompt, NegPrompt: neg, RawPrompt: p.prompt, RawNegPrompt: p.negPrompt,
+			IgnoredWords: strings.Join(removed, ","), Params: params, GeneratorVersion: "1",
+		}
 	}
 	job := &aimg.Job{
 		ID: uuid.NewString(), QueueID: aimg.QueueID(m.ModelID, priority), ModelID: m.ModelID, Priority: priority,
 		UserID: user.ID, BatchID: uuid.NewString(), Kind: m.Kind, Payload: payload, MaxAttempts: s.cfg.MaxAttempts,
 	}
 	res, err := s.store.Enqueue(ctx, aimg.NewJob{
-		Job: job, Items: []*aimg.Item{item}, MaxActive: maxActive, HourlyLimit: hourly,
+		Job: job, Items: items, MaxActive: maxActive, HourlyLimit: hourly,
 		IdempotencyKey: p.key, IdempotencyTTL: s.cfg.IdempotencyTTL, Now: now,
 	})
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	if !res.Replayed && s.OnEnqueue != nil {
 		s.OnEnqueue()
 	}
-	return s.status(ctx, res.ItemIDs[0])
+	return job, res, nil
 }
 
 // ItemStatus is getItemStatus: only the Item's owner sees it; anyone else

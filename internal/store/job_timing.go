@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"aimg/internal/aimg"
+)
+
+// recentJobs is how many finished Jobs of a Model the render-time average
+// looks at.
+const recentJobs = 20
+
+// JobTimings tells how long the Model's recent completed Jobs took on
+// average (0 when none completed yet) and how many of its Jobs run now:
+// the inputs of a queue's expected completion time.
+func (s *Store) JobTimings(ctx context.Context, modelID string) (avg time.Duration, running int, err error) {
+	var mean sql.NullFloat64
+	if err = s.r.QueryRowContext(ctx, `SELECT AVG(finished_at - started_at) FROM (SELECT finished_at, started_at FROM jobs
+		WHERE model_id = $1 AND status = $2 AND started_at IS NOT NULL AND finished_at IS NOT NULL
+		ORDER BY finished_at DESC LIMIT $3) recent`, modelID, aimg.JobCompleted, recentJobs).Scan(&mean); err != nil {
+		return 0, 0, err
+	}
+	if err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE model_id = $1 AND status = $2`,
+		modelID, aimg.JobRunning).Scan(&running); err != nil {
+		return 0, 0, err
+	}
+	return time.Duration(mean.Float64 * float64(time.Millisecond)), running, nil
+}
