@@ -71,7 +71,8 @@ func (s *Service) SetAdditionalInformation(ctx context.Context, c aimg.Caller, t
 
 // SetAbuseLevel (admin) sets the abuse level when level is an integer in
 // 0..9 and returns the level in force; no level or an invalid one only
-// reads it (the spec). Level 9 disables the account and ends its sessions.
+// reads it (the spec). Level 9 disables the account and ends its sessions
+// and app passwords.
 func (s *Service) SetAbuseLevel(ctx context.Context, c aimg.Caller, t Target, level *float64) (int, error) {
 	u, err := s.target(ctx, c, t)
 	if err != nil {
@@ -90,6 +91,9 @@ func (s *Service) SetAbuseLevel(ctx context.Context, c aimg.Caller, t Target, le
 		if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 			return 0, err
 		}
+		if err := s.endAppPasswords(ctx, u.ID); err != nil {
+			return 0, err
+		}
 	}
 	return u.Abuse, nil
 }
@@ -97,9 +101,9 @@ func (s *Service) SetAbuseLevel(ctx context.Context, c aimg.Caller, t Target, le
 // DeleteUser deletes the caller's account, or (admin) the account userID.
 // A non-admin naming another user is refused rather than silently deleting
 // themselves. Deletion is soft: the email stays reserved until purged and
-// every session ends. With deleteItems the user's Items are soft-deleted
-// first, by the rule of deleteItems (protected, queued and generating Items
-// stay), so that a failure after them leaves a retry to finish the job; the
+// every session and app password ends. With deleteItems the user's Items
+// are soft-deleted first, by the rule of deleteItems (protected, queued and
+// generating Items stay), so that a failure after them leaves a retry to finish the job; the
 // request is also recorded on the user. It reports false when the account
 // was already deleted.
 func (s *Service) DeleteUser(ctx context.Context, c aimg.Caller, userID string, deleteItems bool) (bool, error) {
@@ -136,6 +140,9 @@ func (s *Service) DeleteUser(ctx context.Context, c aimg.Caller, userID string, 
 		return false, err
 	}
 	if err := s.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return false, err
+	}
+	if err := s.endAppPasswords(ctx, u.ID); err != nil {
 		return false, err
 	}
 	s.log.InfoContext(ctx, "user deleted", "user", u.ID, "by_admin", c.Admin && userID != "", "delete_items", deleteItems)

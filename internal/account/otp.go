@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"aimg/internal/aimg"
+	"aimg/internal/ratelimit"
 )
 
 // RequestOTP emails a new one-time password and magic link to email.
@@ -134,6 +135,12 @@ func (s *Service) allow(ctx context.Context, name, key string) error {
 		return nil
 	}
 	res, err := s.limiter.Allow(ctx, name, key, rule)
+	return limitAnswer(res, err)
+}
+
+// limitAnswer is the error for a limiter's answer: none when allowed,
+// rate limited with Retry-After when not, 503 when the limiter failed.
+func limitAnswer(res ratelimit.Result, err error) error {
 	if err != nil {
 		// Fail closed: these limits guard sign-in against guessing.
 		return &aimg.Error{Code: aimg.CodeUnavailable, Message: "Rate limiting is unavailable; try again later", Err: err}

@@ -53,7 +53,7 @@ func signedIn(c aimg.Caller) (*aimg.User, error) {
 // SetSelfProperties changes the caller's username, password, email (with an
 // OTP sent to the new address) and 18+ confirmation. Nothing is written
 // unless every given property is valid. A new password ends every other
-// session of the user.
+// session of the user and every app password.
 func (s *Service) SetSelfProperties(ctx context.Context, c aimg.Caller, p Properties) (*Self, error) {
 	u, err := signedIn(c)
 	if err != nil {
@@ -140,7 +140,10 @@ func (s *Service) SetSelfProperties(ctx context.Context, c aimg.Caller, p Proper
 		if err := s.store.DeleteUserSessions(ctx, u.ID, c.Session.ID); err != nil {
 			return nil, err
 		}
-		s.log.InfoContext(ctx, "password changed; other sessions ended", "user", u.ID)
+		if err := s.endAppPasswords(ctx, u.ID); err != nil {
+			return nil, err
+		}
+		s.log.InfoContext(ctx, "password changed; other sessions and app passwords ended", "user", u.ID)
 	}
 	return &Self{Session: c.Session, User: u}, nil
 }

@@ -65,6 +65,14 @@ type Store interface {
 	UserKVP(ctx context.Context, userID, key string) (string, error)
 	SetUserKVP(ctx context.Context, userID, key, value string, maxKeys int, now time.Time) error
 	DeleteUserKVP(ctx context.Context, userID, key string) (bool, error)
+
+	// CreateAppPassword refuses (400 on name) when the user has maxPerUser.
+	CreateAppPassword(ctx context.Context, p *aimg.AppPassword, maxPerUser int) error
+	AppPasswordByHash(ctx context.Context, secretHash string) (*aimg.AppPassword, error)
+	AppPasswords(ctx context.Context, userID string, limit int) ([]aimg.AppPassword, error)
+	TouchAppPassword(ctx context.Context, id string, now time.Time) error
+	DeleteAppPassword(ctx context.Context, userID, id string) (bool, error)
+	DeleteUserAppPasswords(ctx context.Context, userID string) error
 }
 
 // Sender delivers emails; *mail.Outbox and *mail.SMTP have it.
@@ -95,6 +103,10 @@ type Service struct {
 	// password costs the same time whether or not the account exists.
 	dummyOnce sync.Once
 	dummyHash string
+
+	// basicCache remembers Basic logins whose account password verified,
+	// for a few minutes (apppass.go says why).
+	basicCache *basicCache
 }
 
 // New builds the service. The OTP secret is derived from the admin key (the
@@ -102,7 +114,8 @@ type Service struct {
 // secret is used. decoder is the server's one decode budget (profile pictures).
 func New(st Store, cfg config.Config, limiter ratelimit.Limiter, sender Sender, log *slog.Logger, now func() time.Time, decoder *media.Decoder) *Service {
 	s := &Service{store: st, cfg: cfg, limiter: limiter, mail: sender, log: log, now: now, decoder: decoder,
-		hashTurns: make(chan struct{}, cfg.Service.Accounts.PasswordHashConcurrency), hashWait: cfg.Service.Accounts.PasswordHashWait}
+		hashTurns: make(chan struct{}, cfg.Service.Accounts.PasswordHashConcurrency), hashWait: cfg.Service.Accounts.PasswordHashWait,
+		basicCache: newBasicCache(now)}
 	if cfg.AdminKey != "" {
 		sum := sha256.Sum256([]byte("aimg otp v1\x00" + cfg.AdminKey))
 		s.otpKey = sum[:]

@@ -66,6 +66,8 @@ func TestOpenAPIListsEveryEndpoint(t *testing.T) {
 		"downloadGiftCards": "get", "processCardSubscription": "post",
 		// Payments beyond the spec: Stripe Checkout and the providers' webhooks (docs/payments.md)
 		"createStripeCheckout": "post", "payments/stripe/webhook": "post", "payments/arkpay/webhook": "post",
+		// App passwords for HTTP Basic on the OCS surface (issue 10)
+		"createAppPassword": "post", "getAppPasswords": "get", "revokeAppPassword": "post",
 		// Remote workers' keys (issue 9)
 		"createWorkerKey": "post", "getWorkerKeys": "get", "revokeWorkerKey": "post",
 		// API2 (issue 9), at /api/2/...

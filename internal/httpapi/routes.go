@@ -31,6 +31,10 @@ func (s *Server) routes() {
 	register(s, get("generateStrongPassword", "Generate a password that satisfies the rule", tagUsers), anyone, s.generateStrongPassword)
 	register(s, del("deleteUser", "Delete the current User (Admins: any User)", tagUsers), session, s.deleteUser)
 	register(s, post("setUserAbuseLevel", "Set or read a User's abuse level (Admin)", tagUsers), admin, s.setUserAbuseLevel)
+	// App passwords (beyond the spec) for HTTP Basic on the OCS surface: docs/api.md.
+	register(s, post("createAppPassword", "Create an app password for a Nextcloud client, shown once", tagUsers), signedIn, s.createAppPassword)
+	register(s, get("getAppPasswords", "List the current User's app passwords", tagUsers), signedIn, s.getAppPasswords)
+	register(s, post("revokeAppPassword", "Revoke one of the current User's app passwords", tagUsers), signedIn, s.revokeAppPassword)
 
 	// Premium Membership Management: plans, admin grants, cancelling, gift
 	// cards (docs/decisions.md "Premium tiers"); getBillingPlans is anyone's,

@@ -38,6 +38,18 @@ func NewMemory(now func() time.Time) *Memory {
 
 // Allow takes one token from the bucket (name, key).
 func (m *Memory) Allow(_ context.Context, name, key string, rule Rule) (Result, error) {
+	return m.take(name, key, rule, true)
+}
+
+// Peek tells what Allow would answer now, taking nothing.
+func (m *Memory) Peek(_ context.Context, name, key string, rule Rule) (Result, error) {
+	return m.take(name, key, rule, false)
+}
+
+// take answers for the bucket (name, key) and, when spend is set and a
+// token is there, takes it. Peeking creates no bucket: a missing bucket
+// is a full one.
+func (m *Memory) take(name, key string, rule Rule, spend bool) (Result, error) {
 	if err := validName(name); err != nil {
 		return Result{}, err
 	}
@@ -55,6 +67,8 @@ func (m *Memory) Allow(_ context.Context, name, key string, rule Rule) (Result, 
 	id := bucketID{name, bucketKey(name, key)}
 	b := m.buckets[id]
 	switch {
+	case b == nil && !spend:
+		return Result{Allowed: true, Remaining: burst}, nil
 	case b == nil:
 		b = &bucket{limiter: rate.NewLimiter(perSecond, burst), rule: rule}
 		m.buckets[id] = b
@@ -65,8 +79,14 @@ func (m *Memory) Allow(_ context.Context, name, key string, rule Rule) (Result, 
 		b.rule = rule
 	}
 
-	if b.limiter.AllowN(now, 1) {
-		return Result{Allowed: true, Remaining: wholeTokens(b.limiter.TokensAt(now))}, nil
+	tokens := b.limiter.TokensAt(now)
+	if tokens >= 1 {
+		if !spend {
+			return Result{Allowed: true, Remaining: wholeTokens(tokens)}, nil
+		}
+		if b.limiter.AllowN(now, 1) {
+			return Result{Allowed: true, Remaining: wholeTokens(b.limiter.TokensAt(now))}, nil
+		}
 	}
 	missing := 1 - b.limiter.TokensAt(now)
 	// Round up so that waiting RetryAfter always yields a token.

@@ -56,6 +56,11 @@ type Limiter interface {
 	// Allow takes one token from the bucket (name, key), e.g.
 	// ("requestOTP:email", "a@b.c"). An invalid rule is an error.
 	Allow(ctx context.Context, name, key string, rule Rule) (Result, error)
+	// Peek tells what Allow would answer now without taking a token. A
+	// limit that counts only failures (wrong passwords) peeks before the
+	// attempt and takes a token with Allow only when the attempt fails, so
+	// correct attempts never use the bucket up.
+	Peek(ctx context.Context, name, key string, rule Rule) (Result, error)
 	Close() error
 }
 

@@ -126,6 +126,51 @@ func runSuite(t *testing.T, newHarness func(t *testing.T) harness) {
 		}
 	})
 
+	t.Run("peek takes nothing and sees what Allow took", func(t *testing.T) {
+		h := newHarness(t)
+		name := h.name("peek")
+		rule := Rule{Requests: 2, Per: time.Minute}
+		for range 3 {
+			if res := mustPeek(t, h.limiter, name, "k", rule); !res.Allowed || res.Remaining != 2 {
+				t.Fatalf("peek at a fresh bucket: %+v, want allowed with 2 remaining", res)
+			}
+		}
+		mustAllow(t, h.limiter, name, "k", rule)
+		if res := mustPeek(t, h.limiter, name, "k", rule); !res.Allowed || res.Remaining != 1 {
+			t.Fatalf("peek after one Allow: %+v, want allowed with 1 remaining", res)
+		}
+		if res := mustAllow(t, h.limiter, name, "k", rule); !res.Allowed {
+			t.Fatalf("second Allow denied: the peeks took tokens: %+v", res)
+		}
+		for range 2 {
+			res := mustPeek(t, h.limiter, name, "k", rule)
+			if res.Allowed || res.RetryAfter <= 0 || res.RetryAfter > 30*time.Second {
+				t.Fatalf("peek at an empty bucket: %+v, want denied with RetryAfter in (0, 30s]", res)
+			}
+		}
+		if res := mustPeek(t, h.limiter, name, "other", rule); !res.Allowed {
+			t.Fatalf("peek at another key: %+v", res)
+		}
+	})
+
+	t.Run("peek refills like Allow", func(t *testing.T) {
+		h := newHarness(t)
+		name := h.name("peekrefill")
+		rule := Rule{Requests: 2, Per: time.Second, Burst: 2}
+		denied := exhaust(t, h.limiter, name, "k", rule)
+		for attempt := 1; ; attempt++ {
+			h.wait(denied.RetryAfter)
+			res := mustPeek(t, h.limiter, name, "k", rule)
+			if res.Allowed {
+				break
+			}
+			if attempt == 5 {
+				t.Fatalf("peek still denied after waiting RetryAfter %d times: %+v", attempt, res)
+			}
+			denied = res
+		}
+	})
+
 	t.Run("invalid input is an error", func(t *testing.T) {
 		h := newHarness(t)
 		for _, tc := range []struct {
@@ -142,6 +187,10 @@ func runSuite(t *testing.T, newHarness func(t *testing.T) harness) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Allow(%q, %+v) error = %v, want one naming %q", tc.name, tc.rule, err, tc.want)
 			}
+			_, err = h.limiter.Peek(ctx, tc.name, "k", tc.rule)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Peek(%q, %+v) error = %v, want one naming %q", tc.name, tc.rule, err, tc.want)
+			}
 		}
 	})
 }
@@ -151,6 +200,15 @@ func mustAllow(t *testing.T, l Limiter, name, key string, rule Rule) Result {
 	res, err := l.Allow(context.Background(), name, key, rule)
 	if err != nil {
 		t.Fatalf("Allow(%q, %q): %v", name, key, err)
+	}
+	return res
+}
+
+func mustPeek(t *testing.T, l Limiter, name, key string, rule Rule) Result {
+	t.Helper()
+	res, err := l.Peek(context.Background(), name, key, rule)
+	if err != nil {
+		t.Fatalf("Peek(%q, %q): %v", name, key, err)
 	}
 	return res
 }
@@ -381,6 +439,10 @@ func TestRedisErrorsAreReturned(t *testing.T) {
 	_, err := r.Allow(context.Background(), runID+"-closed", "k", Rule{Requests: 1, Per: time.Second})
 	if !errors.Is(err, redis.ErrClosed) {
 		t.Fatalf("Allow on a closed client: error = %v, want redis.ErrClosed", err)
+	}
+	_, err = r.Peek(context.Background(), runID+"-closed", "k", Rule{Requests: 1, Per: time.Second})
+	if !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("Peek on a closed client: error = %v, want redis.ErrClosed", err)
 	}
 }
 
