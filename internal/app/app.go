@@ -30,12 +30,14 @@ import (
 	"aimg/internal/library"
 	"aimg/internal/mail"
 	"aimg/internal/media"
+	"aimg/internal/ocs"
 	"aimg/internal/payments/arkpay"
 	"aimg/internal/payments/boosty"
 	"aimg/internal/payments/stripepay"
 	"aimg/internal/ratelimit"
 	"aimg/internal/server"
 	"aimg/internal/store"
+	"aimg/internal/tasks"
 	"aimg/internal/worker"
 	"aimg/internal/worker/a1111"
 	"aimg/internal/worker/builtin"
@@ -62,6 +64,8 @@ type App struct {
 	Decoder *media.Decoder // the one decode budget for untrusted images
 	Library *library.Service
 	API     *httpapi.Server // the AIMG API surface
+	Tasks   *tasks.Service  // the Nextcloud task engine
+	OCS     *ocs.Server     // the Nextcloud-compatible surface
 	HTTP    *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
@@ -191,6 +195,9 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	if err := a.newGeneration(); err != nil {
 		return err
 	}
+	if err := a.newTasks(); err != nil {
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -220,7 +227,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Version:           version,
 		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
 		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
-	}, a.API.Surface(), a.WorkerAPI.Surface())
+	}, append([]server.Surface{a.API.Surface(), a.WorkerAPI.Surface()}, a.OCS.Surfaces()...)...)
 	return nil
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/worker"
@@ -235,6 +237,10 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
 		loops.Go(func() { a.notifyItemEvents(ctx) })
 		loops.Go(func() { a.Store.ListenItemEvents(ctx, a.Log, a.Generation.Deliver) })
+		loops.Go(func() { a.Tasks.RunTasks(ctx, "tasks-"+uuid.NewString()[:8]) })
+		loops.Go(func() { a.Tasks.FollowImages(ctx) })
+		loops.Go(func() { a.Tasks.DeliverWebhooks(ctx) })
+		loops.Go(func() { a.Tasks.Expire(ctx) })
 		go func() {
 			loops.Wait()
 			close(a.bg.done)

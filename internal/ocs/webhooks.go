@@ -3,8 +3,10 @@ package ocs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"aimg/internal/aimg"
+	"aimg/internal/webhook"
 )
 
 // RawSender sends one webhook request (internal/webhook).
@@ -23,5 +25,10 @@ func (w Webhooks) Send(ctx context.Context, t *aimg.Task) error {
 	if err != nil {
 		return err
 	}
-	return w.Sender.Send(ctx, t.WebhookMethod, t.WebhookURI, body)
+	err = w.Sender.Send(ctx, t.WebhookMethod, t.WebhookURI, body)
+	if errors.Is(err, webhook.ErrBlockedAddress) {
+		// Retrying will not help: the engine gives up on invalid errors.
+		return &aimg.Error{Code: aimg.CodeInvalid, Message: "the webhook's address is not allowed", Err: err}
+	}
+	return err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"aimg/internal/aimg"
 )
 
 // webhookBatch is how many due webhooks one pass takes.
@@ -45,7 +47,7 @@ func (s *Service) DeliverDueWebhooks(ctx context.Context) int {
 		wg.Go(func() {
 			err := s.webhook.Send(ctx, t)
 			var retryAt *time.Time
-			if err != nil && t.WebhookAttempts < s.cfg.WebhookAttempts {
+			if err != nil && t.WebhookAttempts < s.cfg.WebhookAttempts && aimg.ErrorCode(err) != aimg.CodeInvalid {
 				at := s.now().Add(s.cfg.WebhookBackoff << min(t.WebhookAttempts-1, 16))
 				retryAt = &at
 			}
