@@ -67,9 +67,10 @@ func (t translator) Languages(ctx context.Context) ([]tasks.LanguagePair, error)
 	return out, nil
 }
 
-func (t translator) Detect(ctx context.Context, text string) (string, error) { return t.p.Detect(ctx, text) }
+func (t translator) Detect(ctx context.Context, text string) (string, error) {
+	return t.p.Detect(ctx, text)
+}
 
 func (t translator) Translate(ctx context.Context, text, from, to string) (string, error) {
 	return t.p.Translate(ctx, text, from, to)
 }
-
