@@ -147,6 +147,11 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
 		return named("AIMG_REDIS_URL", err)
 	}
+	if cfg.RedisURL != "" {
+		// Redis down later: each replica limits on its own meanwhile. The
+		// pause before asking Redis again is wall-clock time.
+		a.Limiter = ratelimit.NewFallback(a.Limiter, ratelimit.NewMemory(now), time.Now, log)
+	}
 	a.closers = append(a.closers, a.Limiter.Close)
 	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {
 		return named("AIMG_SMTP_URL", err)
