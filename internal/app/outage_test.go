@@ -213,9 +213,11 @@ func TestPostgresRestartReplicasRecover(t *testing.T) {
 			return code == http.StatusServiceUnavailable
 		})
 	}
-	if env := b.Get(t, "/api/getSelfUser", user.SessionID); env.Status < 500 {
+	env := b.Get(t, "/api/getSelfUser", user.SessionID)
+	if env.Status < 500 {
 		t.Fatalf("getSelfUser without a database: %d %s", env.Status, env.Raw)
 	}
+	t.Logf("getSelfUser without a database: %d %s", env.Status, env.ErrorMessage)
 	t.Logf("cut: 503 seen after %s", time.Since(start))
 	proxy.Restore()
 	for _, srv := range []*testsupport.Server{a, b} {
