@@ -185,7 +185,10 @@ func (s *Service) Types(ctx context.Context) ([]TaskType, error) {
 		if t.ID == aimg.TaskTypeTranslate {
 			pairs, err := s.trans.Languages(ctx)
 			if err != nil {
-				return nil, err
+				// As Nextcloud's manager skips a provider that fails to set
+				// up: the other types stay usable while the server is down.
+				s.log.WarnContext(ctx, "translation languages unavailable; translate type not listed", "err", err)
+				continue
 			}
 			t.Enums = translateEnums(pairs)
 		}
@@ -330,7 +333,10 @@ func (s *Service) checkInput(ctx context.Context, typ string, in map[string]any)
 	case aimg.TaskTypeTranslate:
 		pairs, err := s.trans.Languages(ctx)
 		if err != nil {
-			return nil, err
+			// Types does not list the type then; scheduling it is the
+			// same "no provider" answer (412), the cause logged.
+			s.log.WarnContext(ctx, "translation languages unavailable; translate task refused", "err", err)
+			return nil, ErrNoProvider
 		}
 		enums := translateEnums(pairs)
 		for _, key := range []string{"origin_language", "target_language"} {
