@@ -201,7 +201,7 @@ func TestTranslationThroughApertium(t *testing.T) {
 		r = c.get("/ocs/v2.php/taskprocessing/tasktypes")
 		var types struct {
 			Types map[string]struct {
-				Name                 string `json:"name"`
+				Name                 string                           `json:"name"`
 				InputShape           map[string]struct{ Type string } `json:"inputShape"`
 				InputShapeEnumValues map[string][]struct {
 					Name  string `json:"name"`
