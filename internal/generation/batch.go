@@ -105,3 +105,18 @@ func (s *Service) ETA(ctx context.Context, job *aimg.Job) (time.Time, error) {
 	rounds := (pos + int64(max(running, 1)) - 1) / int64(max(running, 1)) // pos counts this Job
 	return now.Add(time.Duration(max(rounds, 1)) * avg), nil
 }
+
+// BatchAllowance is how many Items the caller may have queued or
+// generating at once on the default image Model (its tier's concurrency,
+// 1 at abuse level 3 and above): what a batch may hold at most.
+func (s *Service) BatchAllowance(c aimg.Caller) int {
+	m, err := s.model("", DefaultImageModel, aimg.MTypeImage)
+	if err != nil {
+		return 0
+	}
+	n := m.ConcurrentFor(s.tier(c))
+	if c.User != nil && c.User.Abuse >= aimg.AbuseConcurrencyOne {
+		n = min(n, 1)
+	}
+	return n
+}

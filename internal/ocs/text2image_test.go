@@ -273,3 +273,31 @@ func TestScheduleLimits(t *testing.T) {
 		t.Fatalf("sixth guest schedule: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestDefaultNumberOfImagesFollowsTheTier(t *testing.T) {
+	srv := testsupport.NewServer(t, "")
+	c := sessionClient(t, srv, testsupport.SignUp(t, srv, "carol@example.com").SessionID)
+	allowed := srv.App.Config.Service.Models[0].ConcurrentFor(0)
+	for _, m := range srv.App.Config.Service.Models {
+		if m.ModelID == "f222" {
+			allowed = m.ConcurrentFor(0)
+		}
+	}
+	if allowed >= 8 {
+		t.Skipf("the default Model lets tier 0 have %d at once", allowed)
+	}
+	// Not given: as many as the tier may have at once, not Nextcloud's 8.
+	var sched struct {
+		Task t2iTask `json:"task"`
+	}
+	r := c.json("POST", "/ocs/v2.php/text2image/schedule", map[string]any{"input": "a cat", "appId": "a"})
+	if r.data(t, &sched); r.Status != 200 || sched.Task.NumberOfImages != allowed {
+		t.Fatalf("default numberOfImages: %d %s; want %d", r.Status, r.Body, allowed)
+	}
+	// Asked for more than the tier allows (the first task's Items still
+	// queue): the generation limit's 429 with its message.
+	r = c.json("POST", "/ocs/v2.php/text2image/schedule", map[string]any{"input": "a dog", "appId": "a", "numberOfImages": 1})
+	if r.Status != http.StatusTooManyRequests || !strings.Contains(string(r.Body), "at once") {
+		t.Fatalf("over the limit: %d %s", r.Status, r.Body)
+	}
+}

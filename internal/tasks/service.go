@@ -66,6 +66,7 @@ type Images interface {
 	GenerateImages(ctx context.Context, c aimg.Caller, r generation.ImageRequest, n int) (*generation.Batch, error)
 	Batch(ctx context.Context, jobID string) (*generation.BatchState, error)
 	Cancel(ctx context.Context, c aimg.Caller, ids []string, batchID string) ([]generation.CancelResult, error)
+	BatchAllowance(c aimg.Caller) int
 }
 
 // Guests gives a caller without an account record its guest record.
@@ -253,7 +254,7 @@ func (s *Service) Schedule(ctx context.Context, c aimg.Caller, in NewTask) (*aim
 	if err := s.checkID("customId", in.CustomID); err != nil {
 		return nil, err
 	}
-	input, err := s.checkInput(ctx, in.Type, in.Input)
+	input, err := s.checkInput(ctx, c, in.Type, in.Input)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +320,7 @@ func storableText(v string) bool { return utf8.ValidString(v) && !strings.Contai
 
 // checkInput validates a task's input against its type and returns the
 // normalised input object.
-func (s *Service) checkInput(ctx context.Context, typ string, in map[string]any) (map[string]any, error) {
+func (s *Service) checkInput(ctx context.Context, c aimg.Caller, typ string, in map[string]any) (map[string]any, error) {
 	prompt, err := s.textSlot(in, "input")
 	if err != nil {
 		return nil, err
@@ -327,7 +328,9 @@ func (s *Service) checkInput(ctx context.Context, typ string, in map[string]any)
 	out := map[string]any{"input": prompt}
 	switch typ {
 	case aimg.TaskTypeText2Image:
-		n := int64(s.cfg.DefaultImages)
+		// Not given: Nextcloud's 8, but no more than the caller may have
+		// generating at once, so that the default request is not refused.
+		n := int64(max(min(s.cfg.DefaultImages, s.images.BatchAllowance(c)), 1))
 		if v, ok := in["numberOfImages"]; ok && v != nil && v != "" {
 			if n, err = wholeNumber(v); err != nil || n < 1 || n > int64(s.cfg.MaxImages) {
 				return nil, aimg.Invalid("numberOfImages", "must be a whole number from 1 to %d", s.cfg.MaxImages)
