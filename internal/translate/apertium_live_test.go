@@ -1,30 +1,35 @@
-package translate
+package translate_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"aimg/internal/aimg"
 	"aimg/internal/testsupport"
+	"aimg/internal/translate"
 )
 
 // TestApertiumLive translates real text through APy with the Debian
 // pairs (scripts/apertium-server.sh starts it; CI requires it).
 func TestApertiumLive(t *testing.T) {
-	p := mustOpen(t, "apertium+"+testsupport.ApertiumURL(t), Options{})
+	p, err := translate.Open("apertium+"+testsupport.ApertiumURL(t), translate.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 
 	pairs, err := p.Pairs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[Pair]bool{}
+	have := map[translate.Pair]bool{}
 	for _, pr := range pairs {
 		have[pr] = true
 	}
-	en, es, ca := Language{"en", "English"}, Language{"es", "Spanish"}, Language{"ca", "Catalan"}
-	for _, want := range []Pair{{en, es}, {es, en}, {en, ca}, {ca, en}} {
+	en, es, ca := translate.Language{"en", "English"}, translate.Language{"es", "Spanish"}, translate.Language{"ca", "Catalan"}
+	for _, want := range []translate.Pair{{en, es}, {es, en}, {en, ca}, {ca, en}} {
 		if !have[want] {
 			t.Errorf("pairs %+v lack %+v", pairs, want)
 		}
@@ -65,7 +70,9 @@ func TestApertiumLive(t *testing.T) {
 	}
 
 	_, err = p.Translate(ctx, "Hello", "en", "fr")
-	wantError(t, err, aimg.CodeInvalid, MsgUnableToTranslate)
+	if ae := (*aimg.Error)(nil); !errors.As(err, &ae) || ae.Code != aimg.CodeInvalid || ae.Message != translate.MsgUnableToTranslate {
+		t.Fatalf("en to fr: %v; want invalid %q", err, translate.MsgUnableToTranslate)
+	}
 
 	// Debian's APy has no CLD2: /identifyLang answers {} and the built-in
 	// detector decides among the server's source languages.

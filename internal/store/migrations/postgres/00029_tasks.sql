@@ -47,12 +47,10 @@ CREATE TABLE task_files (
 CREATE INDEX task_files_task ON task_files (task_id);
 
 -- The expected completion time of a text-to-image task: a Model's recent
--- render times and its running Jobs.
+-- render times (its running Jobs are counted through jobs_running_lease).
 CREATE INDEX jobs_model_finished ON jobs (model_id, finished_at) WHERE status = 'completed';
-CREATE INDEX jobs_model_running ON jobs (model_id) WHERE status = 'running';
 
 -- +goose Down
-DROP INDEX jobs_model_running;
 DROP INDEX jobs_model_finished;
 DROP TABLE task_files;
 DROP TABLE tasks;
