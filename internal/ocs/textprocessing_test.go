@@ -157,7 +157,7 @@ func TestTextProcessingLegacy(t *testing.T) {
 		var list struct {
 			Tasks []tpTask `json:"tasks"`
 		}
-		nk.get(tp + "/tasks/app/assistant?identifier=nk-summary").data(t, &list)
+		nk.get(tp+"/tasks/app/assistant?identifier=nk-summary").data(t, &list)
 		if len(list.Tasks) != 1 || list.Tasks[0].ID != task.ID {
 			t.Fatalf("tasks/app: %+v", list)
 		}
@@ -213,7 +213,7 @@ func TestTextProcessingOpenAI(t *testing.T) {
 		var tt struct {
 			Types map[string]json.RawMessage `json:"types"`
 		}
-		nk.get(tk + "/tasktypes").data(t, &tt)
+		nk.get(tk+"/tasktypes").data(t, &tt)
 		if tt.Types["core:text2text"] == nil || tt.Types["core:text2text:summary"] == nil {
 			t.Fatalf("tasktypes with a language model: %v", tt.Types)
 		}
