@@ -2,8 +2,8 @@ package builtin
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"io"
