@@ -23,21 +23,11 @@ func (s *Service) GenerateImages(ctx context.Context, c aimg.Caller, r ImageRequ
 	if n < 1 {
 		return nil, aimg.Invalid("numberOfImages", "must be at least 1")
 	}
-	m, err := s.model(r.ModelName, DefaultImageModel, aimg.MTypeImage)
+	m, p, err := s.imageRequest(c, r, n)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkAccess(c, m); err != nil {
-		return nil, err
-	}
-	p, err := imageParams(m, r)
-	if err != nil {
-		return nil, err
-	}
-	if p.Seed, err = s.seedOf(r.Seed, "seed"); err != nil {
-		return nil, err
-	}
-	job, _, err := s.enqueueJob(ctx, c, m, pending{prompt: r.Prompt, negPrompt: r.NegPrompt, params: p, count: n})
+	job, _, err := s.enqueueJob(ctx, c, m, p)
 	if err != nil {
 		return nil, err
 	}

@@ -83,28 +83,37 @@ type VideoFrame struct {
 
 // GenerateImage validates r against its Model and the caller, then queues it.
 func (s *Service) GenerateImage(ctx context.Context, c aimg.Caller, r ImageRequest) (*Status, error) {
+	m, p, err := s.imageRequest(c, r, 1)
+	if err != nil {
+		return nil, err
+	}
+	return s.enqueue(ctx, c, m, p)
+}
+
+// imageRequest validates r against its Model and the caller: the Job of
+// count Items it asks for.
+func (s *Service) imageRequest(c aimg.Caller, r ImageRequest, count int) (*aimg.Model, pending, error) {
 	m, err := s.model(r.ModelName, DefaultImageModel, aimg.MTypeImage)
 	if err != nil {
-		return nil, err
+		return nil, pending{}, err
 	}
 	if err := s.checkAccess(c, m); err != nil {
-		return nil, err
+		return nil, pending{}, err
 	}
-	p, err := imageParams(m, r)
+	params, err := imageParams(m, r)
 	if err != nil {
-		return nil, err
+		return nil, pending{}, err
 	}
-	if p.Seed, err = s.seedOf(r.Seed, "seed"); err != nil {
-		return nil, err
+	if params.Seed, err = s.seedOf(r.Seed, "seed"); err != nil {
+		return nil, pending{}, err
 	}
 	if r.Subseed != nil {
-		if p.Subseed, err = s.seedOf(r.Subseed, "subseed"); err != nil {
-			return nil, err
+		if params.Subseed, err = s.seedOf(r.Subseed, "subseed"); err != nil {
+			return nil, pending{}, err
 		}
 	}
-	return s.enqueue(ctx, c, m, pending{
-		prompt: r.Prompt, negPrompt: r.NegPrompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey, count: 1,
-	})
+	return m, pending{prompt: r.Prompt, negPrompt: r.NegPrompt, params: params, folderID: r.FolderID, key: r.IdempotencyKey,
+		count: count}, nil
 }
 
 // GenerateVideo validates r against its Model and the caller, then queues it.

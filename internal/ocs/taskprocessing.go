@@ -174,7 +174,7 @@ func (s *Server) tkDelete(ctx context.Context, c *call) (Response, error) {
 			return Response{}, err
 		}
 	}
-	return ok(nil), nil
+	return ok(json.RawMessage("null")), nil // DataResponse(null), not the default []
 }
 
 func (s *Server) tkCancel(ctx context.Context, c *call) (Response, error) {
