@@ -216,16 +216,11 @@ func Start(t testing.TB, o Options) *Cluster {
 		p.URL = "http://" + addr
 		c.Replicas = append(c.Replicas, p)
 	}
-	// Replica 0 alone first: it applies the migrations, the others find
-	// them done (they would also wait on the migration lock).
-	c.Replicas[0].Start(t)
-	var wg sync.WaitGroup
-	for _, p := range c.Replicas[1:] {
-		wg.Go(func() { p.startNoWait(t) })
-	}
-	wg.Wait()
-	for _, p := range c.Replicas[1:] {
-		c.waitReady(t, p)
+	// One after the other: the first applies the migrations; started
+	// together, all but one would wait for the migration lock, which goose
+	// tries again only every 5 s.
+	for _, p := range c.Replicas {
+		p.Start(t)
 	}
 
 	var key struct {
