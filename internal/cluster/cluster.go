@@ -180,7 +180,11 @@ func Start(t testing.TB, o Options) *Cluster {
 		t.Fatalf("cluster: %s: %v", S3Env, err)
 	}
 	// Registered before the processes', so it runs after they stopped.
-	t.Cleanup(func() { c.s3.removeAll(t) })
+	t.Cleanup(func() {
+		start := time.Now()
+		n := c.s3.removeAll(t)
+		t.Logf("cluster: removed %d S3 objects in %s", n, time.Since(start).Round(time.Millisecond))
+	})
 	if c.db, err = sql.Open("pgx", dbURL); err != nil {
 		t.Fatalf("cluster: database: %v", err)
 	}
@@ -304,7 +308,14 @@ func (c *Cluster) newProcess(name string, args []string, env map[string]string) 
 		}
 	})
 	// Cleanups run last-registered first: workers stop before replicas.
-	c.t.Cleanup(func() { _ = p.Stop(10 * time.Second) })
+	c.t.Cleanup(func() {
+		start := time.Now()
+		if err := p.Stop(10 * time.Second); err != nil {
+			c.t.Logf("cluster: %v", err)
+		} else if d := time.Since(start); d > 2*time.Second {
+			c.t.Logf("cluster: %s took %s to stop", p.Name, d.Round(time.Millisecond))
+		}
+	})
 	return p
 }
 

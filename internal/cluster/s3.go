@@ -57,13 +57,14 @@ func (s *s3Prefix) list(ctx context.Context) ([]string, error) {
 	return keys, nil
 }
 
-func (s *s3Prefix) removeAll(t testing.TB) {
+// removeAll removes every object under the prefix and says how many.
+func (s *s3Prefix) removeAll(t testing.TB) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	keys, err := s.list(ctx)
 	if err != nil {
 		t.Logf("cluster: list S3 prefix %s for cleanup: %v", s.prefix, err)
-		return
+		return 0
 	}
 	objects := make(chan minio.ObjectInfo, len(keys))
 	for _, k := range keys {
@@ -73,4 +74,5 @@ func (s *s3Prefix) removeAll(t testing.TB) {
 	for e := range s.client.RemoveObjects(ctx, s.bucket, objects, minio.RemoveObjectsOptions{}) {
 		t.Logf("cluster: remove %s: %v", e.ObjectName, e.Err)
 	}
+	return len(keys)
 }
