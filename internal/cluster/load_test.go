@@ -76,7 +76,7 @@ func TestClusterGenerations(t *testing.T) {
 // again with its Idempotency-Key gets the same Item, and the Jobs the dead
 // worker held come back to the queue within one lease.
 func TestClusterSurvivesKills(t *testing.T) {
-	const victimDelay = 300 * time.Millisecond
+	const victimDelay = time.Second
 	c := cluster.Start(t, cluster.Options{Worker: func(i int, w *cluster.WorkerOptions) {
 		if i == 0 {
 			// Worker 0 takes its time per Job, so that it holds leases

@@ -91,7 +91,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 				return // its pending row stays: the orphan sweeper tries again
 			}
 		}
-		if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+		if err := s.store.DropPendingOutputs(ctx, fileIDs); err != nil {
 			s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 		}
 	}
@@ -129,7 +129,9 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		cleanup()
 		return s.cancelledOr(ctx, l, err)
 	}
-	if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+	// This attempt's rows only: an earlier attempt's leftovers (its
+	// process died after storing) stay for the sweeper.
+	if err := s.store.DropPendingOutputs(ctx, fileIDs); err != nil {
 		// Harmless: the sweeper sees the Items point at the files.
 		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 	}
