@@ -126,6 +126,22 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		results = append(results, r)
 	}
 	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
+		// The commit's answer may be what failed (the worker hung up and
+		// ended the request's context during it, the connection broke):
+		// the Job may be completed with these very files. Look before
+		// removing them; when that cannot be told, leave them and their
+		// pending rows to the sweeper, which keeps files Items point at.
+		done, cerr := s.CompletedBy(context.WithoutCancel(ctx), l)
+		switch {
+		case cerr == nil && done:
+			if err := s.store.DropPendingOutputs(context.WithoutCancel(ctx), fileIDs); err != nil {
+				s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
+			}
+			s.changed(l.JobID)
+			return nil
+		case cerr != nil:
+			return err
+		}
 		cleanup()
 		return s.cancelledOr(ctx, l, err)
 	}
