@@ -46,7 +46,9 @@ func (s *lostCommitStore) CompleteJob(context.Context, aimg.Lease, []aimg.ItemRe
 	return context.Canceled
 }
 
-func (s *lostCommitStore) JobCancelledUnder(context.Context, aimg.Lease) (bool, error) { return false, nil }
+func (s *lostCommitStore) JobCancelledUnder(context.Context, aimg.Lease) (bool, error) {
+	return false, nil
+}
 
 type recordingFiles struct {
 	generation.Files
