@@ -36,6 +36,7 @@ var workerFlags = []workerFlag{
 	{"concurrency", "AIMG_WORKER_CONCURRENCY", "n", "1", "Jobs rendered at once"},
 	{"name", "AIMG_WORKER_NAME", "name", "host-pid-random", "this worker's name; a stable name takes back its previous process's Jobs at once"},
 	{"shutdown-timeout", "AIMG_WORKER_SHUTDOWN_TIMEOUT", "duration", "30s", "on SIGTERM, how long running Jobs may finish before they are released"},
+	{"builtin-delay", "AIMG_WORKER_BUILTIN_DELAY", "duration", "0s", "builtin only, for tests: wait this long per Job before rendering (a stand-in for a GPU's render time)"},
 }
 
 const workerSummary = "Renders Jobs for an AIMG server over the worker protocol (docs/worker-protocol.md)."
@@ -58,6 +59,7 @@ type workerSettings struct {
 	models                                 []string
 	concurrency                            int
 	shutdownTimeout                        time.Duration
+	builtinDelay                           time.Duration
 }
 
 func loadWorkerSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (workerSettings, error) {
@@ -118,6 +120,11 @@ func loadWorkerSettings(args []string, getenv func(string) string, stdout, stder
 	if s.shutdownTimeout, err = time.ParseDuration(v["shutdown-timeout"]); err != nil || s.shutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout (AIMG_WORKER_SHUTDOWN_TIMEOUT): %q is not a duration", v["shutdown-timeout"]))
 	}
+	if s.builtinDelay, err = time.ParseDuration(v["builtin-delay"]); err != nil || s.builtinDelay < 0 || s.builtinDelay > time.Hour {
+		errs = append(errs, fmt.Errorf("--builtin-delay (AIMG_WORKER_BUILTIN_DELAY): %q is not a duration from 0s to 1h", v["builtin-delay"]))
+	} else if s.builtinDelay > 0 && s.backend != aimg.BackendBuiltin {
+		errs = append(errs, fmt.Errorf("--builtin-delay (AIMG_WORKER_BUILTIN_DELAY) is for --backend builtin only, not %s", s.backend))
+	}
 	return s, errors.Join(errs...)
 }
 
@@ -138,7 +145,7 @@ func workerBackend(s workerSettings) (b worker.Backend, close func(), err error)
 	}
 	switch s.backend {
 	case aimg.BackendBuiltin:
-		return builtin.Backend{}, none, nil
+		return builtin.Backend{Delay: s.builtinDelay}, none, nil
 	case aimg.BackendComfyUI:
 		u, err := needURL()
 		if err != nil {

@@ -101,7 +101,7 @@ func TestWorkerCommandFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"--server url", "env AIMG_WORKER_SERVER", "--key", "--backend", "--backend-url",
-		"--models", "--concurrency", "env AIMG_WORKER_CONCURRENCY", "--shutdown-timeout", "--backend-key", "env AIMG_WORKER_BACKEND_KEY",
+		"--models", "--concurrency", "env AIMG_WORKER_CONCURRENCY", "--shutdown-timeout", "--builtin-delay", "--backend-key", "env AIMG_WORKER_BACKEND_KEY",
 		"comfyui", "a1111", "openai"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
@@ -110,11 +110,13 @@ func TestWorkerCommandFlags(t *testing.T) {
 	for args, want := range map[string]string{
 		"worker":                          "--key (AIMG_WORKER_KEY) is required",
 		"worker --server ftp://x --key k": "is not an http(s) URL",
-		"worker --server http://x --key k --concurrency 0":                                "--concurrency",
-		"worker --server http://x --key k --backend cuda":                                 "is not one of builtin",
-		"worker --server http://x --key k --name a/b":                                     "--name",
-		"worker --server http://x --key k --backend comfyui":                              "--backend-url (AIMG_WORKER_BACKEND_URL) is required with --backend comfyui",
-		"worker --server http://x --key k --backend a1111 --backend-url ftp://u:secret@x": "is not an http(s) URL",
+		"worker --server http://x --key k --concurrency 0":                                             "--concurrency",
+		"worker --server http://x --key k --backend cuda":                                              "is not one of builtin",
+		"worker --server http://x --key k --name a/b":                                                  "--name",
+		"worker --server http://x --key k --builtin-delay soon":                                        "--builtin-delay",
+		"worker --server http://x --key k --backend comfyui --backend-url http://c --builtin-delay 1s": "for --backend builtin only",
+		"worker --server http://x --key k --backend comfyui":                                           "--backend-url (AIMG_WORKER_BACKEND_URL) is required with --backend comfyui",
+		"worker --server http://x --key k --backend a1111 --backend-url ftp://u:secret@x":              "is not an http(s) URL",
 	} {
 		err := run(context.Background(), strings.Fields(args), func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -40,7 +40,7 @@ type Store interface {
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
 
 	AddPendingOutputs(ctx context.Context, jobID string, fileIDs []string, now time.Time) error
-	DropPendingOutputs(ctx context.Context, jobID string) error
+	DropPendingOutputs(ctx context.Context, fileIDs []string) error
 	ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
 
 	CreateWorkerKey(ctx context.Context, k *aimg.WorkerKey) error

@@ -91,7 +91,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 				return // its pending row stays: the orphan sweeper tries again
 			}
 		}
-		if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+		if err := s.store.DropPendingOutputs(ctx, fileIDs); err != nil {
 			s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 		}
 	}
@@ -126,10 +126,28 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		results = append(results, r)
 	}
 	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
+		// The commit's answer may be what failed (the worker hung up and
+		// ended the request's context during it, the connection broke):
+		// the Job may be completed with these very files. Look before
+		// removing them; when that cannot be told, leave them and their
+		// pending rows to the sweeper, which keeps files Items point at.
+		done, cerr := s.CompletedBy(context.WithoutCancel(ctx), l)
+		switch {
+		case cerr == nil && done:
+			if err := s.store.DropPendingOutputs(context.WithoutCancel(ctx), fileIDs); err != nil {
+				s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
+			}
+			s.changed(l.JobID)
+			return nil
+		case cerr != nil:
+			return err
+		}
 		cleanup()
 		return s.cancelledOr(ctx, l, err)
 	}
-	if err := s.store.DropPendingOutputs(ctx, job.ID); err != nil {
+	// This attempt's rows only: an earlier attempt's leftovers (its
+	// process died after storing) stay for the sweeper.
+	if err := s.store.DropPendingOutputs(ctx, fileIDs); err != nil {
 		// Harmless: the sweeper sees the Items point at the files.
 		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
 	}

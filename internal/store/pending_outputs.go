@@ -27,11 +27,19 @@ func (s *Store) AddPendingOutputs(ctx context.Context, jobID string, fileIDs []s
 	})
 }
 
-// DropPendingOutputs forgets the pending files of jobID (it completed with
-// them, or they were removed).
-func (s *Store) DropPendingOutputs(ctx context.Context, jobID string) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM pending_outputs WHERE job_id = $1`, jobID)
-	return err
+// DropPendingOutputs forgets the pending files fileIDs (their Job
+// completed with them, or they were removed). Only these: the rows of the
+// same Job's other attempts (a process that died after storing) must stay
+// for the orphan sweeper.
+func (s *Store) DropPendingOutputs(ctx context.Context, fileIDs []string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range fileIDs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM pending_outputs WHERE file_id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ClaimOrphanedOutputs returns up to limit files recorded before cutoff

@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
+	"time"
 
 	"aimg/internal/aimg"
 	"aimg/internal/media"
@@ -65,11 +66,26 @@ func CheckModel(m aimg.Model) []error {
 }
 
 // Backend is the in-process Backend of the built-in procedural renderer.
-type Backend struct{}
+type Backend struct {
+	// Delay, for tests only (aimg worker's AIMG_WORKER_BUILTIN_DELAY), is
+	// slept before each Job renders: a stand-in for a GPU's render time,
+	// so that a test can kill a worker while it holds leases. Zero (the
+	// default) renders at once.
+	Delay time.Duration
+}
 
 // Render renders each Item of the Job in turn; the Items of a batch get
 // consecutive seeds.
-func (Backend) Render(ctx context.Context, job worker.RenderJob, progress func(float64)) ([]aimg.ItemOutput, error) {
+func (b Backend) Render(ctx context.Context, job worker.RenderJob, progress func(float64)) ([]aimg.ItemOutput, error) {
+	if b.Delay > 0 {
+		t := time.NewTimer(b.Delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
 	pl := job.Payload
 	if pl.Backend != "" && pl.Backend != aimg.BackendBuiltin {
 		return nil, aimg.Invalid("backend", "this worker renders %q jobs, not %q", aimg.BackendBuiltin, pl.Backend)

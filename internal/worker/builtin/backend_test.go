@@ -3,11 +3,13 @@ package builtin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"aimg/internal/aimg"
 	"aimg/internal/worker"
@@ -41,5 +43,21 @@ func TestInputImageDecodeBudget(t *testing.T) {
 	}
 	if _, err := (Backend{}).Render(context.Background(), inputJob(ok.Bytes()), func(float64) {}); err != nil {
 		t.Fatalf("an ordinary input: %v", err)
+	}
+}
+
+// The test-only Delay waits before rendering and gives way to the Job's
+// end: a worker stopped (or a Job cancelled) during it renders nothing.
+func TestDelayEndsWithTheJob(t *testing.T) {
+	job := worker.RenderJob{
+		Job: &aimg.Job{ID: "j1", ItemIDs: []string{"i1"}},
+		Payload: aimg.JobPayload{Backend: aimg.BackendBuiltin, Kind: aimg.MTypeImage,
+			Params: aimg.GenerationParams{Steps: 1, Width: 64, Height: 64, CFGScale: 7}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, err := Backend{Delay: time.Hour}.Render(ctx, job, func(float64) {})
+	if !errors.Is(err, context.Canceled) || out != nil {
+		t.Fatalf("Render during its delay with the Job ended: %d outputs, %v; want none and context.Canceled", len(out), err)
 	}
 }
