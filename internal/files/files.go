@@ -128,11 +128,11 @@ func New(st Store, blobs blobstore.Store, publicURL string, now func() time.Time
 
 // PutInput is an upload.
 type PutInput struct {
-	ID             string // optional; generated (a UUID) when empty
+	ID string // optional; generated (a UUID) when empty
 	// FreshID says the caller generated ID (a new UUID) itself, so no
 	// file can have it: Put skips the read that fails fast on a taken id
 	// (the insert still refuses a duplicate).
-	FreshID bool
+	FreshID        bool
 	Name           string // the file name; defaults to the id
 	ContentType    string // optional; derived from the name, else sniffed, when empty or application/octet-stream
 	OwnerID        string
@@ -205,8 +205,8 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 		ChecksumAlgorithm: aimg.ChecksumSHA256,
 		OwnerID:           in.OwnerID,
 		CustomMetadata:    custom,
-		BlobKey:   blobKey(in),
-		CreatedAt: s.now().UTC(),
+		BlobKey:           blobKey(in),
+		CreatedAt:         s.now().UTC(),
 	}
 	h := sha256.New()
 	counted := &countingWriter{}
