@@ -186,7 +186,10 @@ func (s *Service) Types(ctx context.Context) ([]TaskType, error) {
 		if t.ID == aimg.TaskTypeTranslate {
 			pairs, err := s.trans.Languages(ctx)
 			if err != nil {
-				return nil, err
+				// As Nextcloud's manager skips a provider that fails to set
+				// up: the other types stay usable while the server is down.
+				s.log.WarnContext(ctx, "translation languages unavailable; translate type not listed", "err", err)
+				continue
 			}
 			t.Enums = translateEnums(pairs)
 		}
@@ -305,11 +308,15 @@ func (s *Service) checkID(field, v string) error {
 	if utf8.RuneCountInString(v) > s.cfg.MaxIDLength {
 		return aimg.Invalid(field, "is longer than %d characters", s.cfg.MaxIDLength)
 	}
-	if !utf8.ValidString(v) {
-		return aimg.Invalid(field, "is not valid UTF-8")
+	if !storableText(v) {
+		return aimg.Invalid(field, "is not valid UTF-8 text (NUL characters included)")
 	}
 	return nil
 }
+
+// storableText tells whether v can be stored and compared as text by
+// both databases: valid UTF-8 without NUL (PostgreSQL refuses both).
+func storableText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
 
 // checkInput validates a task's input against its type and returns the
 // normalised input object.
@@ -333,7 +340,10 @@ func (s *Service) checkInput(ctx context.Context, c aimg.Caller, typ string, in 
 	case aimg.TaskTypeTranslate:
 		pairs, err := s.trans.Languages(ctx)
 		if err != nil {
-			return nil, err
+			// Types does not list the type then; scheduling it is the
+			// same "no provider" answer (412), the cause logged.
+			s.log.WarnContext(ctx, "translation languages unavailable; translate task refused", "err", err)
+			return nil, ErrNoProvider
 		}
 		enums := translateEnums(pairs)
 		for _, key := range []string{"origin_language", "target_language"} {
@@ -361,8 +371,8 @@ func (s *Service) textSlot(in map[string]any, key string) (string, error) {
 	if len(v) > s.cfg.MaxInputBytes {
 		return "", aimg.Invalid(key, "is %d bytes; at most %d", len(v), s.cfg.MaxInputBytes)
 	}
-	if !utf8.ValidString(v) {
-		return "", aimg.Invalid(key, "is not valid UTF-8")
+	if !storableText(v) {
+		return "", aimg.Invalid(key, "is not valid UTF-8 text (NUL characters included)")
 	}
 	return v, nil
 }
@@ -430,8 +440,8 @@ func (s *Service) own(ctx context.Context, c aimg.Caller, id int64) (*aimg.Task,
 
 // Tasks lists the caller's tasks f selects (f.UserID is set here).
 func (s *Service) Tasks(ctx context.Context, c aimg.Caller, f aimg.TaskFilter) ([]aimg.Task, error) {
-	if c.User == nil {
-		return []aimg.Task{}, nil
+	if c.User == nil || !storableFilter(f) {
+		return []aimg.Task{}, nil // a value no task can hold matches none
 	}
 	f.UserID, f.UpdatedSince, f.Limit = c.User.ID, s.now().Add(-s.cfg.TTL), s.cfg.ListLimit
 	ts, err := s.store.Tasks(ctx, f)
@@ -449,6 +459,18 @@ func (s *Service) Tasks(ctx context.Context, c aimg.Caller, f aimg.TaskFilter) (
 		ts = []aimg.Task{}
 	}
 	return ts, nil
+}
+
+func storableFilter(f aimg.TaskFilter) bool {
+	if !storableText(f.AppID) || (f.CustomID != nil && !storableText(*f.CustomID)) {
+		return false
+	}
+	for _, t := range f.Types {
+		if !storableText(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // Cancel cancels the caller's task if it has not ended, and returns it.
