@@ -24,9 +24,10 @@ func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err e
 	return sessions, otps, err
 }
 
-// RunPurger calls PurgeExpired every PurgeInterval until ctx ends.
-func (s *Service) RunPurger(ctx context.Context) {
-	aimg.Every(ctx, PurgeInterval, func(ctx context.Context) {
+// RunPurger calls PurgeExpired every PurgeInterval, on turn (one replica
+// of several), until ctx ends.
+func (s *Service) RunPurger(ctx context.Context, turn aimg.Turn) {
+	aimg.EveryTurn(ctx, turn, "account.purge", PurgeInterval, func(ctx context.Context) {
 		if n, m, err := s.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging expired sessions and OTPs failed", "err", err)
 		} else if n+m > 0 {

@@ -79,6 +79,9 @@ type App struct {
 	bg         background
 	now        func() time.Time
 	after      func(time.Duration) <-chan time.Time // the drain delay's timer
+	// wall is the clock of the sweeps' turns (takeTurn): their tickers run
+	// on the wall clock, whatever clock the app runs on.
+	wall func() time.Time
 
 	// AdminKeyGenerated is set when this start generated the admin key, so
 	// the caller prints it once.
@@ -92,7 +95,7 @@ type App struct {
 // An error names the setting at fault ("AIMG_REDIS_URL: ..."); whatever was
 // opened before it is closed again.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time, version string, getenv func(string) string) (*App, error) {
-	a := &App{Config: cfg, Log: log, now: now, after: time.After}
+	a := &App{Config: cfg, Log: log, now: now, after: time.After, wall: time.Now}
 	if err := a.open(ctx, version, getenv); err != nil {
 		if cerr := a.Close(); cerr != nil {
 			log.Warn("closing after a failed start", "err", cerr)
@@ -143,6 +146,11 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	}
 	if a.Limiter, err = ratelimit.Open(ctx, cfg.RedisURL, now); err != nil {
 		return named("AIMG_REDIS_URL", err)
+	}
+	if cfg.RedisURL != "" {
+		// Redis down later: each replica limits on its own meanwhile. The
+		// pause before asking Redis again is wall-clock time.
+		a.Limiter = ratelimit.NewFallback(a.Limiter, ratelimit.NewMemory(now), time.Now, log)
 	}
 	a.closers = append(a.closers, a.Limiter.Close)
 	if a.Mail, err = mail.Open(cfg.SMTPURL, filepath.Join(cfg.DataDir, "outbox"), cfg.Service.MailFrom, now, log); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/generation"
+	"aimg/internal/store"
 	"aimg/internal/worker"
 	"aimg/internal/workerapi"
 )
@@ -171,13 +172,17 @@ func (a *App) notifyItemEvents(ctx context.Context) {
 const sweepInterval = 10 * time.Minute
 
 // sweepLeftovers removes what a crash left behind: output files stored for
-// Jobs that never completed with them, and the local blob store's
-// temporary files. Both are safe with several replicas.
-func (a *App) sweepLeftovers(ctx context.Context) {
-	if n, err := a.Generation.SweepOrphanedOutputs(ctx); err != nil && ctx.Err() == nil {
-		a.Log.Warn("sweeping orphaned outputs failed", "err", err)
-	} else if n > 0 {
-		a.Log.Info("removed orphaned outputs", "files", n)
+// Jobs that never completed with them (on turn: one replica per interval,
+// though concurrent sweeps are safe, ClaimOrphanedOutputs hands each file
+// to one), and the local blob store's temporary files (on every replica:
+// each has its own data dir).
+func (a *App) sweepLeftovers(ctx context.Context, turn aimg.Turn) {
+	if turn == nil || turn(ctx, "generation.orphanedOutputs", sweepInterval) {
+		if n, err := a.Generation.SweepOrphanedOutputs(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("sweeping orphaned outputs failed", "err", err)
+		} else if n > 0 {
+			a.Log.Info("removed orphaned outputs", "files", n)
+		}
 	}
 	if local, ok := a.Blobs.(interface {
 		SweepTemp(ctx context.Context, olderThan time.Duration, now time.Time) (int, error)
@@ -221,6 +226,30 @@ func loadOrCreateWorkerName(dataDir string) (string, error) {
 	return name, nil
 }
 
+// turn is the sweeps' turn-taking: on PostgreSQL (several replicas may
+// share it) a sweep runs when this replica claims the interval's run
+// (store.ClaimRun); on SQLite (one process) it is nil: always.
+func (a *App) turn() aimg.Turn {
+	if a.Store.Dialect() != store.Postgres {
+		return nil
+	}
+	return a.takeTurn
+}
+
+// takeTurn claims this interval's run of the sweep name. A database that
+// does not answer means no run: the sweep could not work either, and the
+// next interval asks again.
+func (a *App) takeTurn(ctx context.Context, name string, every time.Duration) bool {
+	ok, err := a.Store.ClaimRun(ctx, name, a.wall(), every)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.Log.Warn("taking a background sweep's turn failed", "sweep", name, "err", err)
+		}
+		return false
+	}
+	return ok
+}
+
 // Start runs the reaper, the purger and the embedded worker pool until ctx ends or Stop
 // is called. Calling it again does nothing.
 func (a *App) Start(ctx context.Context) {
@@ -228,19 +257,26 @@ func (a *App) Start(ctx context.Context) {
 		ctx, a.bg.cancel = context.WithCancel(ctx)
 		a.bg.done = make(chan struct{})
 		var loops sync.WaitGroup
+		// Which loop runs where (docs/decisions.md, "Background work and
+		// failing dependencies"): the reaper, the task runner and webhook
+		// delivery run on every replica (their claims are per row); the
+		// sweeps take turns (one replica per interval).
+		turn := a.turn()
 		loops.Go(func() { a.Generation.RunReaper(ctx) })
-		loops.Go(func() { a.Accounts.RunPurger(ctx) })
-		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery()) })
-		loops.Go(func() { a.Library.RunViewPurger(ctx) })
-		loops.Go(func() { aimg.Every(ctx, sweepInterval, a.sweepLeftovers) })
+		loops.Go(func() { a.Accounts.RunPurger(ctx, turn) })
+		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery(), turn) })
+		loops.Go(func() { a.Library.RunViewPurger(ctx, turn) })
+		loops.Go(func() {
+			aimg.Every(ctx, sweepInterval, func(ctx context.Context) { a.sweepLeftovers(ctx, turn) })
+		})
 		loops.Go(func() { a.notifyJobsQueued(ctx) })
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })
 		loops.Go(func() { a.notifyItemEvents(ctx) })
 		loops.Go(func() { a.Store.ListenItemEvents(ctx, a.Log, a.Generation.Deliver) })
 		loops.Go(func() { a.Tasks.RunTasks(ctx, "tasks-"+uuid.NewString()[:8]) })
-		loops.Go(func() { a.Tasks.FollowImages(ctx) })
+		loops.Go(func() { a.Tasks.FollowImages(ctx, turn) })
 		loops.Go(func() { a.Tasks.DeliverWebhooks(ctx) })
-		loops.Go(func() { a.Tasks.Expire(ctx) })
+		loops.Go(func() { a.Tasks.Expire(ctx, turn) })
 		go func() {
 			loops.Wait()
 			close(a.bg.done)

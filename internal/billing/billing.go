@@ -75,9 +75,10 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return s.store.ExpireSubscriptions(ctx, s.now())
 }
 
-// RunSweeper calls Sweep every interval until ctx ends.
-func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
-	aimg.Every(ctx, interval, func(ctx context.Context) {
+// RunSweeper calls Sweep every interval, on turn (one replica of several),
+// until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, interval time.Duration, turn aimg.Turn) {
+	aimg.EveryTurn(ctx, turn, "billing.sweep", interval, func(ctx context.Context) {
 		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("expiring subscriptions failed", "err", err)
 		} else if n > 0 {

@@ -210,8 +210,12 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 	}
 	h := sha256.New()
 	counted := &countingWriter{}
-	if err := s.blobs.Put(ctx, f.BlobKey, io.TeeReader(body, io.MultiWriter(h, counted)), -1, contentType); err != nil {
-		return nil, fmt.Errorf("store file %s: %w", f.ID, err)
+	read := &readRecorder{r: body}
+	if err := s.blobs.Put(ctx, f.BlobKey, io.TeeReader(read, io.MultiWriter(h, counted)), -1, contentType); err != nil {
+		if read.err != nil && !errors.Is(read.err, io.EOF) {
+			return nil, fmt.Errorf("store file %s: %w", f.ID, err) // the body failed, not the store
+		}
+		return nil, storeUnavailable(ctx, fmt.Errorf("store file %s: %w", f.ID, err))
 	}
 	f.Size = counted.n
 	f.Checksum = hex.EncodeToString(h.Sum(nil))
@@ -231,6 +235,32 @@ func blobKey(in PutInput) string {
 		return path.Join("files", in.ID, "original")
 	}
 	return path.Join("files", in.ID, uuid.NewString(), "original")
+}
+
+// readRecorder keeps the error its reader returned, so that a failed Put
+// tells a cut upload from a blob store that does not answer.
+type readRecorder struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readRecorder) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// storeUnavailable is a blob store failure that is not a missing blob: the
+// store (S3) does not answer or refuses. It is a 503, which clients and
+// remote workers retry, rather than an internal error; a caller that gave
+// up keeps its own error.
+func storeUnavailable(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, blobstore.ErrNotFound) {
+		return err
+	}
+	return &aimg.Error{Code: aimg.CodeUnavailable, Message: "The file store is unavailable; try again later", Err: err}
 }
 
 // contentType picks the declared type, else the type of the name's

@@ -189,7 +189,7 @@ func (s *Service) blobError(ctx context.Context, f *aimg.File, err error) error 
 	if errors.Is(err, blobstore.ErrNotFound) {
 		return s.corrupted(ctx, f, "the blob is missing")
 	}
-	return fmt.Errorf("open file %s: %w", f.ID, err)
+	return storeUnavailable(ctx, fmt.Errorf("open file %s: %w", f.ID, err))
 }
 
 // readOriginal reads the original into memory, verifying it unless

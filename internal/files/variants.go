@@ -81,7 +81,7 @@ func (s *Service) openVariant(ctx context.Context, f *aimg.File, o OpenOptions) 
 		return c, nil
 	}
 	if !errors.Is(err, blobstore.ErrNotFound) {
-		return nil, fmt.Errorf("open variant of %s: %w", f.ID, err)
+		return nil, storeUnavailable(ctx, fmt.Errorf("open variant of %s: %w", f.ID, err))
 	}
 	if f.Size > MaxResizeSourceBytes {
 		return nil, &aimg.Error{Code: aimg.CodeInvalid, Field: "width",

@@ -155,10 +155,10 @@ func (s *Service) countView(ctx context.Context, c aimg.Caller, it *aimg.Item) {
 	}
 }
 
-// RunViewPurger drops expired view records every ViewPurgeInterval until
-// ctx ends.
-func (s *Service) RunViewPurger(ctx context.Context) {
-	aimg.Every(ctx, ViewPurgeInterval, func(ctx context.Context) {
+// RunViewPurger drops expired view records every ViewPurgeInterval, on
+// turn (one replica of several), until ctx ends.
+func (s *Service) RunViewPurger(ctx context.Context, turn aimg.Turn) {
+	aimg.EveryTurn(ctx, turn, "library.viewPurge", ViewPurgeInterval, func(ctx context.Context) {
 		_, _ = s.store.PurgeViews(ctx, s.now().Add(-ViewWindow).UnixMilli())
 	})
 }

@@ -169,10 +169,11 @@ func (s *Service) run(ctx context.Context, t *aimg.Task) (string, error) {
 const followBatch = 200
 
 // FollowImages brings the text-to-image tasks that have not ended up to
-// date with their Jobs every cfg.Poll, so that their webhooks fire and
-// their lastUpdated moves without anybody asking.
-func (s *Service) FollowImages(ctx context.Context) {
-	aimg.Every(ctx, s.cfg.Poll, func(ctx context.Context) {
+// date with their Jobs every cfg.Poll, on turn (one replica of several),
+// so that their webhooks fire and their lastUpdated moves without anybody
+// asking.
+func (s *Service) FollowImages(ctx context.Context, turn aimg.Turn) {
+	aimg.EveryTurn(ctx, turn, "tasks.followImages", s.cfg.Poll, func(ctx context.Context) {
 		ts, err := s.store.FollowedTasks(ctx, followBatch)
 		if err != nil {
 			s.log.Error("following text-to-image tasks", "err", err)
@@ -243,9 +244,10 @@ func samePointer(a, b *float64) bool {
 // expireBatch is how many expired tasks one pass removes.
 const expireBatch = 1000
 
-// Expire removes, every hour, the tasks last updated more than cfg.TTL ago.
-func (s *Service) Expire(ctx context.Context) {
-	aimg.Every(ctx, time.Hour, func(ctx context.Context) {
+// Expire removes, every hour on turn (one replica of several), the tasks
+// last updated more than cfg.TTL ago.
+func (s *Service) Expire(ctx context.Context, turn aimg.Turn) {
+	aimg.EveryTurn(ctx, turn, "tasks.expire", time.Hour, func(ctx context.Context) {
 		for ctx.Err() == nil {
 			n, err := s.store.DeleteTasksUpdatedBefore(ctx, s.now().Add(-s.cfg.TTL), expireBatch)
 			if err != nil {

@@ -284,12 +284,19 @@ func (p *Pool) run(job *aimg.Job) {
 	case err != nil:
 		p.fail(log, lease, err.Error(), aimg.ErrorCode(err) != aimg.CodeInvalid)
 	default:
-		err := p.call(func(ctx context.Context) error { return p.src.Complete(ctx, lease, outputs) })
+		err := p.complete(lease, outputs, log)
 		switch {
 		case errors.Is(err, aimg.ErrJobCancelled):
 			log.Info("job finished after it was cancelled: the result was discarded")
 		case errors.Is(err, aimg.ErrLeaseLost):
 			log.Warn("job finished too late: its lease was lost, the result was discarded")
+		case aimg.ErrorCode(err) == aimg.CodeUnavailable:
+			// Still unavailable after CallTimeout: the Job did nothing
+			// wrong, so it goes back to its queue with its attempt unspent.
+			log.Error("complete job: the server could not store the outputs in time; releasing the job", "err", err)
+			if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, lease) }); err != nil {
+				log.Error("release job", "err", err)
+			}
 		case err != nil:
 			log.Error("complete job", "err", err)
 			p.fail(log, lease, "storing the outputs failed", true)
@@ -297,6 +304,29 @@ func (p *Pool) run(job *aimg.Job) {
 			log.Debug("job completed")
 		}
 	}
+}
+
+// complete hands the outputs over, trying again with backoff within
+// CallTimeout while the source answers unavailable (its file store, S3,
+// does not answer): a short outage does not cost the render.
+func (p *Pool) complete(lease aimg.Lease, outputs []aimg.ItemOutput, log *slog.Logger) error {
+	return p.call(func(ctx context.Context) error {
+		for n := 0; ; n++ {
+			err := p.src.Complete(ctx, lease, outputs)
+			if aimg.ErrorCode(err) != aimg.CodeUnavailable || ctx.Err() != nil {
+				return err
+			}
+			wait := min(200*time.Millisecond<<min(n, 5), 5*time.Second)
+			log.Warn("complete job: the server cannot store the outputs now; trying again", "wait", wait, "err", err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+		}
+	})
 }
 
 // render runs the backend; a panic in it fails the Job (once: it would
