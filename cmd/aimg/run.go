@@ -27,6 +27,7 @@ commands:
   worker    render Jobs for a server on this machine (a GPU worker; see aimg worker --help)
   migrate   apply database migrations and exit
   dev seed  add test data (see aimg dev)
+  bench     drive servers with simulated workers and clients; print Items/s and latencies
   version   print the version and the build's VCS stamp
 
 aimg <command> --help shows the command's flags.
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWorker(ctx, args[1:], getenv, stdout, stderr)
 	case "dev":
 		return seed(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-v":

@@ -128,7 +128,11 @@ func New(st Store, blobs blobstore.Store, publicURL string, now func() time.Time
 
 // PutInput is an upload.
 type PutInput struct {
-	ID             string // optional; generated (a UUID) when empty
+	ID string // optional; generated (a UUID) when empty
+	// FreshID says the caller generated ID (a new UUID) itself, so no
+	// file can have it: Put skips the read that fails fast on a taken id
+	// (the insert still refuses a duplicate).
+	FreshID        bool
 	Name           string // the file name; defaults to the id
 	ContentType    string // optional; derived from the name, else sniffed, when empty or application/octet-stream
 	OwnerID        string
@@ -160,7 +164,7 @@ func ValidateCustomMetadata(raw []byte) error {
 // size, then records the file. An id already in use is a conflict.
 func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 	if in.ID == "" {
-		in.ID = uuid.NewString()
+		in.ID, in.FreshID = uuid.NewString(), true
 	} else if err := ValidateID(in.ID); err != nil {
 		return nil, err
 	}
@@ -179,10 +183,12 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 		return nil, aimg.Invalid("file", "is required")
 	}
 	// Fail fast on a taken id; the insert below still catches a race.
-	if _, err := s.st.FileByID(ctx, in.ID); err == nil {
-		return nil, &aimg.Error{Code: aimg.CodeConflict, Field: "id", Message: "id: a file with this id already exists"}
-	} else if !aimg.IsNotFound(err) {
-		return nil, err
+	if !in.FreshID {
+		if _, err := s.st.FileByID(ctx, in.ID); err == nil {
+			return nil, &aimg.Error{Code: aimg.CodeConflict, Field: "id", Message: "id: a file with this id already exists"}
+		} else if !aimg.IsNotFound(err) {
+			return nil, err
+		}
 	}
 
 	name := cleanName(in.Name)
@@ -199,10 +205,8 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 		ChecksumAlgorithm: aimg.ChecksumSHA256,
 		OwnerID:           in.OwnerID,
 		CustomMetadata:    custom,
-		// A fresh directory per upload: a reused id (after removal) never
-		// meets the bytes or the cached variants of its predecessor.
-		BlobKey:   path.Join("files", in.ID, uuid.NewString(), "original"),
-		CreatedAt: s.now().UTC(),
+		BlobKey:           blobKey(in),
+		CreatedAt:         s.now().UTC(),
 	}
 	h := sha256.New()
 	counted := &countingWriter{}
@@ -220,6 +224,17 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// blobKey is where the upload's bytes go. A fresh directory per upload: a
+// reused id (after removal) never meets the bytes or the cached variants
+// of its predecessor. An id the caller made fresh is that directory
+// itself: one directory less to create per generated output (issue 11).
+func blobKey(in PutInput) string {
+	if in.FreshID {
+		return path.Join("files", in.ID, "original")
+	}
+	return path.Join("files", in.ID, uuid.NewString(), "original")
 }
 
 // readRecorder keeps the error its reader returned, so that a failed Put

@@ -108,7 +108,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		r := aimg.ItemResult{ItemID: out.ItemID}
 		for _, f := range out.Files {
 			file, err := s.files.Put(ctx, files.PutInput{
-				ID: fileIDs[len(stored)], Name: outputName(out.ItemID, f), ContentType: f.ContentType,
+				ID: fileIDs[len(stored)], FreshID: true, Name: outputName(out.ItemID, f), ContentType: f.ContentType,
 				OwnerID: job.UserID, Body: bytes.NewReader(f.Data),
 			})
 			if err != nil {
@@ -145,12 +145,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		cleanup()
 		return s.cancelledOr(ctx, l, err)
 	}
-	// This attempt's rows only: an earlier attempt's leftovers (its
-	// process died after storing) stay for the sweeper.
-	if err := s.store.DropPendingOutputs(ctx, fileIDs); err != nil {
-		// Harmless: the sweeper sees the Items point at the files.
-		s.log.WarnContext(ctx, "pending outputs not forgotten", "job", job.ID, "err", err)
-	}
+	// CompleteJob forgot the pending outputs in its transaction.
 	s.changed(l.JobID)
 	return nil
 }

@@ -147,7 +147,8 @@ func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, n
 }
 
 // CompleteJob marks the Job completed and its Items completed with their
-// files, placed in folderID ("" = root), in one transaction. Only the lease
+// files, placed in folderID ("" = root), in one transaction, which also
+// forgets the Job's pending outputs (AddPendingOutputs). Only the lease
 // holder may complete: anyone else gets aimg.ErrLeaseLost and nothing changes,
 // so a Job is never completed twice.
 func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error {
@@ -198,6 +199,22 @@ func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.It
 				WHERE id = $1 AND job_id = $2`,
 				r.ItemID, l.JobID, r.FileID, fr, ms(now), nullString(folderID), folderAdded); err != nil {
 				return err
+			}
+		}
+		// The Items point at their files now: the orphan sweeper has
+		// nothing to follow for them. In this transaction rather than a
+		// second one (issue 11: one commit less per Job). Only this
+		// attempt's files: an earlier attempt's leftovers (its process died
+		// after storing) stay for the sweeper (the cluster test found it).
+		for _, r := range results {
+			ids := []string{r.FileID}
+			for _, f := range r.Frames {
+				ids = append(ids, f.FileID)
+			}
+			for _, id := range ids {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM pending_outputs WHERE job_id = $1 AND file_id = $2`, l.JobID, id); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

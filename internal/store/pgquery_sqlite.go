@@ -65,6 +65,14 @@ func (s *Store) rawQuerySQLite(ctx context.Context, text string, params []any, o
 	}
 	defer conn.Close()
 	defer conn.Raw(func(any) error { return driver.ErrBadConn }) // discard, never pool it again
+	// The raw statement is compiled under its own limits, never taken
+	// from the statements the store compiled before.
+	_ = conn.Raw(func(dc any) error {
+		if c, ok := dc.(*cachingConn); ok {
+			c.stopCaching()
+		}
+		return nil
+	})
 	if o.MaxBytes > 0 {
 		if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, o.MaxBytes); err != nil {
 			return nil, err

@@ -59,17 +59,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	pragmas := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	// _txlock=immediate takes the write lock at BEGIN, so two writers never
 	// deadlock upgrading read locks.
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
-	if err != nil {
-		return nil, err
-	}
+	w := openCachedSQLite("file:" + path + "?" + pragmas + "&_txlock=immediate")
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
+	r := openCachedSQLite("file:" + path + "?" + pragmas + "&_pragma=query_only(1)")
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	q, err := openSQLitePGQuery(path)

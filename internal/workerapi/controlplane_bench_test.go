@@ -1,0 +1,272 @@
+package workerapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+	"aimg/internal/generation"
+	"aimg/internal/testsupport"
+	"aimg/internal/workerapi"
+)
+
+// The control plane's cost per Item (issue 11, docs/performance.md "Control
+// plane per Item"): enqueue, claim, complete with one tiny output file and
+// one status read, render time zero, on the zero-cost Model sketch.
+//
+//	go test ./internal/workerapi -run '^$' -bench ControlPlane -benchtime 2000x
+//
+// CPU is measured, not only wall time: the machine is shared, so wall time
+// says little, while the process's CPU seconds (getrusage: user + system,
+// every goroutine and the GC) per Item are what an Item costs. In the
+// "service" runs the process is only the server (the pipeline calls the
+// generation service as the embedded worker does); in the "http" runs the
+// clients (generateImage, getItemStatus, the worker protocol) share the
+// process, so its CPU is server plus client: an upper bound. PostgreSQL's
+// own CPU is in its processes and not counted. On PostgreSQL, the run also
+// measures pgbench -N with the same number of clients for 10 s
+// (AIMG_BENCH_PGBENCH=0 skips it) and reports Items/s over its TPS.
+
+// controlPlaneClients is how many pipelines run at once: clients, each
+// enqueueing one Item, then claiming, completing and reading a status.
+const controlPlaneClients = 4
+
+// processCPU is the CPU time this process used so far (user + system).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pipeline is one Item's way through the control plane.
+type pipeline func(ctx context.Context, client int) error
+
+func BenchmarkControlPlane(b *testing.B) {
+	testsupport.ForEachBenchDatabase(b, "AIMG_BENCH_SQLITE_URL", "AIMG_BENCH_POSTGRES_URL", func(b *testing.B, url string) {
+		// The reference, in the same run: what this PostgreSQL commits per
+		// second with the same number of clients, measured once per
+		// database right after the first full run.
+		var tps float64
+		reference := func(b *testing.B) float64 {
+			if tps == 0 {
+				tps = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
+				b.Logf("pgbench -N -c %d -T 10: %.0f TPS", controlPlaneClients, tps)
+			}
+			return tps
+		}
+		for _, mode := range []string{"service", "http"} {
+			b.Run(mode, func(b *testing.B) {
+				srv, key, caller := benchServer(b, url)
+				var run pipeline
+				if mode == "service" {
+					run = servicePipeline(srv, caller)
+				} else {
+					run = httpPipeline(srv, key, caller.Session.ID)
+				}
+				itemsPerSec := runControlPlane(b, run)
+				if strings.HasPrefix(url, "postgres") && b.N > 1 && os.Getenv("AIMG_BENCH_PGBENCH") != "0" {
+					b.ReportMetric(itemsPerSec/reference(b), "items/pgbench-tx")
+				}
+			})
+		}
+	})
+}
+
+// BenchmarkPgbench is pgbench -N on a scratch database, alone, reported
+// as TPS, so that its figure sits beside BenchmarkControlPlane's.
+func BenchmarkPgbench(b *testing.B) {
+	if os.Getenv(testsupport.PostgresEnv) == "" {
+		b.Skip("no PostgreSQL (" + testsupport.PostgresEnv + ")")
+	}
+	tps := 0.0
+	for range b.N {
+		tps = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
+	}
+	b.ReportMetric(tps, "TPS")
+}
+
+// runControlPlane runs b.N Items through run and returns Items/s.
+func runControlPlane(b *testing.B, run pipeline) float64 {
+	ctx := context.Background()
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	cpu0, wall0 := processCPU(b), time.Now()
+	for c := range controlPlaneClients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := run(ctx, c); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cpu, wall := processCPU(b)-cpu0, time.Since(wall0)
+	b.StopTimer()
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/item")
+	b.ReportMetric(float64(b.N)/wall.Seconds(), "items/s")
+	if cpu > 0 {
+		// Items/s if the control plane had both cores to itself.
+		b.ReportMetric(float64(b.N)/cpu.Seconds(), "items/cpu-s")
+	}
+	return float64(b.N) / wall.Seconds()
+}
+
+// servicePipeline calls the generation service, as the embedded worker and
+// the HTTP handlers do.
+func servicePipeline(srv *testsupport.Server, caller aimg.Caller) pipeline {
+	gen := srv.App.Generation
+	return func(ctx context.Context, client int) error {
+		st, err := gen.GenerateImage(ctx, caller, generation.ImageRequest{Prompt: "a dot", ModelName: "sketch"})
+		if err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		job, err := gen.Claim(ctx, "bench/"+strconv.Itoa(client), []string{"sketch"})
+		if aimg.IsNotFound(err) {
+			return nil // another client took it; its status is read all the same
+		}
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if err := gen.Complete(ctx, job.Lease(), zeroOutputs(job)); err != nil {
+			return fmt.Errorf("complete: %w", err)
+		}
+		if _, err := gen.ItemStatus(ctx, caller, st.ImageID); err != nil {
+			return fmt.Errorf("status: %w", err)
+		}
+		return nil
+	}
+}
+
+// httpPipeline goes through the AIMG API and the worker protocol.
+func httpPipeline(srv *testsupport.Server, key, session string) pipeline {
+	workers := make([]*workerapi.Client, controlPlaneClients)
+	for i := range workers {
+		workers[i] = workerapi.NewClient(srv.URL, key, nil)
+		workers[i].Wait = 0
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: controlPlaneClients}}
+	call := func(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
+		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("X-Session-ID", session)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var env struct {
+			HasError     bool            `json:"hasError"`
+			ErrorMessage string          `json:"errorMessage"`
+			Payload      json.RawMessage `json:"payload"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+			return nil, err
+		}
+		if env.HasError {
+			return nil, fmt.Errorf("%s: %d %s", path, resp.StatusCode, env.ErrorMessage)
+		}
+		return env.Payload, nil
+	}
+	enqueueBody := []byte(`{"prompt":"a dot","modelName":"sketch"}`)
+	return func(ctx context.Context, client int) error {
+		payload, err := call(ctx, http.MethodPost, "/api/generateImage", enqueueBody)
+		if err != nil {
+			return fmt.Errorf("enqueue: %w", err)
+		}
+		var st struct {
+			ImageID string `json:"imageID"`
+		}
+		if err := json.Unmarshal(payload, &st); err != nil {
+			return err
+		}
+		w := workers[client]
+		job, err := w.Claim(ctx, "bench/"+strconv.Itoa(client), nil)
+		if aimg.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if err := w.Complete(ctx, job.Lease(), zeroOutputs(job)); err != nil {
+			return fmt.Errorf("complete: %w", err)
+		}
+		if _, err := call(ctx, http.MethodGet, "/api/getItemStatus?imageID="+st.ImageID, nil); err != nil {
+			return fmt.Errorf("status: %w", err)
+		}
+		return nil
+	}
+}
+
+var pgbenchTPSLine = regexp.MustCompile(`tps = ([0-9.]+)`)
+
+// pgbenchTPS runs pgbench -i and pgbench -N (simple update: three updates
+// and an insert per transaction, one commit) with clients clients for d on
+// a scratch database it creates and drops.
+func pgbenchTPS(b *testing.B, clients int, d time.Duration) float64 {
+	b.Helper()
+	base := testsupport.ServiceURL(b, testsupport.PostgresEnv, "e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	if _, err := exec.LookPath("pgbench"); err != nil {
+		b.Skip("pgbench is not installed")
+	}
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	name := "perf_pgbench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		b.Fatalf("create database: %v", err)
+	}
+	defer func() {
+		if _, err := db.Exec("DROP DATABASE " + name + " WITH (FORCE)"); err != nil {
+			b.Errorf("drop database %s: %v", name, err)
+		}
+	}()
+	target := strings.Replace(base, "/test?", "/"+name+"?", 1)
+	if target == base {
+		b.Skipf("cannot derive a scratch database URL from %s (expected a path /test)", base)
+	}
+	if out, err := exec.Command("pgbench", "-i", "-q", target).CombinedOutput(); err != nil {
+		b.Fatalf("pgbench -i: %v\n%s", err, out)
+	}
+	out, err := exec.Command("pgbench", "-N", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(clients),
+		"-T", strconv.Itoa(int(d.Seconds())), target).CombinedOutput()
+	if err != nil {
+		b.Fatalf("pgbench -N: %v\n%s", err, out)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if m := pgbenchTPSLine.FindStringSubmatch(sc.Text()); m != nil {
+			tps, _ := strconv.ParseFloat(m[1], 64)
+			return tps
+		}
+	}
+	b.Fatalf("no tps in pgbench output:\n%s", out)
+	return 0
+}
