@@ -119,19 +119,14 @@ type apyTranslation struct {
 }
 
 func (a *apertium) Translate(ctx context.Context, text, from, to string) (string, error) {
-	if err := checkText(text, a.o); err != nil {
+	if same, err := untouched(text, from, to, a.o); err != nil {
 		return "", err
-	}
-	if strings.TrimSpace(text) == "" || from == to {
+	} else if same {
 		return text, nil
 	}
-	idx, err := a.pairs.get(ctx)
+	langpair, err := a.pairs.wirePair(ctx, "apertium", from, to)
 	if err != nil {
 		return "", err
-	}
-	langpair, ok := idx.lookup(from, to)
-	if !ok {
-		return "", unableToTranslate(fmt.Errorf("apertium has no pair %s -> %s", from, to))
 	}
 	const op = "apertium /translate"
 	form := url.Values{

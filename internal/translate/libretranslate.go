@@ -116,19 +116,14 @@ func (l *libreTranslate) post(ctx context.Context, op, path string, body map[str
 }
 
 func (l *libreTranslate) Translate(ctx context.Context, text, from, to string) (string, error) {
-	if err := checkText(text, l.o); err != nil {
+	if same, err := untouched(text, from, to, l.o); err != nil {
 		return "", err
-	}
-	if strings.TrimSpace(text) == "" || from == to {
+	} else if same {
 		return text, nil
 	}
-	idx, err := l.pairs.get(ctx)
+	wire, err := l.pairs.wirePair(ctx, "libretranslate", from, to)
 	if err != nil {
 		return "", err
-	}
-	wire, ok := idx.lookup(from, to)
-	if !ok {
-		return "", unableToTranslate(fmt.Errorf("libretranslate has no pair %s -> %s", from, to))
 	}
 	source, target, _ := strings.Cut(wire, "|")
 	const op = "libretranslate /translate"

@@ -67,10 +67,9 @@ func translationPrompt(from, to Language) string {
 }
 
 func (p *openAI) Translate(ctx context.Context, text, from, to string) (string, error) {
-	if err := checkText(text, p.o); err != nil {
+	if same, err := untouched(text, from, to, p.o); err != nil {
 		return "", err
-	}
-	if strings.TrimSpace(text) == "" || from == to {
+	} else if same {
 		return text, nil
 	}
 	f, t := baseCode(from), baseCode(to)

@@ -266,3 +266,26 @@ func codeForms(code string) []string {
 	}
 	return forms
 }
+
+// untouched tells whether Translate answers text as it is (blank text, or
+// one language both ways, after the size check, which is the error).
+func untouched(text, from, to string, o Options) (bool, error) {
+	if err := checkText(text, o); err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(text) == "" || from == to, nil
+}
+
+// wirePair is what the server calls the pair from -> to; a pair it does
+// not offer is "Unable to translate".
+func (c *pairsCache) wirePair(ctx context.Context, provider, from, to string) (string, error) {
+	idx, err := c.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	wire, ok := idx.lookup(from, to)
+	if !ok {
+		return "", unableToTranslate(fmt.Errorf("%s has no pair %s -> %s", provider, from, to))
+	}
+	return wire, nil
+}
