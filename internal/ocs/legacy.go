@@ -31,6 +31,22 @@ func (s *Server) t2iJSON(c *call, t *aimg.Task) t2iTaskJSON {
 		CompletionExpectedAt: unixOf(t.CompletionExpectedAt)}
 }
 
+// oneTask answers {"task": ...} with the caller's task of the route, as
+// render shows it; del deletes it first (the answer is the task as it was
+// when deleted).
+func oneTask[T any](ctx context.Context, s *Server, c *call, visible func(string) bool, del bool, render func(*call, *aimg.Task) T) (Response, error) {
+	t, err := s.lookup(ctx, c, visible)
+	if err != nil {
+		return Response{}, err
+	}
+	if del {
+		if t, err = s.opts.Tasks.Delete(ctx, c.caller, t.ID); err != nil {
+			return Response{}, err
+		}
+	}
+	return ok(map[string]any{"task": render(c, t)}), nil
+}
+
 func isT2I(typ string) bool { return typ == aimg.TaskTypeText2Image }
 
 func (s *Server) t2iAvailable(ctx context.Context, c *call) (Response, error) {
@@ -73,11 +89,7 @@ func (s *Server) t2iSchedule(ctx context.Context, c *call) (Response, error) {
 }
 
 func (s *Server) t2iTask(ctx context.Context, c *call) (Response, error) {
-	t, err := s.lookup(ctx, c, isT2I)
-	if err != nil {
-		return Response{}, err
-	}
-	return ok(map[string]any{"task": s.t2iJSON(c, t)}), nil
+	return oneTask(ctx, s, c, isT2I, false, s.t2iJSON)
 }
 
 // t2iImage answers the raw image (FileDisplayResponse), or 404 "Image not
@@ -102,14 +114,7 @@ func (s *Server) t2iImage(ctx context.Context, c *call) (Response, error) {
 }
 
 func (s *Server) t2iDelete(ctx context.Context, c *call) (Response, error) {
-	t, err := s.lookup(ctx, c, isT2I)
-	if err != nil {
-		return Response{}, err
-	}
-	if t, err = s.opts.Tasks.Delete(ctx, c.caller, t.ID); err != nil {
-		return Response{}, err
-	}
-	return ok(map[string]any{"task": s.t2iJSON(c, t)}), nil
+	return oneTask(ctx, s, c, isT2I, true, s.t2iJSON)
 }
 
 func (s *Server) t2iByApp(ctx context.Context, c *call) (Response, error) {
@@ -213,22 +218,11 @@ func (s *Server) tpSchedule(ctx context.Context, c *call) (Response, error) {
 }
 
 func (s *Server) tpTask(ctx context.Context, c *call) (Response, error) {
-	t, err := s.lookup(ctx, c, isLegacyText)
-	if err != nil {
-		return Response{}, err
-	}
-	return ok(map[string]any{"task": s.tpJSON(c, t)}), nil
+	return oneTask(ctx, s, c, isLegacyText, false, s.tpJSON)
 }
 
 func (s *Server) tpDelete(ctx context.Context, c *call) (Response, error) {
-	t, err := s.lookup(ctx, c, isLegacyText)
-	if err != nil {
-		return Response{}, err
-	}
-	if t, err = s.opts.Tasks.Delete(ctx, c.caller, t.ID); err != nil {
-		return Response{}, err
-	}
-	return ok(map[string]any{"task": s.tpJSON(c, t)}), nil
+	return oneTask(ctx, s, c, isLegacyText, true, s.tpJSON)
 }
 
 func (s *Server) tpByApp(ctx context.Context, c *call) (Response, error) {

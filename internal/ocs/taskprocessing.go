@@ -159,11 +159,7 @@ func (s *Server) tkSchedule(ctx context.Context, c *call) (Response, error) {
 }
 
 func (s *Server) tkTask(ctx context.Context, c *call) (Response, error) {
-	t, err := s.lookup(ctx, c, anyType)
-	if err != nil {
-		return Response{}, err
-	}
-	return ok(map[string]any{"task": s.tkJSON(c, t)}), nil
+	return oneTask(ctx, s, c, anyType, false, s.tkJSON)
 }
 
 // tkDelete answers null whether or not the task was there, as Nextcloud.
