@@ -46,6 +46,9 @@ var screens = []struct {
 	width, height int64
 }{{"phone", 390, 844}, {"desktop", 1280, 800}}
 
+// newBrowser starts Chromium. Call it after newServer: cleanups run in
+// reverse, so the browser closes (ending its open event streams) before
+// the test server waits for its connections to end.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
@@ -138,8 +141,8 @@ func (b *browser) screenshotOnFailure() {
 // and watch the card reach done without a reload, find the image in the
 // gallery (which fits a phone's width).
 func TestBrowserSignUpGenerateAndGallery(t *testing.T) {
-	b := newBrowser(t)
 	srv := newServer(t, func(c *config.Config) { c.EmbeddedWorker = true })
+	b := newBrowser(t)
 	const email = "browser@example.com"
 
 	b.run("sign-up code step",
@@ -202,8 +205,8 @@ func id(s string) chromedp.ID   { return chromedp.ID(s) }
 // A visitor (a guest session) queues an image with no worker running and
 // cancels it from the same card.
 func TestBrowserCancelQueued(t *testing.T) {
-	b := newBrowser(t)
 	srv := newServer(t) // no worker: the Job stays queued
+	b := newBrowser(t)
 	b.run("queue",
 		chromedp.Navigate(srv.URL+"/create?model=sketch"),
 		chromedp.SetValue(id("width"), "128"),
@@ -221,5 +224,32 @@ func TestBrowserCancelQueued(t *testing.T) {
 	)
 	if cancelled := value(b, "cancelled", chromedp.Text(css(`#watch [data-status="failed"] .state`))); !strings.Contains(cancelled, "cancelled") {
 		t.Fatalf("cancelled card: %q", cancelled)
+	}
+}
+
+// The gallery loads its next page as the "More" link scrolls into view.
+func TestBrowserInfiniteScroll(t *testing.T) {
+	srv := newServer(t, manyQueued(40))
+	b := newBrowser(t)
+	for range 7 {
+		b.run("queue four",
+			chromedp.Navigate(srv.URL+"/create?model=sketch"),
+			chromedp.SetValue(id("width"), "128"),
+			chromedp.SetValue(id("height"), "128"),
+			chromedp.SetValue(id("count"), "4"),
+			chromedp.SendKeys(id("prompt"), "a field of wheat"),
+			chromedp.Click(id("generate")),
+			chromedp.WaitVisible(css("#watch [data-item]")),
+		)
+		srv.Clock.Advance(time.Millisecond) // a paginationIndex per batch
+	}
+	b.run("scroll the gallery",
+		chromedp.Navigate(srv.URL+"/creations"),
+		chromedp.WaitVisible(css("#grid")),
+		chromedp.ScrollIntoView(id("more")),
+		chromedp.WaitNotPresent(id("more")),
+	)
+	if n := value(b, "cards", chromedp.Evaluate[int](`document.querySelectorAll('#grid > li').length`)); n != 28 {
+		t.Fatalf("%d cards after scrolling", n)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"aimg/internal/config"
 	"aimg/internal/mail"
@@ -368,5 +370,53 @@ func TestPrivateItemPageIsTheOwners(t *testing.T) {
 	p = owner.post("/items/"+ids[0]+"/delete", url.Values{})
 	if p.URL.Path != "/creations" || strings.Count(p.Body, `class="card"`) != 1 {
 		t.Fatalf("after delete: %s %s", p.URL, p.Body)
+	}
+}
+
+// manyQueued lets a user queue n Items of sketch with no worker running.
+func manyQueued(n int) func(*config.Config) {
+	return func(c *config.Config) {
+		for i := range c.Service.Models {
+			c.Service.Models[i].Tier0Concurrent = n
+		}
+	}
+}
+
+// queueImages asks for n images of sketch through the Create form.
+func (v *visitor) queueImages(n int) {
+	v.t.Helper()
+	v.get("/create")
+	for n > 0 {
+		count := min(n, web.MaxCount)
+		p := v.post("/create", url.Values{"modelName": {"sketch"}, "prompt": {"a tree"}, "width": {"128"}, "height": {"128"},
+			"count": {strconv.Itoa(count)}})
+		if p.URL.Path != "/create" || p.Status != http.StatusOK {
+			v.t.Fatalf("queue: %d %s", p.Status, p.Body)
+		}
+		n -= count
+		v.srv.Clock.Advance(time.Millisecond) // distinct paginationIndex per batch
+	}
+}
+
+// My creations pages by paginationIndex: the "More" link (which
+// gallery.js follows on scroll) holds the next page, and the last has none.
+func TestCreationsPages(t *testing.T) {
+	srv := newServer(t, manyQueued(40))
+	v := newVisitor(t, srv)
+	v.queueImages(28)
+	p := v.get("/creations")
+	if n := strings.Count(p.Body, `class="card"`); n != 24 {
+		t.Fatalf("first page: %d cards", n)
+	}
+	more := regexp.MustCompile(`id="more" href="([^"]+)"`).FindStringSubmatch(p.Body)
+	if more == nil {
+		t.Fatalf("no More link: %s", p.Body)
+	}
+	p = v.get(html.UnescapeString(more[1]))
+	if n := strings.Count(p.Body, `class="card"`); n != 4 || strings.Contains(p.Body, `id="more"`) {
+		t.Fatalf("second page: %d cards, %s", n, p.Body)
+	}
+	if p := v.get("/creations?before=yesterday"); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "before: ") {
+		t.Fatalf("bad before: %d", p.Status)
 	}
 }
