@@ -1,9 +1,7 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -35,17 +33,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 		return
 	}
 	defer st.Close()
-	w = server.MovingWriteDeadline(w, s.Config.Service.HTTP.WriteTimeout, time.Now)
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	sink := &eventSink{w: w, rc: http.NewResponseController(w)}
-	if err := sink.write("retry: 5000\n\n"); err != nil {
+	es, err := server.StartEventStream(w, s.Config.Service.HTTP.WriteTimeout, 5*time.Second)
+	if err != nil {
 		return
 	}
-	if err := st.Run(r.Context(), sink); err != nil && r.Context().Err() == nil {
+	if err := st.Run(r.Context(), generation.EventSink(es)); err != nil && r.Context().Err() == nil {
 		s.Logger.WarnContext(r.Context(), "web item event stream ended", "err", err)
 	}
 }
@@ -57,32 +49,4 @@ func publicMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error"
-}
-
-// eventSink writes the stream as text/event-stream, as the API does.
-type eventSink struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (k *eventSink) write(s string) error {
-	if _, err := fmt.Fprint(k.w, s); err != nil {
-		return err
-	}
-	return k.rc.Flush()
-}
-
-func (k *eventSink) Event(ev generation.ItemEvent) error {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	return k.write("data: " + string(b) + "\n\n")
-}
-
-func (k *eventSink) KeepAlive() error { return k.write(": keep-alive\n\n") }
-
-func (k *eventSink) End(why generation.StreamEnd) error {
-	b, _ := json.Marshal(map[string]string{"reason": string(why)})
-	return k.write("event: end\ndata: " + string(b) + "\n\n")
 }
