@@ -1,8 +1,11 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 // ContentSecurityPolicy is every answer's CSP: scripts, styles, images and
@@ -30,12 +33,32 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// staticFiles serves the embedded assets; they change only with the
-// binary, so browsers revalidate them (no-cache) rather than keep stale ones.
-func staticFiles(fsys fs.FS) http.Handler {
+// staticFiles serves the embedded assets. They change only with the
+// binary, so browsers revalidate them (no-cache) by their content's ETag
+// (a 304 without a body) rather than keep stale ones.
+func staticFiles(fsys fs.FS) (http.Handler, error) {
+	etags := map[string]string{}
+	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		etags[path] = `"` + hex.EncodeToString(sum[:8]) + `"`
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	files := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
+		if etag, ok := etags[strings.TrimPrefix(r.URL.Path, "/")]; ok {
+			w.Header().Set("ETag", etag) // http.ServeContent answers If-None-Match with it
+		}
 		files.ServeHTTP(w, r)
-	})
+	}), nil
 }

@@ -69,15 +69,22 @@ func New(d Deps) (*Server, error) {
 		}
 		s.pages[name] = t
 	}
-	s.handler = s.routes()
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	assets, err := staticFiles(static)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes(assets)
 	return s, nil
 }
 
 // routes is the whole site map in one table.
-func (s *Server) routes() http.Handler {
+func (s *Server) routes(assets http.Handler) http.Handler {
 	mux := http.NewServeMux()
-	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", assets))
 	page := func(pattern string, h func(w http.ResponseWriter, r *http.Request, c aimg.Caller)) {
 		mux.Handle(pattern, s.withCaller(h))
 	}

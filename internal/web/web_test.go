@@ -420,3 +420,28 @@ func TestCreationsPages(t *testing.T) {
 		t.Fatalf("bad before: %d", p.Status)
 	}
 }
+
+// The embedded assets are revalidated by ETag: a second fetch is a 304.
+func TestStaticAssetsRevalidate(t *testing.T) {
+	srv := newServer(t)
+	resp, err := http.Get(srv.URL + "/static/progress.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != http.StatusOK || etag == "" || resp.Header.Get("Cache-Control") != "no-cache" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("asset: %d %v", resp.StatusCode, resp.Header)
+	}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/static/progress.js", nil)
+	req.Header.Set("If-None-Match", etag)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("revalidation: %d", resp.StatusCode)
+	}
+}
