@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -51,6 +52,14 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	}))
 	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := r.ParseForm(); err != nil {
+				status := http.StatusBadRequest
+				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+					status = http.StatusRequestEntityTooLarge
+				}
+				writePlainError(w, r, status, "The form could not be read: "+err.Error())
+				return
+			}
 			if !s.tokenOK(r) {
 				writePlainError(w, r, http.StatusForbidden, "The form is out of date or did not come from this site (CSRF token missing or wrong); reload the page and try again")
 				return

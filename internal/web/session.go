@@ -36,7 +36,7 @@ func (s *Server) withCaller(h func(w http.ResponseWriter, r *http.Request, c aim
 		sess, user, err := s.Accounts.ResolveSession(r.Context(), c.Domain, id)
 		if aimg.ErrorCode(err) == aimg.CodeUnauthorized {
 			// A disabled account or another domain's session: carry on
-			// as a new visitor, and say why on this page.
+			// as a new visitor (the sign-in page says why, if they try).
 			id, fresh = uuid.NewString(), true
 			sess, user, err = s.Accounts.ResolveSession(r.Context(), c.Domain, id)
 		}

@@ -318,6 +318,9 @@ func TestCreateShowsTheErrorAtItsField(t *testing.T) {
 	if !strings.Contains(p.Body, `id="width-error"`) {
 		t.Fatalf("width error: %s", p.Body)
 	}
+	if p := v.post("/create", url.Values{"prompt": {strings.Repeat("x", 70<<10)}}); p.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a form over the body budget: %d", p.Status)
+	}
 	p = v.post("/create", url.Values{"modelName": {"sketch"}, "prompt": {"a cat"}, "count": {"9"}})
 	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="count-error"`) {
 		t.Fatalf("count error: %s", p.Body)
