@@ -207,6 +207,19 @@ func id(s string) chromedp.ID   { return chromedp.ID(s) }
 func TestBrowserCancelQueued(t *testing.T) {
 	srv := newServer(t) // no worker: the Job stays queued
 	b := newBrowser(t)
+	// By keyboard: the first Tab reaches the skip link, with a visible focus ring.
+	b.run("keyboard", chromedp.Navigate(srv.URL+"/create?model=sketch"), chromedp.KeyEvent("\t"))
+	focus := value(b, "focus", chromedp.Evaluate[string](`document.activeElement.className + ' ' + getComputedStyle(document.activeElement).outlineStyle`))
+	if focus != "skip solid" {
+		t.Fatalf("first Tab: focused %q", focus)
+	}
+	for _, path := range []string{"/create", "/signin", "/signup"} {
+		b.run("open "+path, chromedp.Navigate(srv.URL+path))
+		unlabelled := value(b, "labels", chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(e => e.labels.length === 0).map(e => e.id || e.name)`))
+		if len(unlabelled) != 0 {
+			t.Fatalf("%s: fields without a label: %v", path, unlabelled)
+		}
+	}
 	b.run("queue",
 		chromedp.Navigate(srv.URL+"/create?model=sketch"),
 		chromedp.SetValue(id("width"), "128"),
