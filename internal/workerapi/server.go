@@ -135,8 +135,8 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) 
 		writeErrorCode(w, http.StatusConflict, CodeLeaseLost, aimg.ErrLeaseLost.Message)
 		return
 	}
-	var e *aimg.Error
-	if !errors.As(err, &e) || e.Code == aimg.CodeInternal {
+	e := server.AppError(err)
+	if e == nil {
 		s.opts.Logger.ErrorContext(r.Context(), "worker protocol call failed", "path", r.URL.Path, "err", err)
 		writeErrorCode(w, http.StatusInternalServerError, "internal", "Internal error")
 		return
