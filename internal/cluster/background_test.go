@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,11 +17,16 @@ import (
 // replica: the leases of a worker frozen by SIGSTOP are reaped exactly
 // once (one requeue per Job in all the replicas' logs, one attempt
 // spent), and the worker, thawed, does not complete them a second time.
-// The subscription sweep takes turns: expired tiers are expired by one
-// replica's run, once.
+// The sweeps that take turns (store.ClaimRun) each remove what they find
+// in one replica's run, once: expired tiers (billing.sweep, every
+// minute), outputs a crash left pending (generation.orphanedOutputs) and
+// expired tasks (tasks.expire), the last two every 15 s here.
 func TestClusterBackgroundWork(t *testing.T) {
 	const lease = 10 * time.Second // cluster.BaseConfig
-	c := cluster.Start(t, cluster.Options{Workers: 1, Worker: func(_ int, w *cluster.WorkerOptions) {
+	c := cluster.Start(t, cluster.Options{Workers: 1, Config: `
+generation: {orphanSweepInterval: 15s}
+ocs: {taskExpiryInterval: 15s}
+`, Worker: func(_ int, w *cluster.WorkerOptions) {
 		// Slow renders: the worker holds its four leases when it is frozen.
 		w.Delay = 3 * time.Second
 	}})
@@ -48,6 +54,37 @@ func TestClusterBackgroundWork(t *testing.T) {
 			t.Fatal(err)
 		}
 
+	}
+
+	// Outputs stored for a Job that never completed with them, two hours
+	// ago (generation.OrphanAge is an hour): file rows, S3 objects and
+	// pending rows.
+	const orphans = 6
+	var orphanKeys []string
+	twoHoursAgo := time.Now().Add(-2 * time.Hour).UnixMilli()
+	for i := range orphans {
+		id, key := uuid.NewString(), "orphans/"+uuid.NewString()
+		if err := c.PutBlob(ctx, key, []byte(fmt.Sprintf("orphan %d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.DB().ExecContext(ctx, `INSERT INTO files (id, name, content_type, size, checksum, checksum_algorithm, blob_key, created_at)
+			VALUES ($1, 'orphan.png', 'image/png', 8, '', 'sha256', $2, $3)`, id, key, twoHoursAgo); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.DB().ExecContext(ctx, `INSERT INTO pending_outputs (file_id, job_id, created_at) VALUES ($1, $2, $3)`,
+			id, uuid.NewString(), twoHoursAgo); err != nil {
+			t.Fatal(err)
+		}
+		orphanKeys = append(orphanKeys, key)
+	}
+	// Tasks last updated a month ago (ocs.taskTTL is a week).
+	const oldTasks = 7
+	for range oldTasks {
+		monthAgo := time.Now().Add(-30 * 24 * time.Hour).UnixMilli()
+		if _, err := c.DB().ExecContext(ctx, `INSERT INTO tasks (type, user_id, app_id, input, status, scheduled_at, last_updated)
+			VALUES ('core:text2text:headline', 'someone', 'assistant', '{"input":"x"}', 3, $1, $1)`, monthAgo); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	victim := c.Workers[0]
@@ -135,23 +172,62 @@ func TestClusterBackgroundWork(t *testing.T) {
 	if tiered != 0 {
 		t.Errorf("%d users kept their tier after their subscription expired", tiered)
 	}
-	var runs []string
-	expiredCount := 0
-	for _, r := range c.Replicas {
-		for _, rec := range r.LogRecords("expired subscriptions") {
-			runs = append(runs, fmt.Sprintf("%s: %v", r.Name, rec["count"]))
-			expiredCount += int(number(rec["count"]))
+	checkSweptOnce(t, c, "expired subscriptions", "count", subscribers)
+
+	until(t, "the orphaned outputs are swept", time.Minute, func() bool {
+		var left int
+		if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM pending_outputs`).Scan(&left); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(runs) != 1 || expiredCount != subscribers {
-		t.Errorf("the sweeps that expired subscriptions: %v; want one run of one replica expiring %d", runs, subscribers)
-	}
-	var sweeps int
-	if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM background_runs WHERE name = 'billing.sweep'`).Scan(&sweeps); err != nil {
+		return left == 0
+	})
+	keys, err := c.BlobKeys(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if sweeps != 1 {
-		t.Errorf("background_runs has %d billing.sweep rows, want 1", sweeps)
+	for _, k := range keys {
+		if slices.Contains(orphanKeys, k) {
+			t.Errorf("orphaned object %s is still in S3", k)
+		}
+	}
+	checkSweptOnce(t, c, "removed orphaned outputs", "files", orphans)
+
+	until(t, "the expired tasks are removed", time.Minute, func() bool {
+		var left int
+		if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM tasks`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		return left == 0
+	})
+	checkSweptOnce(t, c, "removed expired tasks", "count", oldTasks)
+
+	var sweeps int
+	if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM background_runs
+		WHERE name IN ('billing.sweep', 'generation.orphanedOutputs', 'tasks.expire')`).Scan(&sweeps); err != nil {
+		t.Fatal(err)
+	}
+	if sweeps != 3 {
+		t.Errorf("background_runs has %d rows of the three sweeps, want 3", sweeps)
+	}
+}
+
+// checkSweptOnce reads the replicas' logs: the sweep logged msg with
+// field = want in one record of one replica (one run did the work), and
+// no other run found anything.
+func checkSweptOnce(t *testing.T, c *cluster.Cluster, msg, field string, want int) {
+	t.Helper()
+	var runs []string
+	total := 0
+	for _, r := range c.Replicas {
+		for _, rec := range r.LogRecords(msg) {
+			runs = append(runs, fmt.Sprintf("%s: %v", r.Name, rec[field]))
+			total += int(number(rec[field]))
+		}
+	}
+	if len(runs) != 1 || total != want {
+		t.Errorf("%q: %v; want one run of one replica with %s %d", msg, runs, field, want)
+	} else {
+		t.Logf("%q: %s", msg, runs[0])
 	}
 }
 

@@ -311,6 +311,12 @@ func (c *Cluster) DB() *sql.DB { return c.db }
 // (without the cluster's prefix, as the files table names them).
 func (c *Cluster) BlobKeys(ctx context.Context) ([]string, error) { return c.s3.list(ctx) }
 
+// PutBlob stores an object in the cluster's S3 prefix under key (as the
+// files table names it), for a test that sets up what a crash left.
+func (c *Cluster) PutBlob(ctx context.Context, key string, data []byte) error {
+	return c.s3.put(ctx, key, data)
+}
+
 // Dir is the cluster's temporary directory (logs, data dirs, config).
 func (c *Cluster) Dir() string { return c.dir }
 

@@ -167,4 +167,3 @@ func until(t *testing.T, what string, limit time.Duration, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
