@@ -158,28 +158,16 @@ ocs: {taskExpiryInterval: 15s}
 
 	// The tiers: expired by one replica's billing.sweep, once.
 	until(t, "the expired subscriptions are swept", 2*time.Minute, func() bool {
-		var live int
-		if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM subscriptions WHERE status <> 'expired'`).Scan(&live); err != nil {
-			t.Fatal(err)
-		}
-		return live == 0
+		return count(t, c, `SELECT count(*) FROM subscriptions WHERE status <> 'expired'`) == 0
 	})
 	t.Logf("subscriptions swept %s after the cluster started", time.Since(started).Round(time.Millisecond))
-	var tiered int
-	if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tier <> 0`).Scan(&tiered); err != nil {
-		t.Fatal(err)
-	}
-	if tiered != 0 {
+	if tiered := count(t, c, `SELECT count(*) FROM users WHERE tier <> 0`); tiered != 0 {
 		t.Errorf("%d users kept their tier after their subscription expired", tiered)
 	}
 	checkSweptOnce(t, c, "expired subscriptions", "count", subscribers)
 
 	until(t, "the orphaned outputs are swept", time.Minute, func() bool {
-		var left int
-		if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM pending_outputs`).Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		return left == 0
+		return count(t, c, `SELECT count(*) FROM pending_outputs`) == 0
 	})
 	keys, err := c.BlobKeys(ctx)
 	if err != nil {
@@ -193,20 +181,12 @@ ocs: {taskExpiryInterval: 15s}
 	checkSweptOnce(t, c, "removed orphaned outputs", "files", orphans)
 
 	until(t, "the expired tasks are removed", time.Minute, func() bool {
-		var left int
-		if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM tasks`).Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		return left == 0
+		return count(t, c, `SELECT count(*) FROM tasks`) == 0
 	})
 	checkSweptOnce(t, c, "removed expired tasks", "count", oldTasks)
 
-	var sweeps int
-	if err := c.DB().QueryRowContext(ctx, `SELECT count(*) FROM background_runs
-		WHERE name IN ('billing.sweep', 'generation.orphanedOutputs', 'tasks.expire')`).Scan(&sweeps); err != nil {
-		t.Fatal(err)
-	}
-	if sweeps != 3 {
+	if sweeps := count(t, c, `SELECT count(*) FROM background_runs
+		WHERE name IN ('billing.sweep', 'generation.orphanedOutputs', 'tasks.expire')`); sweeps != 3 {
 		t.Errorf("background_runs has %d rows of the three sweeps, want 3", sweeps)
 	}
 }
@@ -229,6 +209,16 @@ func checkSweptOnce(t *testing.T, c *cluster.Cluster, msg, field string, want in
 	} else {
 		t.Logf("%q: %s", msg, runs[0])
 	}
+}
+
+// count runs a SELECT count(*) on the cluster's database.
+func count(t *testing.T, c *cluster.Cluster, query string) int {
+	t.Helper()
+	var n int
+	if err := c.DB().QueryRowContext(t.Context(), query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // number reads a JSON number of a log record (0 when absent).
