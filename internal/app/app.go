@@ -233,7 +233,8 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 	}
 	g := cfg.Service.Generation
 	a.WorkerAPI = workerapi.NewServer(workerapi.Options{Jobs: a.Generation, Wake: a.wake, Allow: a.Accounts.Allow, Logger: log,
-		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval})
+		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval,
+		LeaseDuration: g.LeaseDuration})
 	a.HTTP = server.New(server.Options{
 		Logger:            log,
 		Now:               now,
