@@ -401,6 +401,8 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`: "jobs_fair",
 		`SELECT MAX(fair_key) FROM jobs WHERE queue_id = 'q' AND user_id = 'u' AND status = 'queued'`:              "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'q' AND level = 7`:                       "sqlite_autoindex_job_fair_counts_1",
+		// The rank the queue has served (enqueue's vtime).
+		`SELECT fair_key FROM jobs WHERE queue_id = 'q' AND started_at IS NOT NULL ORDER BY fair_key DESC LIMIT 1`: "jobs_served",
 	} {
 		plan, err := st.ExplainForTest(context.Background(), q)
 		if err != nil {
@@ -448,6 +450,7 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`:                        "jobs_fair",
 		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND user_id = 'u' AND status = 'queued' ORDER BY fair_key DESC LIMIT 1`:           "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'm-p0-gen' AND level = 7`:                                              "job_fair_counts_pkey",
+		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND started_at IS NOT NULL ORDER BY fair_key DESC LIMIT 1`:                        "jobs_served",
 	} {
 		plan, err := st.ExplainForTest(ctx, q)
 		if err != nil {
