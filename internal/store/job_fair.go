@@ -53,6 +53,15 @@ func fairTieSQL(dialect Dialect) string {
 	return `(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)`
 }
 
+// fairRankSQL reads the highest fair key of user $2's queued Jobs in queue
+// $1 (jobs_queued_user) and the highest of the queue's claimed Jobs
+// (jobs_served), 0 for none: one backward probe each.
+const fairRankSQL = `SELECT
+	COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND user_id = $2 AND status = 'queued'
+		ORDER BY fair_key DESC LIMIT 1), 0),
+	COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND started_at IS NOT NULL
+		ORDER BY fair_key DESC LIMIT 1), 0)`
+
 // fairRank returns the rank, shifted into place, of the Job that userID
 // enqueues into queueID (insertJob adds the tie). It runs in the enqueue
 // transaction after the user's lock, so the user's last rank is read after
@@ -70,11 +79,7 @@ func fairRank(ctx context.Context, tx *sql.Tx, dialect Dialect, queueID, userID 
 		}
 	}
 	var last, served int64
-	if err := tx.QueryRowContext(ctx, `SELECT
-		COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND user_id = $2 AND status = 'queued'
-			ORDER BY fair_key DESC LIMIT 1), 0),
-		COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND started_at IS NOT NULL
-			ORDER BY fair_key DESC LIMIT 1), 0)`, queueID, userID).Scan(&last, &served); err != nil {
+	if err := tx.QueryRowContext(ctx, fairRankSQL, queueID, userID).Scan(&last, &served); err != nil {
 		return 0, err
 	}
 	rank := max(last, served) >> fairTieBits

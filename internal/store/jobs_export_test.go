@@ -101,6 +101,9 @@ func PositionQueryForTest(queueID string, key, seq int64) (string, []any) {
 	return positionSQL, positionArgs(queueID, key, seq)
 }
 
+// FairRankQueryForTest is the statement an enqueue reads its rank with.
+const FairRankQueryForTest = fairRankSQL
+
 // MigrateDownToForTest rolls the schema back to version v.
 func (s *Store) MigrateDownToForTest(ctx context.Context, v int64) error {
 	p, err := s.migrationProvider()

@@ -401,8 +401,6 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`: "jobs_fair",
 		`SELECT MAX(fair_key) FROM jobs WHERE queue_id = 'q' AND user_id = 'u' AND status = 'queued'`:              "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'q' AND level = 7`:                       "sqlite_autoindex_job_fair_counts_1",
-		// The rank the queue has served (enqueue's vtime).
-		`SELECT fair_key FROM jobs WHERE queue_id = 'q' AND started_at IS NOT NULL ORDER BY fair_key DESC LIMIT 1`: "jobs_served",
 	} {
 		plan, err := st.ExplainForTest(context.Background(), q)
 		if err != nil {
@@ -422,6 +420,16 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 	if strings.Count(plan, "USING COVERING INDEX jobs_fair") != 2 || strings.Count(plan, "sqlite_autoindex_job_fair_counts_1") != 7 ||
 		strings.Contains(plan, "SCAN job") || strings.Contains(plan, "TEMP") {
 		t.Errorf("plan of the position:\n%s", plan)
+	}
+	// An enqueue's rank: the user's last queued rank and the rank the queue
+	// has served, a probe of an index each.
+	plan, err = st.ExplainForTest(context.Background(), store.FairRankQueryForTest, "q", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "jobs_queued_user") || !strings.Contains(plan, "jobs_served") ||
+		strings.Contains(plan, "SCAN job") || strings.Contains(plan, "TEMP") {
+		t.Errorf("plan of the rank:\n%s", plan)
 	}
 }
 
@@ -450,7 +458,6 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`:                        "jobs_fair",
 		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND user_id = 'u' AND status = 'queued' ORDER BY fair_key DESC LIMIT 1`:           "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'm-p0-gen' AND level = 7`:                                              "job_fair_counts_pkey",
-		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND started_at IS NOT NULL ORDER BY fair_key DESC LIMIT 1`:                        "jobs_served",
 	} {
 		plan, err := st.ExplainForTest(ctx, q)
 		if err != nil {
@@ -469,6 +476,13 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 	}
 	if strings.Count(plan, "jobs_fair on jobs") != 2 || strings.Count(plan, "job_fair_counts_pkey") != 7 || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("plan of the position:\n%s", plan)
+	}
+	plan, err = st.ExplainForTest(ctx, store.FairRankQueryForTest, "m-p0-gen", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "jobs_queued_user") || !strings.Contains(plan, "jobs_served") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("plan of the rank:\n%s", plan)
 	}
 }
 
