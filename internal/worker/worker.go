@@ -259,7 +259,7 @@ func (p *Pool) run(job *aimg.Job) {
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
-		p.heartbeat(ctx, lease, &progress, cancel, log)
+		p.heartbeat(ctx, p.heartbeatInterval(job), lease, &progress, cancel, log)
 	}()
 	rj := RenderJob{Job: job, Payload: payload, OpenInput: func(ctx context.Context) (io.ReadCloser, error) {
 		return p.src.OpenInput(ctx, lease)
@@ -351,8 +351,8 @@ func (p *Pool) fail(log *slog.Logger, lease aimg.Lease, reason string, retry boo
 // heartbeat extends the lease every HeartbeatInterval until ctx ends; when
 // the source says the lease is lost or the Job cancelled it cancels the
 // render (the backend interrupts its server by its own cancel path).
-func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
-	t := time.NewTicker(p.cfg.HeartbeatInterval)
+func (p *Pool) heartbeat(ctx context.Context, every time.Duration, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -375,6 +375,23 @@ func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic
 			// The lease may still be good; the next beat tries again.
 			log.Warn("heartbeat", "err", err)
 		}
+	}
+}
+
+// heartbeatsPerLease is how many heartbeats a lease has room for when
+// the interval comes from the lease: one lost or slow beat leaves two.
+const heartbeatsPerLease = 3
+
+// heartbeatInterval is Config.HeartbeatInterval, or a third of the lease
+// the server granted job.
+func (p *Pool) heartbeatInterval(job *aimg.Job) time.Duration {
+	switch {
+	case p.cfg.HeartbeatInterval > 0:
+		return p.cfg.HeartbeatInterval
+	case job.LeaseDuration > 0:
+		return job.LeaseDuration / heartbeatsPerLease
+	default:
+		return DefaultHeartbeatInterval
 	}
 }
 
