@@ -46,4 +46,17 @@ type ItemResult struct {
 	ItemID string
 	FileID string  // the main output File
 	Frames []Frame // video frames
+	// Files are output files stored but not recorded yet: the completion
+	// records them in its own transaction (generation.Complete). Empty
+	// when the files are recorded already.
+	Files []*File
+}
+
+// PendingOutput is an output file between its storing and the completion
+// of its Job (the orphan sweeper's record). BlobKey is where its bytes go;
+// empty on rows written before migration 00032, whose files were
+// recorded as they were stored.
+type PendingOutput struct {
+	FileID  string
+	BlobKey string
 }

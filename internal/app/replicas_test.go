@@ -157,9 +157,9 @@ func TestConcurrentSweepsOnReplicasAreIdempotent(t *testing.T) {
 
 	t.Run("orphaned outputs", func(t *testing.T) {
 		const files = 30
-		var ids []string
+		var ids []aimg.PendingOutput
 		for i := range files {
-			ids = append(ids, fmt.Sprintf("00000000-0000-4000-8000-%012d", i))
+			ids = append(ids, aimg.PendingOutput{FileID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i)})
 		}
 		if err := st.AddPendingOutputs(ctx, "00000000-0000-4000-8000-00000000dead", ids, now.Add(-48*time.Hour)); err != nil {
 			t.Fatal(err)
@@ -172,8 +172,8 @@ func TestConcurrentSweepsOnReplicasAreIdempotent(t *testing.T) {
 				t.Errorf("claim orphans: %v", err)
 			}
 			mu.Lock()
-			for _, id := range got {
-				claimed[id]++
+			for _, o := range got {
+				claimed[o.FileID]++
 			}
 			mu.Unlock()
 		})

@@ -28,7 +28,8 @@ const (
 // access goes through os.Root, so even a symlink planted inside the directory
 // cannot lead a key outside it.
 type Local struct {
-	dir string
+	dir   string
+	syncs *dirSyncer
 }
 
 var _ Store = (*Local)(nil)
@@ -45,7 +46,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(abs, localDirPerm); err != nil {
 		return nil, fmt.Errorf("blob: create local directory: %w", err)
 	}
-	return &Local{dir: abs}, nil
+	return &Local{dir: abs, syncs: newDirSyncer(syncDir)}, nil
 }
 
 // Dir is the absolute directory holding the blobs.
@@ -55,8 +56,12 @@ func (l *Local) Dir() string { return l.dir }
 func (l *Local) String() string { return "file://" + filepath.ToSlash(l.dir) }
 
 // Put writes r to a temporary file beside the final one, syncs it and renames
-// it into place, so a crash never leaves a partial file under the key.
-// contentType is not stored: the local store derives it from the extension.
+// it into place, so a crash never leaves a partial file under the key. It
+// returns once the file and its directory entries are durable: the
+// directory of the key, and the parent of every directory Put created, are
+// synced together with those of the Puts waiting at the same moment
+// (dirSyncer). contentType is not stored: the local store derives it from
+// the extension.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
 	if err := ValidateKey(key); err != nil {
 		return err
@@ -71,10 +76,9 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	defer root.Close()
 
 	dir := path.Dir(key)
-	if dir != "." {
-		if err := root.MkdirAll(filepath.FromSlash(dir), localDirPerm); err != nil {
-			return fmt.Errorf("blob: put %q: %w", key, err)
-		}
+	created, err := mkdirs(root, dir)
+	if err != nil {
+		return fmt.Errorf("blob: put %q: %w", key, err)
 	}
 	tmp, f, err := createTemp(root, dir)
 	if err != nil {
@@ -88,11 +92,47 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		_ = root.Remove(tmp)
 		return fmt.Errorf("blob: put %q: %w", key, err)
 	}
-	// Sync the directory so the rename itself survives a crash.
-	if err := syncDir(root, dir); err != nil {
+	// The rename's entry is in dir; a directory created here has its entry
+	// in its parent. The parent of dir is synced even when another Put
+	// created dir a moment ago: that Put's sync may not have run yet.
+	toSync := append(created, dir)
+	if dir != "." {
+		toSync = append(toSync, path.Dir(dir))
+	}
+	if err := l.syncs.sync(root, toSync); err != nil {
 		return fmt.Errorf("blob: put %q: sync directory: %w", key, err)
 	}
 	return nil
+}
+
+// mkdirs creates dir and its missing parents, the way MkdirAll does but
+// starting at dir itself (usually its parent exists: one system call), and
+// returns the parents of the directories it created.
+func mkdirs(root *os.Root, dir string) ([]string, error) {
+	if dir == "." {
+		return nil, nil
+	}
+	err := root.Mkdir(filepath.FromSlash(dir), localDirPerm)
+	switch {
+	case err == nil:
+		return []string{path.Dir(dir)}, nil
+	case errors.Is(err, fs.ErrExist):
+		return nil, nil // a file there fails createTemp with ENOTDIR
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	created, err := mkdirs(root, path.Dir(dir))
+	if err != nil {
+		return nil, err
+	}
+	err = root.Mkdir(filepath.FromSlash(dir), localDirPerm)
+	if err == nil {
+		return append(created, path.Dir(dir)), nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return created, nil
+	}
+	return nil, err
 }
 
 // createTemp creates a new, uniquely named temporary file in dir.
@@ -124,6 +164,8 @@ func writeAndSync(f *os.File, r *checkedReader) error {
 	return f.Close()
 }
 
+// syncDir fsyncs a directory, so that the entries created or renamed in
+// it survive a crash.
 func syncDir(root *os.Root, dir string) error {
 	d, err := root.Open(filepath.FromSlash(dir))
 	if err != nil {

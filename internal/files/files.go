@@ -163,6 +163,22 @@ func ValidateCustomMetadata(raw []byte) error {
 // Put streams in.Body into the blob store while computing its SHA-256 and
 // size, then records the file. An id already in use is a conflict.
 func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
+	f, err := s.StoreBlob(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.CreateFile(ctx, f); err != nil {
+		s.deleteBlob(context.WithoutCancel(ctx), f.ID, f.BlobKey)
+		return nil, err
+	}
+	return f, nil
+}
+
+// StoreBlob is Put without the record: it stores the bytes and returns the
+// file the caller records itself, in a transaction of its own (a Job's
+// completion), or removes with RemoveStored. An id in use is a conflict
+// only when the record is inserted (or for a client id, here already).
+func (s *Service) StoreBlob(ctx context.Context, in PutInput) (*aimg.File, error) {
 	if in.ID == "" {
 		in.ID, in.FreshID = uuid.NewString(), true
 	} else if err := ValidateID(in.ID); err != nil {
@@ -219,10 +235,6 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 	}
 	f.Size = counted.n
 	f.Checksum = hex.EncodeToString(h.Sum(nil))
-	if err := s.st.CreateFile(ctx, f); err != nil {
-		s.deleteBlob(context.WithoutCancel(ctx), f.ID, f.BlobKey)
-		return nil, err
-	}
 	return f, nil
 }
 
@@ -232,10 +244,14 @@ func (s *Service) Put(ctx context.Context, in PutInput) (*aimg.File, error) {
 // itself: one directory less to create per generated output (issue 11).
 func blobKey(in PutInput) string {
 	if in.FreshID {
-		return path.Join("files", in.ID, "original")
+		return FreshBlobKey(in.ID)
 	}
 	return path.Join("files", in.ID, uuid.NewString(), "original")
 }
+
+// FreshBlobKey is where StoreBlob puts the bytes of a file whose id is
+// fresh (PutInput.FreshID).
+func FreshBlobKey(id string) string { return path.Join("files", id, "original") }
 
 // readRecorder keeps the error its reader returned, so that a failed Put
 // tells a cut upload from a blob store that does not answer.
@@ -329,6 +345,20 @@ func (s *Service) Remove(ctx context.Context, id string) (bool, error) {
 	ctx = context.WithoutCancel(ctx)
 	for _, key := range append(variants, f.BlobKey) {
 		s.deleteBlob(ctx, id, key)
+	}
+	return true, nil
+}
+
+// RemoveStored removes file id like Remove, and when no record names it,
+// the bytes StoreBlob put at blobKey: a file stored but never recorded. It
+// reports false when neither a record nor a blob key ("") names the file.
+func (s *Service) RemoveStored(ctx context.Context, id, blobKey string) (bool, error) {
+	removed, err := s.Remove(ctx, id)
+	if err != nil || removed || blobKey == "" {
+		return removed, err
+	}
+	if err := s.blobs.Delete(ctx, blobKey); err != nil {
+		return false, storeUnavailable(ctx, fmt.Errorf("remove file %s: %w", id, err))
 	}
 	return true, nil
 }

@@ -27,9 +27,9 @@ func (s *lostCommitStore) JobByID(context.Context, string) (*aimg.Job, error) {
 	return &j, nil
 }
 
-func (s *lostCommitStore) AddPendingOutputs(_ context.Context, _ string, ids []string, _ time.Time) error {
-	for _, id := range ids {
-		s.pending[id] = true
+func (s *lostCommitStore) AddPendingOutputs(_ context.Context, _ string, outputs []aimg.PendingOutput, _ time.Time) error {
+	for _, o := range outputs {
+		s.pending[o.FileID] = true
 	}
 	return nil
 }
@@ -55,11 +55,11 @@ type recordingFiles struct {
 	removed []string
 }
 
-func (f *recordingFiles) Put(_ context.Context, in files.PutInput) (*aimg.File, error) {
-	return &aimg.File{ID: in.ID}, nil
+func (f *recordingFiles) StoreBlob(_ context.Context, in files.PutInput) (*aimg.File, error) {
+	return &aimg.File{ID: in.ID, BlobKey: files.FreshBlobKey(in.ID)}, nil
 }
 
-func (f *recordingFiles) Remove(_ context.Context, id string) (bool, error) {
+func (f *recordingFiles) RemoveStored(_ context.Context, id, _ string) (bool, error) {
 	f.removed = append(f.removed, id)
 	return true, nil
 }

@@ -39,9 +39,9 @@ type Store interface {
 	// FolderByID returns userID's Private Folder (not found: another's or none).
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)
 
-	AddPendingOutputs(ctx context.Context, jobID string, fileIDs []string, now time.Time) error
+	AddPendingOutputs(ctx context.Context, jobID string, outputs []aimg.PendingOutput, now time.Time) error
 	DropPendingOutputs(ctx context.Context, fileIDs []string) error
-	ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]string, error)
+	ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]aimg.PendingOutput, error)
 
 	CreateWorkerKey(ctx context.Context, k *aimg.WorkerKey) error
 	WorkerKey(ctx context.Context, id string) (*aimg.WorkerKey, error)
@@ -58,9 +58,9 @@ type Store interface {
 
 // Files stores outputs and names their URLs; *files.Service has it.
 type Files interface {
-	Put(ctx context.Context, in files.PutInput) (*aimg.File, error)
+	StoreBlob(ctx context.Context, in files.PutInput) (*aimg.File, error)
 	Open(ctx context.Context, id string, o files.OpenOptions) (*files.Content, error)
-	Remove(ctx context.Context, id string) (bool, error)
+	RemoveStored(ctx context.Context, id, blobKey string) (bool, error)
 	URL(id string) string
 }
 

@@ -70,24 +70,28 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	if len(outputs) != len(job.ItemIDs) {
 		return aimg.Invalid("outputs", "%d outputs for %d Items", len(outputs), len(job.ItemIDs))
 	}
-	// Every output file is recorded as pending before it is stored, so that
-	// a process killed before the Job completes leaves rows the orphan
-	// sweeper follows, not files nobody knows about.
+	// Every output file is recorded as pending, with its blob key, before
+	// it is stored, so that a process killed before the Job completes
+	// leaves rows the orphan sweeper follows, not bytes nobody knows about.
+	// The files themselves are recorded by CompleteJob's transaction.
+	var pending []aimg.PendingOutput
 	var fileIDs []string
 	for _, out := range outputs {
 		for range out.Files {
-			fileIDs = append(fileIDs, uuid.NewString())
+			id := uuid.NewString()
+			pending = append(pending, aimg.PendingOutput{FileID: id, BlobKey: files.FreshBlobKey(id)})
+			fileIDs = append(fileIDs, id)
 		}
 	}
-	if err := s.store.AddPendingOutputs(ctx, job.ID, fileIDs, s.now()); err != nil {
+	if err := s.store.AddPendingOutputs(ctx, job.ID, pending, s.now()); err != nil {
 		return err
 	}
-	var stored []string
+	var stored []*aimg.File
 	cleanup := func() {
 		ctx := context.WithoutCancel(ctx)
-		for _, id := range stored {
-			if _, err := s.files.Remove(ctx, id); err != nil {
-				s.log.WarnContext(ctx, "output file left behind", "file", id, "err", err)
+		for _, f := range stored {
+			if _, err := s.files.RemoveStored(ctx, f.ID, f.BlobKey); err != nil {
+				s.log.WarnContext(ctx, "output file left behind", "file", f.ID, "err", err)
 				return // its pending row stays: the orphan sweeper tries again
 			}
 		}
@@ -107,7 +111,7 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 		}
 		r := aimg.ItemResult{ItemID: out.ItemID}
 		for _, f := range out.Files {
-			file, err := s.files.Put(ctx, files.PutInput{
+			file, err := s.files.StoreBlob(ctx, files.PutInput{
 				ID: fileIDs[len(stored)], FreshID: true, Name: outputName(out.ItemID, f), ContentType: f.ContentType,
 				OwnerID: job.UserID, Body: bytes.NewReader(f.Data),
 			})
@@ -115,7 +119,8 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 				cleanup()
 				return fmt.Errorf("store output of item %s: %w", out.ItemID, err)
 			}
-			stored = append(stored, file.ID)
+			stored = append(stored, file)
+			r.Files = append(r.Files, file)
 			switch f.Role {
 			case aimg.OutputFrame:
 				r.Frames = append(r.Frames, aimg.Frame{Number: f.FrameNumber, FileID: file.ID})
@@ -128,7 +133,8 @@ func (s *Service) Complete(ctx context.Context, l aimg.Lease, outputs []aimg.Ite
 	if err := s.store.CompleteJob(ctx, l, results, p.FolderID, s.now()); err != nil {
 		// The commit's answer may be what failed (the worker hung up and
 		// ended the request's context during it, the connection broke):
-		// the Job may be completed with these very files. Look before
+		// the Job may be completed with these very files, recorded by
+		// that commit. Look before
 		// removing them; when that cannot be told, leave them and their
 		// pending rows to the sweeper, which keeps files Items point at.
 		done, cerr := s.CompletedBy(context.WithoutCancel(ctx), l)
@@ -159,13 +165,13 @@ const OrphanAge = time.Hour
 // at most a batch per call; safe on several replicas at once (each file
 // is claimed by one). It returns how many files it removed.
 func (s *Service) SweepOrphanedOutputs(ctx context.Context) (int, error) {
-	ids, err := s.store.ClaimOrphanedOutputs(ctx, s.now().Add(-OrphanAge), 500)
+	orphans, err := s.store.ClaimOrphanedOutputs(ctx, s.now().Add(-OrphanAge), 500)
 	if err != nil {
 		return 0, err
 	}
 	removed := 0
-	for _, id := range ids {
-		ok, err := s.files.Remove(ctx, id)
+	for _, o := range orphans {
+		ok, err := s.files.RemoveStored(ctx, o.FileID, o.BlobKey)
 		if err != nil {
 			return removed, err
 		}

@@ -36,11 +36,15 @@ func scanFile(row interface{ Scan(...any) error }) (*aimg.File, error) {
 
 // CreateFile inserts f. A taken id is a conflict naming the id field.
 func (s *Store) CreateFile(ctx context.Context, f *aimg.File) error {
+	return insertFile(ctx, s.w, f)
+}
+
+func insertFile(ctx context.Context, q queryer, f *aimg.File) error {
 	var custom sql.NullString
 	if len(f.CustomMetadata) > 0 {
 		custom = sql.NullString{String: string(f.CustomMetadata), Valid: true}
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO files (`+fileColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO files (`+fileColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
 		f.ID, f.Name, f.ContentType, f.Size, f.Checksum, f.ChecksumAlgorithm, nullString(f.OwnerID), custom,
 		f.BlobKey, ms(f.CreatedAt))
 	if isUniqueViolation(err) {

@@ -144,7 +144,8 @@ func (s *Store) Heartbeat(ctx context.Context, l aimg.Lease, progress float64, n
 
 // CompleteJob marks the Job completed and its Items completed with their
 // files, placed in folderID ("" = root), in one transaction, which also
-// forgets the Job's pending outputs (AddPendingOutputs). Only the lease
+// records the results' unrecorded Files and forgets the Job's pending
+// outputs (AddPendingOutputs). Only the lease
 // holder may complete: anyone else gets aimg.ErrLeaseLost and nothing changes,
 // so a Job is never completed twice.
 func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error {
@@ -173,6 +174,12 @@ func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.It
 		for _, r := range results {
 			if !slices.Contains(want, r.ItemID) {
 				return fmt.Errorf("complete job %s: item %s is not one of its items", l.JobID, r.ItemID)
+			}
+			// Stored, not yet recorded (issue 11: no commit of their own).
+			for _, f := range r.Files {
+				if err := insertFile(ctx, tx, f); err != nil {
+					return err
+				}
 			}
 			frames := r.Frames
 			if frames == nil {

@@ -15,11 +15,11 @@ import (
 // (migration 00027): what the orphan sweeper looks at.
 
 // AddPendingOutputs records that the files are about to be stored for jobID.
-func (s *Store) AddPendingOutputs(ctx context.Context, jobID string, fileIDs []string, now time.Time) error {
+func (s *Store) AddPendingOutputs(ctx context.Context, jobID string, outputs []aimg.PendingOutput, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range fileIDs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_outputs (file_id, job_id, created_at) VALUES ($1, $2, $3)
-				ON CONFLICT (file_id) DO NOTHING`, id, jobID, ms(now)); err != nil {
+		for _, o := range outputs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pending_outputs (file_id, job_id, created_at, blob_key) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (file_id) DO NOTHING`, o.FileID, jobID, ms(now), o.BlobKey); err != nil {
 				return err
 			}
 		}
@@ -47,17 +47,17 @@ func (s *Store) DropPendingOutputs(ctx context.Context, fileIDs []string) error 
 // row deleted: of several sweepers exactly one gets a file). Rows of files
 // that an Item does point at (the process died after completing) are
 // dropped.
-func (s *Store) ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT file_id, job_id FROM pending_outputs WHERE created_at < $1
+func (s *Store) ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limit int) ([]aimg.PendingOutput, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT file_id, job_id, blob_key FROM pending_outputs WHERE created_at < $1
 		ORDER BY created_at LIMIT $2`, ms(cutoff), limit)
 	if err != nil {
 		return nil, err
 	}
-	type pending struct{ fileID, jobID string }
+	type pending struct{ fileID, jobID, blobKey string }
 	var list []pending
 	for rows.Next() {
 		var p pending
-		if err := rows.Scan(&p.fileID, &p.jobID); err != nil {
+		if err := rows.Scan(&p.fileID, &p.jobID, &p.blobKey); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -68,7 +68,7 @@ func (s *Store) ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limi
 		return nil, err
 	}
 	used := map[string][]string{} // job -> the file ids its Items point at
-	var orphans []string
+	var orphans []aimg.PendingOutput
 	for _, p := range list {
 		ids, ok := used[p.jobID]
 		if !ok {
@@ -82,7 +82,7 @@ func (s *Store) ClaimOrphanedOutputs(ctx context.Context, cutoff time.Time, limi
 			return nil, err
 		}
 		if n, _ := res.RowsAffected(); n == 1 && !slices.Contains(ids, p.fileID) {
-			orphans = append(orphans, p.fileID)
+			orphans = append(orphans, aimg.PendingOutput{FileID: p.fileID, BlobKey: p.blobKey})
 		}
 	}
 	return orphans, nil

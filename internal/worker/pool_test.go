@@ -35,16 +35,16 @@ type countingFiles struct {
 	puts, removes atomic.Int64
 }
 
-func (c *countingFiles) Put(ctx context.Context, in files.PutInput) (*aimg.File, error) {
-	f, err := c.Service.Put(ctx, in)
+func (c *countingFiles) StoreBlob(ctx context.Context, in files.PutInput) (*aimg.File, error) {
+	f, err := c.Service.StoreBlob(ctx, in)
 	if err == nil {
 		c.puts.Add(1)
 	}
 	return f, err
 }
 
-func (c *countingFiles) Remove(ctx context.Context, id string) (bool, error) {
-	ok, err := c.Service.Remove(ctx, id)
+func (c *countingFiles) RemoveStored(ctx context.Context, id, blobKey string) (bool, error) {
+	ok, err := c.Service.RemoveStored(ctx, id, blobKey)
 	if ok {
 		c.removes.Add(1)
 	}

@@ -34,7 +34,7 @@ func TestCompletionKeepsAnEarlierAttemptsPendingOutputs(t *testing.T) {
 		}
 		// What the dead attempt left: its pending row and its stored file.
 		const leftover = "leftover-output-1"
-		if err := srv.App.Store.AddPendingOutputs(ctx, job.ID, []string{leftover}, srv.Clock.Now()); err != nil {
+		if err := srv.App.Store.AddPendingOutputs(ctx, job.ID, []aimg.PendingOutput{{FileID: leftover}}, srv.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := srv.App.Files.Put(ctx, files.PutInput{ID: leftover, Name: "l.png", OwnerID: user.UserID,

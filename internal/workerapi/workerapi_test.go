@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"aimg/internal/aimg"
+	"aimg/internal/blob"
 	"aimg/internal/config"
 	"aimg/internal/files"
 	"aimg/internal/testsupport"
 	"aimg/internal/worker"
 	"aimg/internal/worker/builtin"
 	"aimg/internal/workerapi"
+
+	"github.com/google/uuid"
 )
 
 // newKey makes a worker key through the admin endpoint.
@@ -331,13 +334,25 @@ func TestOrphanedOutputsAreSwept(t *testing.T) {
 			t.Fatal(err)
 		}
 		const orphan = "orphan-output-1"
-		if err := srv.App.Store.AddPendingOutputs(ctx, job2.ID, []string{orphan}, srv.Clock.Now()); err != nil {
+		if err := srv.App.Store.AddPendingOutputs(ctx, job2.ID, []aimg.PendingOutput{{FileID: orphan}}, srv.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := srv.App.Store.AddPendingOutputs(ctx, job.ID, []string{item.FileID}, srv.Clock.Now()); err != nil {
+		if err := srv.App.Store.AddPendingOutputs(ctx, job.ID, []aimg.PendingOutput{{FileID: item.FileID}}, srv.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := srv.App.Files.Put(ctx, files.PutInput{ID: orphan, Name: "o.png", OwnerID: user.UserID, Body: strings.NewReader("\x89PNG left behind")}); err != nil {
+			t.Fatal(err)
+		}
+		// Since issue 11 a completion records its files: a process that dies
+		// before completing leaves bytes without a file row, which only the
+		// pending row's blob key names.
+		unrecorded, err := srv.App.Files.StoreBlob(ctx, files.PutInput{ID: uuid.NewString(), FreshID: true, Name: "u.png",
+			OwnerID: user.UserID, Body: strings.NewReader("\x89PNG stored, not recorded")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.App.Store.AddPendingOutputs(ctx, job2.ID, []aimg.PendingOutput{{FileID: unrecorded.ID, BlobKey: unrecorded.BlobKey}},
+			srv.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		// Too young: kept.
@@ -347,8 +362,11 @@ func TestOrphanedOutputsAreSwept(t *testing.T) {
 		srv.Clock.Advance(2 * time.Hour)
 		n1, err1 := srv.App.Generation.SweepOrphanedOutputs(ctx)
 		n2, err2 := srv.App.Generation.SweepOrphanedOutputs(ctx)
-		if err1 != nil || err2 != nil || n1+n2 != 1 {
-			t.Fatalf("sweeps = %d %v, %d %v; want one file in all", n1, err1, n2, err2)
+		if err1 != nil || err2 != nil || n1+n2 != 2 {
+			t.Fatalf("sweeps = %d %v, %d %v; want two files in all", n1, err1, n2, err2)
+		}
+		if _, err := srv.App.Blobs.Stat(ctx, unrecorded.BlobKey); !errors.Is(err, blob.ErrNotFound) {
+			t.Fatalf("the unrecorded output's bytes are still there: %v", err)
 		}
 		if _, err := srv.App.Store.FileByID(ctx, orphan); !aimg.IsNotFound(err) {
 			t.Fatalf("the orphan is still there: %v", err)
