@@ -218,10 +218,11 @@ func (s *Store) RetryTask(ctx context.Context, l aimg.TaskLease, reason string, 
 }
 
 // FollowedTasks returns up to limit text-to-image tasks that have not
-// ended, oldest first, for the loop that follows their Jobs.
-func (s *Store) FollowedTasks(ctx context.Context, limit int) ([]aimg.Task, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE job_id <> '' AND status IN ($1, $2) ORDER BY id LIMIT $3`,
-		aimg.TaskScheduled, aimg.TaskRunning, limit)
+// ended, with ids above afterID, oldest first, for the loop that follows
+// their Jobs (a keyset page: afterID is the last id of the page before).
+func (s *Store) FollowedTasks(ctx context.Context, afterID int64, limit int) ([]aimg.Task, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE job_id <> '' AND status IN ($1, $2) AND id > $3
+		ORDER BY id LIMIT $4`, aimg.TaskScheduled, aimg.TaskRunning, afterID, limit)
 	if err != nil {
 		return nil, err
 	}

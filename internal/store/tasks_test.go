@@ -460,12 +460,15 @@ func TestFollowedTasks(t *testing.T) {
 		img2 := createTask(t, st, imageTask(u.ID, t0))
 		text := createTask(t, st, textTask(u.ID, aimg.TaskTypeText2Text, t0))
 
-		followed, err := st.FollowedTasks(ctx, 10)
+		followed, err := st.FollowedTasks(ctx, 0, 10)
 		if err != nil || len(followed) != 2 || followed[0].ID != img.ID || followed[1].ID != img2.ID {
 			t.Fatalf("followed: %+v %v", followed, err)
 		}
-		if followed, err := st.FollowedTasks(ctx, 1); err != nil || len(followed) != 1 || followed[0].ID != img.ID {
+		if followed, err := st.FollowedTasks(ctx, 0, 1); err != nil || len(followed) != 1 || followed[0].ID != img.ID {
 			t.Fatalf("followed, limit 1: %+v %v", followed, err)
+		}
+		if followed, err := st.FollowedTasks(ctx, img.ID, 10); err != nil || len(followed) != 1 || followed[0].ID != img2.ID {
+			t.Fatalf("followed after the first: %+v %v", followed, err)
 		}
 
 		// Running, with an expected completion time.
@@ -552,7 +555,7 @@ func TestFollowedTasks(t *testing.T) {
 			t.Fatalf("update of an unknown task: %v %v", ok, err)
 		}
 
-		if followed, err := st.FollowedTasks(ctx, 10); err != nil || len(followed) != 0 {
+		if followed, err := st.FollowedTasks(ctx, 0, 10); err != nil || len(followed) != 0 {
 			t.Fatalf("followed after the ends: %+v %v", followed, err)
 		}
 	})

@@ -165,26 +165,47 @@ func (s *Service) run(ctx context.Context, t *aimg.Task) (string, error) {
 	return s.trans.Translate(ctx, in["input"], from, in["target_language"])
 }
 
-// followBatch is how many text-to-image tasks one pass of FollowImages reads.
-const followBatch = 200
+// followBatch is how many text-to-image tasks FollowImages reads at a time,
+// and followPages how many such pages one pass reads at most: a pass costs
+// at most followPages × followBatch refreshes, however many tasks wait, and
+// the next pass goes on where it stopped, so every unfinished task is
+// visited in turn.
+const (
+	followBatch = 200
+	followPages = 5
+)
 
 // FollowImages brings the text-to-image tasks that have not ended up to
 // date with their Jobs every cfg.Poll, on turn (one replica of several),
 // so that their webhooks fire and their lastUpdated moves without anybody
 // asking.
 func (s *Service) FollowImages(ctx context.Context, turn aimg.Turn) {
+	var after int64 // the last task id seen; 0: from the oldest
 	aimg.EveryTurn(ctx, turn, "tasks.followImages", s.cfg.Poll, func(ctx context.Context) {
-		ts, err := s.store.FollowedTasks(ctx, followBatch)
+		after = s.followPass(ctx, after)
+	})
+}
+
+// followPass refreshes up to followPages pages of unfinished text-to-image
+// tasks with ids above after, and returns where the next pass starts.
+func (s *Service) followPass(ctx context.Context, after int64) int64 {
+	for range followPages {
+		ts, err := s.store.FollowedTasks(ctx, after, followBatch)
 		if err != nil {
 			s.log.Error("following text-to-image tasks", "err", err)
-			return
+			return after
 		}
 		for i := range ts {
 			if _, err := s.refresh(ctx, &ts[i]); err != nil && ctx.Err() == nil {
 				s.log.Error("following a text-to-image task", "task", ts[i].ID, "err", err)
 			}
 		}
-	})
+		if len(ts) < followBatch {
+			return 0 // the end: the next pass starts from the oldest again
+		}
+		after = ts[len(ts)-1].ID
+	}
+	return after
 }
 
 // refresh updates a text-to-image task from its Job's Items; other tasks

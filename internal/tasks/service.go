@@ -31,7 +31,7 @@ type Store interface {
 	HeartbeatTask(ctx context.Context, l aimg.TaskLease, progress float64, now, expires time.Time) error
 	FinishTask(ctx context.Context, l aimg.TaskLease, status aimg.TaskStatus, output json.RawMessage, reason string, now time.Time) error
 	RetryTask(ctx context.Context, l aimg.TaskLease, reason string, now time.Time) (failed bool, err error)
-	FollowedTasks(ctx context.Context, limit int) ([]aimg.Task, error)
+	FollowedTasks(ctx context.Context, afterID int64, limit int) ([]aimg.Task, error)
 	UpdateFollowedTask(ctx context.Context, id int64, u aimg.TaskUpdate) (bool, error)
 	CancelTask(ctx context.Context, id int64, now time.Time) (bool, error)
 	DeleteTask(ctx context.Context, id int64) error
