@@ -199,7 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.Close()
-	fmt.Fprintf(stdout, "AIMG %s listening on %s (API at %s/api, data in %s)\n", version(), cfg.PublicURL, cfg.PublicURL, cfg.DataDir)
+	fmt.Fprintf(stdout, "AIMG %s listening on %s (the site at %s/, the API at %s/api, data in %s)\n", version(), cfg.PublicURL, cfg.PublicURL, cfg.PublicURL, cfg.DataDir)
 	if a.AdminKeyGenerated {
 		fmt.Fprintf(stdout, "Generated the admin key (X-Administration-Key), kept in %s/admin.key:\n  %s\n", cfg.DataDir, a.Config.AdminKey)
 	}

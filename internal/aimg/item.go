@@ -124,11 +124,15 @@ type Job struct {
 	MaxAttempts    int
 	LeaseOwner     string
 	LeaseExpiresAt *time.Time
-	Progress       float64 // 0..1
-	Error          string
-	EnqueuedAt     time.Time
-	StartedAt      *time.Time
-	FinishedAt     *time.Time
+	// LeaseDuration is how long the lease lasts after the claim and after
+	// each heartbeat, as the server granted it (set by the worker
+	// protocol's client; 0 = not known).
+	LeaseDuration time.Duration
+	Progress      float64 // 0..1
+	Error         string
+	EnqueuedAt    time.Time
+	StartedAt     *time.Time
+	FinishedAt    *time.Time
 }
 
 // Reaction kinds: a user has at most one reaction per Item.

@@ -38,6 +38,7 @@ import (
 	"aimg/internal/server"
 	"aimg/internal/store"
 	"aimg/internal/tasks"
+	"aimg/internal/web"
 	"aimg/internal/worker"
 	"aimg/internal/worker/a1111"
 	"aimg/internal/worker/builtin"
@@ -66,6 +67,7 @@ type App struct {
 	API     *httpapi.Server // the AIMG API surface
 	Tasks   *tasks.Service  // the Nextcloud task engine
 	OCS     *ocs.Server     // the Nextcloud-compatible surface
+	Web     *web.Server     // the site for people, at "/"
 	HTTP    *server.Server  // the root handler: every surface and the operations endpoints
 
 	Generation *generation.Service
@@ -225,9 +227,14 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Generation: a.Generation,
 		Version:    version,
 	})
+	if a.Web, err = web.New(web.Deps{Config: cfg, Logger: log, Accounts: a.Accounts, Generation: a.Generation,
+		Library: a.Library}); err != nil {
+		return err
+	}
 	g := cfg.Service.Generation
 	a.WorkerAPI = workerapi.NewServer(workerapi.Options{Jobs: a.Generation, Wake: a.wake, Allow: a.Accounts.Allow, Logger: log,
-		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval})
+		MaxUploadBytes: g.MaxUploadBytes, MaxConcurrentUploads: g.MaxConcurrentUploads, RecheckInterval: g.PollInterval,
+		LeaseDuration: g.LeaseDuration})
 	a.HTTP = server.New(server.Options{
 		Logger:            log,
 		Now:               now,
@@ -235,7 +242,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Version:           version,
 		TrustProxyHeaders: cfg.Service.HTTP.TrustProxyHeaders,
 		Ready:             []server.Check{{Name: "database", Ping: a.Store.Ping}, {Name: "blob", Ping: a.Blobs.Ping}},
-	}, append([]server.Surface{a.API.Surface(), a.WorkerAPI.Surface()}, a.OCS.Surfaces()...)...)
+	}, append([]server.Surface{a.API.Surface(), a.WorkerAPI.Surface(), a.Web.Surface()}, a.OCS.Surfaces()...)...)
 	return nil
 }
 

@@ -168,16 +168,13 @@ func (a *App) notifyItemEvents(ctx context.Context) {
 	}
 }
 
-// sweepInterval is how often sweepLeftovers runs.
-const sweepInterval = 10 * time.Minute
-
 // sweepLeftovers removes what a crash left behind: output files stored for
 // Jobs that never completed with them (on turn: one replica per interval,
 // though concurrent sweeps are safe, ClaimOrphanedOutputs hands each file
 // to one), and the local blob store's temporary files (on every replica:
 // each has its own data dir).
 func (a *App) sweepLeftovers(ctx context.Context, turn aimg.Turn) {
-	if turn == nil || turn(ctx, "generation.orphanedOutputs", sweepInterval) {
+	if turn == nil || turn(ctx, "generation.orphanedOutputs", a.Config.Service.Generation.OrphanSweepInterval) {
 		if n, err := a.Generation.SweepOrphanedOutputs(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("sweeping orphaned outputs failed", "err", err)
 		} else if n > 0 {
@@ -267,7 +264,7 @@ func (a *App) Start(ctx context.Context) {
 		loops.Go(func() { a.Billing.RunSweeper(ctx, a.Billing.SweepEvery(), turn) })
 		loops.Go(func() { a.Library.RunViewPurger(ctx, turn) })
 		loops.Go(func() {
-			aimg.Every(ctx, sweepInterval, func(ctx context.Context) { a.sweepLeftovers(ctx, turn) })
+			aimg.Every(ctx, a.Config.Service.Generation.OrphanSweepInterval, func(ctx context.Context) { a.sweepLeftovers(ctx, turn) })
 		})
 		loops.Go(func() { a.notifyJobsQueued(ctx) })
 		loops.Go(func() { a.Store.ListenJobQueued(ctx, a.Log, a.wakeWorkers) })

@@ -37,7 +37,7 @@ func (a *App) newTasks() error {
 		Store: a.Store, Images: a.Generation, Guests: a.Accounts, Text: text, Translator: trans,
 		Webhooks: ocs.Webhooks{Sender: sender}, Logger: a.Log, Now: a.now,
 		Config: tasks.Config{
-			DefaultImages: o.DefaultImages, MaxImages: o.MaxImages, MaxInputBytes: o.MaxInputBytes, TTL: o.TaskTTL,
+			DefaultImages: o.DefaultImages, MaxImages: o.MaxImages, MaxInputBytes: o.MaxInputBytes, TTL: o.TaskTTL, ExpireEvery: o.TaskExpiryInterval,
 			ListLimit: o.ListLimit, Runners: o.Runners, Lease: o.Lease, MaxAttempts: o.MaxAttempts,
 			RunTimeout: o.RunTimeout, Poll: o.PollInterval, WebhookAttempts: o.Webhooks.Attempts,
 			WebhookBackoff: o.Webhooks.Backoff, WebhookLease: 2 * o.Webhooks.Timeout,

@@ -170,6 +170,22 @@ func (c *Cluster) RandomReplica() int {
 	return up[rand.IntN(len(up))]
 }
 
+// Get sends GET path to replica i, once, and returns the status and
+// body whatever they are (/readyz, a file): no envelope expected.
+func (c *Cluster) Get(ctx context.Context, i int, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Replicas[i].URL+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	return resp.StatusCode, body, err
+}
+
 // Download fetches a file by its URL (an Item's url, which names the
 // public URL) from a random running replica, as stored: skipChecksum=true,
 // so that the caller's own hash is the check.

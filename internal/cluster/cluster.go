@@ -15,6 +15,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -52,6 +53,12 @@ type Options struct {
 	// replace, except models, which are appended): e.g.
 	// "generation: {pollInterval: 1m}".
 	Config string
+	// Proxies puts a TCP proxy (testsupport.Proxy) between the replicas
+	// and each of PostgreSQL, S3 and Redis, which a test cuts and
+	// restores as if the service went down and came back
+	// (Cluster.DBProxy, S3Proxy, RedisProxy). The harness's own checks
+	// (DB, BlobKeys) go direct.
+	Proxies bool
 }
 
 // WorkerOptions are one `aimg worker`'s settings.
@@ -142,6 +149,10 @@ type Cluster struct {
 	Replicas []*Process
 	Workers  []*Process
 
+	// With Options.Proxies: what the replicas reach PostgreSQL, S3 and
+	// Redis through (nil without).
+	DBProxy, S3Proxy, RedisProxy *testsupport.Proxy
+
 	db   *sql.DB
 	s3   *s3Prefix
 	http *http.Client // API calls
@@ -191,6 +202,18 @@ func Start(t testing.TB, o Options) *Cluster {
 	c.db.SetMaxOpenConns(4)
 	t.Cleanup(func() { c.db.Close() })
 
+	replicaDB, replicaBlob, replicaRedis := dbURL, c.BlobURL, redisURL
+	if o.Proxies {
+		if replicaDB, c.DBProxy, err = proxied(t, dbURL, urlHost); err == nil {
+			if replicaBlob, c.S3Proxy, err = proxied(t, c.BlobURL, s3Endpoint); err == nil {
+				replicaRedis, c.RedisProxy, err = proxied(t, redisURL, urlHost)
+			}
+		}
+		if err != nil {
+			t.Fatalf("cluster: proxies: %v", err)
+		}
+	}
+
 	cfg, err := mergeConfig(BaseConfig, o.Config)
 	if err != nil {
 		t.Fatalf("cluster: Options.Config: %v", err)
@@ -213,9 +236,10 @@ func Start(t testing.TB, o Options) *Cluster {
 		}
 		p := c.newProcess(fmt.Sprintf("replica-%d", i), []string{"serve"}, map[string]string{
 			"AIMG_ADDR": addr, "AIMG_PUBLIC_URL": c.PublicURL, "AIMG_DATA_DIR": dataDir,
-			"AIMG_DATABASE_URL": dbURL, "AIMG_BLOB_URL": c.BlobURL, "AIMG_REDIS_URL": redisURL,
+			"AIMG_DATABASE_URL": replicaDB, "AIMG_BLOB_URL": replicaBlob, "AIMG_REDIS_URL": replicaRedis,
 			"AIMG_ADMIN_KEY": c.AdminKey, "AIMG_SECRETS_KEY": secretsKey,
 			"AIMG_EMBEDDED_WORKER": "false", "AIMG_CONFIG": c.ConfigFile,
+			"AIMG_LOG_FORMAT": "json", // for LogRecords
 		})
 		p.URL = "http://" + addr
 		c.Replicas = append(c.Replicas, p)
@@ -286,6 +310,12 @@ func (c *Cluster) DB() *sql.DB { return c.db }
 // BlobKeys lists the keys of every object the replicas stored in S3
 // (without the cluster's prefix, as the files table names them).
 func (c *Cluster) BlobKeys(ctx context.Context) ([]string, error) { return c.s3.list(ctx) }
+
+// PutBlob stores an object in the cluster's S3 prefix under key (as the
+// files table names it), for a test that sets up what a crash left.
+func (c *Cluster) PutBlob(ctx context.Context, key string, data []byte) error {
+	return c.s3.put(ctx, key, data)
+}
 
 // Dir is the cluster's temporary directory (logs, data dirs, config).
 func (c *Cluster) Dir() string { return c.dir }
@@ -431,6 +461,7 @@ func (p *Process) Stop(timeout time.Duration) error {
 	if cmd == nil || isDone(exited) {
 		return nil
 	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process would not act on SIGTERM
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !isDone(exited) {
 		return err
 	}
@@ -452,10 +483,44 @@ func isDone(ch chan struct{}) bool {
 	}
 }
 
+// Pause sends SIGSTOP: the process holds its connections and leases but
+// does nothing (a hung host, a long GC pause), until Resume. The harness
+// resumes a paused process before it stops it.
+func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+
+// Resume sends SIGCONT to a paused process.
+func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
+
+func (p *Process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil || isDone(exited) {
+		return fmt.Errorf("%s is not running", p.Name)
+	}
+	return cmd.Process.Signal(sig)
+}
+
 // Log returns everything the process printed, over all its runs.
 func (p *Process) Log() string {
 	b, _ := os.ReadFile(p.logPath)
 	return string(b)
+}
+
+// LogRecords are the replica's log records (JSON lines) whose msg is msg,
+// over all its runs.
+func (p *Process) LogRecords(msg string) []map[string]any {
+	var out []map[string]any
+	for line := range strings.Lines(p.Log()) {
+		if !strings.Contains(line, msg) {
+			continue
+		}
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 // LogTail returns the last n lines of Log.
@@ -533,6 +598,38 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// proxied starts a testsupport.Proxy to the host:port at that raw names
+// and returns raw naming the proxy instead.
+func proxied(t testing.TB, raw string, at addrIn) (string, *testsupport.Proxy, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", nil, fmt.Errorf("a service URL does not parse")
+	}
+	target := at.get(u)
+	if target == "" {
+		return "", nil, fmt.Errorf("%s: no host:port", u.Redacted())
+	}
+	p := testsupport.NewProxy(t, target)
+	at.set(u, p.Addr)
+	return u.String(), p, nil
+}
+
+// addrIn is where a service URL names its server's host:port.
+type addrIn struct {
+	get func(*url.URL) string
+	set func(*url.URL, string)
+}
+
+var (
+	urlHost = addrIn{func(u *url.URL) string { return u.Host }, func(u *url.URL, h string) { u.Host = h }}
+	// An AIMG_BLOB_URL names the S3 server in its endpoint parameter.
+	s3Endpoint = addrIn{func(u *url.URL) string { return u.Query().Get("endpoint") }, func(u *url.URL, h string) {
+		q := u.Query()
+		q.Set("endpoint", h)
+		u.RawQuery = q.Encode()
+	}}
+)
 
 // withPrefix gives the S3 URL of the test server a key prefix of its own.
 func withPrefix(raw, prefix string) (string, *s3Prefix, error) {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -55,6 +56,11 @@ func (s *s3Prefix) list(ctx context.Context) ([]string, error) {
 		keys = append(keys, strings.TrimPrefix(obj.Key, s.prefix))
 	}
 	return keys, nil
+}
+
+func (s *s3Prefix) put(ctx context.Context, key string, data []byte) error {
+	_, err := s.client.PutObject(ctx, s.bucket, s.prefix+key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{})
+	return err
 }
 
 // removeAll removes every object under the prefix and says how many.

@@ -8,18 +8,20 @@ import (
 // OCS is the Nextcloud-compatible surface and its task engine
 // (docs/decisions.md "The OCS surface", budgets in docs/security.md).
 type OCS struct {
-	DefaultImages   int           `yaml:"defaultImages"`   // text2image numberOfImages when not given
-	MaxImages       int           `yaml:"maxImages"`       // the most images one task may ask
-	MaxInputBytes   int           `yaml:"maxInputBytes"`   // a text input (prompt, text to translate)
-	TaskTTL         time.Duration `yaml:"taskTTL"`         // tasks are removed this long after their last update
-	ListLimit       int           `yaml:"listLimit"`       // the most tasks one listing returns
-	Runners         int           `yaml:"runners"`         // text tasks run at once per replica
-	Lease           time.Duration `yaml:"lease"`           // a running text task's lease, renewed by heartbeats
-	MaxAttempts     int           `yaml:"maxAttempts"`     // a text task's tries
-	RunTimeout      time.Duration `yaml:"runTimeout"`      // one try of a text task
-	PollInterval    time.Duration `yaml:"pollInterval"`    // idle runners and the image follower look this often
-	ProviderTimeout time.Duration `yaml:"providerTimeout"` // one call to the text or translation server
-	Webhooks        Webhooks      `yaml:"webhooks"`
+	DefaultImages int           `yaml:"defaultImages"` // text2image numberOfImages when not given
+	MaxImages     int           `yaml:"maxImages"`     // the most images one task may ask
+	MaxInputBytes int           `yaml:"maxInputBytes"` // a text input (prompt, text to translate)
+	TaskTTL       time.Duration `yaml:"taskTTL"`       // tasks are removed this long after their last update
+	// TaskExpiryInterval is how often (one replica of several) expired tasks are removed.
+	TaskExpiryInterval time.Duration `yaml:"taskExpiryInterval"`
+	ListLimit          int           `yaml:"listLimit"`       // the most tasks one listing returns
+	Runners            int           `yaml:"runners"`         // text tasks run at once per replica
+	Lease              time.Duration `yaml:"lease"`           // a running text task's lease, renewed by heartbeats
+	MaxAttempts        int           `yaml:"maxAttempts"`     // a text task's tries
+	RunTimeout         time.Duration `yaml:"runTimeout"`      // one try of a text task
+	PollInterval       time.Duration `yaml:"pollInterval"`    // idle runners and the image follower look this often
+	ProviderTimeout    time.Duration `yaml:"providerTimeout"` // one call to the text or translation server
+	Webhooks           Webhooks      `yaml:"webhooks"`
 }
 
 // Webhooks are the TaskProcessing webhooks' budgets.
@@ -57,7 +59,7 @@ func (o OCS) validate() []error {
 	if o.Webhooks.Attempts < 1 {
 		bad("webhooks.attempts", "must be at least 1, got %d", o.Webhooks.Attempts)
 	}
-	for name, d := range map[string]time.Duration{"taskTTL": o.TaskTTL, "lease": o.Lease, "runTimeout": o.RunTimeout,
+	for name, d := range map[string]time.Duration{"taskTTL": o.TaskTTL, "taskExpiryInterval": o.TaskExpiryInterval, "lease": o.Lease, "runTimeout": o.RunTimeout,
 		"pollInterval": o.PollInterval, "providerTimeout": o.ProviderTimeout, "webhooks.backoff": o.Webhooks.Backoff,
 		"webhooks.timeout": o.Webhooks.Timeout} {
 		if d <= 0 {

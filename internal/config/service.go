@@ -67,8 +67,11 @@ type Generation struct {
 	IdempotencyTTL    time.Duration `yaml:"idempotencyTTL"`    // how long an Idempotency-Key is remembered
 	HourlyLimit       int           `yaml:"hourlyLimit"`       // Items per hour at abuse level 7
 	ReaperInterval    time.Duration `yaml:"reaperInterval"`    // how often expired leases are looked for
-	PollInterval      time.Duration `yaml:"pollInterval"`      // how often an idle worker looks for work
-	MaxPromptLength   int           `yaml:"maxPromptLength"`   // characters, for prompt and negprompt
+	// OrphanSweepInterval is how often (one replica of several) outputs
+	// stored for Jobs that never completed with them are removed.
+	OrphanSweepInterval time.Duration `yaml:"orphanSweepInterval"`
+	PollInterval        time.Duration `yaml:"pollInterval"`    // how often an idle worker looks for work
+	MaxPromptLength     int           `yaml:"maxPromptLength"` // characters, for prompt and negprompt
 	// MaxUploadBytes bounds what a remote worker uploads for one Job (all
 	// of its output files); MaxConcurrentUploads how many uploads are read
 	// at once (each is held in memory until it is stored).
@@ -297,6 +300,9 @@ func (s Service) validateGeneration() []error {
 	}
 	if g.ReaperInterval <= 0 {
 		bad("generation.reaperInterval", "must be positive")
+	}
+	if g.OrphanSweepInterval <= 0 {
+		bad("generation.orphanSweepInterval", "must be positive")
 	}
 	if g.PollInterval <= 0 {
 		bad("generation.pollInterval", "must be positive")

@@ -205,6 +205,26 @@ type ItemSink interface {
 	End(why StreamEnd) error
 }
 
+// EventWriter writes Server-Sent Events (server.EventStream has it).
+type EventWriter interface {
+	Data(v any) error
+	Named(event string, v any) error
+	Comment(text string) error
+}
+
+// EventSink is the ItemSink of a Server-Sent Events stream, as
+// getItemEvents documents it: "data: <ItemEvent>" per event, a
+// ": keep-alive" comment, and "event: end" with {"reason"} last.
+func EventSink(w EventWriter) ItemSink { return eventSink{w} }
+
+type eventSink struct{ w EventWriter }
+
+func (k eventSink) Event(ev ItemEvent) error { return k.w.Data(ev) }
+func (k eventSink) KeepAlive() error         { return k.w.Comment("keep-alive") }
+func (k eventSink) End(why StreamEnd) error {
+	return k.w.Named("end", map[string]string{"reason": string(why)})
+}
+
 // ItemStream is an open getItemEvents stream: the Items are the caller's,
 // the budget slot is taken. Run it, or Close it.
 type ItemStream struct {

@@ -2,9 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -85,53 +82,15 @@ func (s *Server) getItemEvents(ctx context.Context, c aimg.Caller, in *itemEvent
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer st.Close()
 		r, w := humago.Unwrap(hctx)
-		// Each write moves the write deadline (keep-alives come well within
-		// http.writeTimeout), so the server's WriteTimeout never cuts a
-		// healthy stream; a client that stops reading is dropped after it.
 		// The stream's own limit is generation.itemEvents.maxDuration.
-		w = server.MovingWriteDeadline(w, s.Config.Service.HTTP.WriteTimeout, time.Now)
-		rc := http.NewResponseController(w)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		w.WriteHeader(http.StatusOK)
-		sink := &sseSink{w: w, rc: rc}
-		if err := sink.write("retry: 5000\n\n"); err != nil {
+		es, err := server.StartEventStream(w, s.Config.Service.HTTP.WriteTimeout, 5*time.Second)
+		if err != nil {
 			return
 		}
-		if err := st.Run(r.Context(), sink); err != nil && r.Context().Err() == nil {
+		if err := st.Run(r.Context(), generation.EventSink(es)); err != nil && r.Context().Err() == nil {
 			s.Logger.WarnContext(ctx, "item event stream ended", "err", err)
 		}
 	}}, nil
-}
-
-// sseSink writes a stream's events in the text/event-stream format.
-type sseSink struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
-}
-
-func (k *sseSink) write(s string) error {
-	if _, err := fmt.Fprint(k.w, s); err != nil {
-		return err
-	}
-	return k.rc.Flush()
-}
-
-func (k *sseSink) Event(ev generation.ItemEvent) error {
-	b, err := json.Marshal(ev) // one line: JSON strings escape newlines
-	if err != nil {
-		return err
-	}
-	return k.write("data: " + string(b) + "\n\n")
-}
-
-func (k *sseSink) KeepAlive() error { return k.write(": keep-alive\n\n") }
-
-func (k *sseSink) End(why generation.StreamEnd) error {
-	b, _ := json.Marshal(map[string]string{"reason": string(why)})
-	return k.write("event: end\ndata: " + string(b) + "\n\n")
 }
 
 // eventStreamResponse documents a 200 that is an event stream, not an envelope.

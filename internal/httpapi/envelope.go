@@ -106,8 +106,7 @@ func toErrorBody(hctx huma.Context, status int, msg string, errs ...error) huma.
 		ctx = hctx.Context()
 	}
 	for _, err := range errs {
-		var ae *aimg.Error
-		if errors.As(err, &ae) && ae.RetryAfter > 0 && hctx != nil {
+		if ae := server.AppError(err); ae != nil && ae.RetryAfter > 0 && hctx != nil {
 			hctx.SetHeader("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
 		}
 	}
@@ -123,13 +122,14 @@ func toErrorBody(hctx huma.Context, status int, msg string, errs ...error) huma.
 
 func errorBodyFor(ctx context.Context, status int, msg string, errs ...error) *errorBody {
 	for _, err := range errs {
+		if ae := server.AppError(err); ae != nil {
+			if st := statusOf(ae.Code); st != http.StatusInternalServerError {
+				return newErrorBody(st, ae.Message)
+			}
+		}
 		var ae *aimg.Error
 		if errors.As(err, &ae) {
-			st := statusOf(ae.Code)
-			if st == http.StatusInternalServerError {
-				return internalError(ctx, err)
-			}
-			return newErrorBody(st, ae.Message)
+			return internalError(ctx, err)
 		}
 		var eb *errorBody
 		if errors.As(err, &eb) {

@@ -2,7 +2,6 @@ package ocs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -183,8 +182,8 @@ func (s *Server) rateLimit(ctx context.Context, limit string, c aimg.Caller) err
 // DataResponse(['message' => ...], status) for application errors, 997
 // for authentication, "Internal error" (logged) for the rest.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, params map[string]any, err error) {
-	var ae *aimg.Error
-	if !errors.As(err, &ae) || ae.Code == aimg.CodeInternal {
+	ae := server.AppError(err)
+	if ae == nil {
 		server.Info(r.Context()).Log.ErrorContext(r.Context(), "ocs request failed", "err", err)
 		Respond(w, r, params, failure(http.StatusInternalServerError, "Internal error"))
 		return

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 )
 
 // Every counter the store keeps by trigger or in the same transaction as
@@ -33,32 +35,47 @@ var counterChecks = []string{
 	`SELECT 'tag usage ' || t.name, t.usage_count,
 		(SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)
 	FROM tags t WHERE t.usage_count <> (SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)`,
-	// job_fair_counts: queued Jobs per queue, level and fair_key range (00024).
-	`SELECT 'job_fair_counts ' || k.queue_id || '/' || k.level || '/' || k.bucket, k.n, COALESCE(r.n, 0)
-	FROM job_fair_counts k LEFT JOIN (` + fairRecount + `) r
-		ON r.queue_id = k.queue_id AND r.level = k.level AND r.bucket = k.bucket
-	WHERE k.n <> COALESCE(r.n, 0) OR k.n = 0`,
-	`SELECT 'job_fair_counts ' || r.queue_id || '/' || r.level || '/' || r.bucket || ' (no row)', 0, r.n
-	FROM (` + fairRecount + `) r LEFT JOIN job_fair_counts k
-		ON k.queue_id = r.queue_id AND k.level = r.level AND k.bucket = r.bucket
-	WHERE k.queue_id IS NULL`,
 	// Deleted Items carry no tags (deleteItems clears them).
 	`SELECT 'tags on deleted Item ' || i.id, COUNT(*), 0 FROM item_tags x JOIN items i ON i.id = x.item_id
 	WHERE i.deleted_at IS NOT NULL GROUP BY i.id`,
 }
 
-// fairRecount recounts job_fair_counts from the jobs table.
-const fairRecount = `SELECT j.queue_id, lv.level, j.fair_key >> (8 * lv.level) AS bucket, COUNT(*) AS n
+// fairCounterChecks are counterChecks for job_fair_counts: queued Jobs per
+// queue, level, fair_key range and slot (00024, 00031).
+func fairCounterChecks(dialect Dialect) []string {
+	recount := fairRecount(dialect)
+	return []string{
+		`SELECT 'job_fair_counts ' || k.queue_id || '/' || k.level || '/' || k.bucket || '/' || k.slot, k.n, COALESCE(r.n, 0)
+		FROM job_fair_counts k LEFT JOIN (` + recount + `) r
+			ON r.queue_id = k.queue_id AND r.level = k.level AND r.bucket = k.bucket AND r.slot = k.slot
+		WHERE k.n <> COALESCE(r.n, 0) OR k.n = 0`,
+		`SELECT 'job_fair_counts ' || r.queue_id || '/' || r.level || '/' || r.bucket || '/' || r.slot || ' (no row)', 0, r.n
+		FROM (` + recount + `) r LEFT JOIN job_fair_counts k
+			ON k.queue_id = r.queue_id AND k.level = r.level AND k.bucket = r.bucket AND k.slot = r.slot
+		WHERE k.queue_id IS NULL`,
+	}
+}
+
+// fairRecount recounts job_fair_counts from the jobs table, with the slots
+// of the dialect's triggers.
+func fairRecount(dialect Dialect) string {
+	slot, bySlot := "0", ""
+	if dialect == Postgres {
+		slot = "j.seq % " + strconv.Itoa(fairSlots)
+		bySlot = ", " + slot
+	}
+	return `SELECT j.queue_id, lv.level, j.fair_key >> (8 * lv.level) AS bucket, ` + slot + ` AS slot, COUNT(*) AS n
 	FROM jobs j CROSS JOIN (SELECT 1 AS level UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
 		UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7) lv
-	WHERE j.status = 'queued' GROUP BY j.queue_id, lv.level, j.fair_key >> (8 * lv.level)`
+	WHERE j.status = 'queued' GROUP BY j.queue_id, lv.level, j.fair_key >> (8 * lv.level)` + bySlot
+}
 
 // CounterDrift returns one line per kept counter that differs from its
 // recount ("what: kept N, recounted M"); none when all agree. It reads
 // every counted table: an operator's and a test's tool, not a request's.
 func (s *Store) CounterDrift(ctx context.Context) ([]string, error) {
 	var out []string
-	for _, q := range counterChecks {
+	for _, q := range append(slices.Clone(counterChecks), fairCounterChecks(s.dialect)...) {
 		rows, err := s.r.QueryContext(ctx, q)
 		if err != nil {
 			return nil, err

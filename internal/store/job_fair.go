@@ -9,35 +9,66 @@ import (
 	"aimg/internal/aimg"
 )
 
-// Fair share inside a queue (migration 00024, docs/decisions.md "Fair
-// share"). Jobs are claimed in (fair_key, seq) order, where
+// Fair share inside a queue (migrations 00024 and 00031, docs/decisions.md
+// "Fair share inside a queue"). Jobs are claimed in (fair_key, seq) order,
+// where
 //
-//	fair_key = user_rank << fairTieBits | (arrival mod 2^fairTieBits)
+//	fair_key = user_rank << fairTieBits | (tie mod 2^fairTieBits)
 //
 // user_rank is a virtual time: a user's next Job in a queue gets
 // max(the user's highest queued rank there, the queue's vtime) + 1, and
 // vtime is the highest rank claimed from the queue so far. So a user with
 // 1,000 queued Jobs holds ranks v+1..v+1000 while a newcomer gets v+1: users
 // take turns, each user's Jobs in enqueue order, and a user who has waited
-// (nothing queued) re-enters at the current round. The tie-break is the
-// queue's arrival counter, so Jobs of one round go in enqueue order. Ranks
+// (nothing queued) re-enters at the current round. The tie grows with each
+// enqueue (fairTieSQL), so Jobs of one round go in enqueue order. Ranks
 // stay below 2^39.
 //
+// Nothing about a queue is kept in a row of its own, so enqueues and claims
+// of one queue do not wait for each other's commits (issue 11): vtime is
+// read from the claimed Jobs themselves (the jobs_served index), and the
+// tie comes from a sequence.
+//
 // job_fair_counts (kept by triggers) counts queued Jobs per key range at
-// levels 1..fairLevels (bucket = fair_key >> 8·level), so a position is the
-// sum of at most 255 counter rows per level plus at most 255 entries of the
-// jobs_fair index: bounded, whatever the queue's length.
+// levels 1..fairLevels (bucket = fair_key >> 8·level), split on PostgreSQL
+// into fairSlots slots by the Job's seq (SQLite has one writer: one slot),
+// so a position is the sum of at most 255·fairSlots counter rows per level
+// plus at most 255 entries of the jobs_fair index: bounded, whatever the
+// queue's length.
 const (
 	fairTieBits = 24
 	fairLevels  = 7
-	fairFanout  = 8 // bits per level
+	fairFanout  = 8  // bits per level
+	fairSlots   = 16 // PostgreSQL: counter rows per key range (the triggers' seq % 16)
 )
 
-// assignFairKey reserves the fair key of a Job that userID enqueues into
-// queueID. It runs in the enqueue transaction, after the user's lock: the
-// upsert of the queue's row also serialises concurrent enqueues into one
-// queue on PostgreSQL (SQLite has one writer), so arrivals are unique.
-func assignFairKey(ctx context.Context, tx *sql.Tx, dialect Dialect, queueID, userID string) (int64, error) {
+// fairTieSQL is the tie of the Job being inserted, an expression of the
+// INSERT: on PostgreSQL a sequence (taken without a lock, in about enqueue
+// order); on SQLite, whose one writer inserts one Job at a time, the next
+// seq.
+func fairTieSQL(dialect Dialect) string {
+	if dialect == Postgres {
+		return `nextval('job_fair_ties')`
+	}
+	return `(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)`
+}
+
+// fairRankSQL reads the highest fair key of user $2's queued Jobs in queue
+// $1 (jobs_queued_user) and the highest of the queue's claimed Jobs
+// (jobs_served), 0 for none: one backward probe each.
+const fairRankSQL = `SELECT
+	COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND user_id = $2 AND status = 'queued'
+		ORDER BY fair_key DESC LIMIT 1), 0),
+	COALESCE((SELECT fair_key FROM jobs WHERE queue_id = $1 AND started_at IS NOT NULL
+		ORDER BY fair_key DESC LIMIT 1), 0)`
+
+// fairRank returns the rank, shifted into place, of the Job that userID
+// enqueues into queueID (insertJob adds the tie). It runs in the enqueue
+// transaction after the user's lock, so the user's last rank is read after
+// that user's earlier enqueues committed. vtime is what the transaction's
+// snapshot sees: a claim committing meanwhile is as if it came after this
+// enqueue, which is an order that could have happened.
+func fairRank(ctx context.Context, tx *sql.Tx, dialect Dialect, queueID, userID string) (int64, error) {
 	if dialect == Postgres {
 		// The user's last rank below is one probe of jobs_queued_user, but
 		// a cached generic plan, not knowing that the user is not the one
@@ -47,32 +78,12 @@ func assignFairKey(ctx context.Context, tx *sql.Tx, dialect Dialect, queueID, us
 			return 0, err
 		}
 	}
-	var vtime, arrivals int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO job_queues (queue_id, vtime, arrivals) VALUES ($1, 0, 1)
-		ON CONFLICT (queue_id) DO UPDATE SET arrivals = job_queues.arrivals + 1
-		RETURNING vtime, arrivals`, queueID).Scan(&vtime, &arrivals); err != nil {
+	var last, served int64
+	if err := tx.QueryRowContext(ctx, fairRankSQL, queueID, userID).Scan(&last, &served); err != nil {
 		return 0, err
 	}
-	var last sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT fair_key FROM jobs WHERE queue_id = $1 AND user_id = $2 AND status = 'queued'
-		ORDER BY fair_key DESC LIMIT 1`, queueID, userID).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, err
-	}
-	rank := vtime
-	if last.Valid && last.Int64>>fairTieBits > rank {
-		rank = last.Int64 >> fairTieBits
-	}
-	return (rank+1)<<fairTieBits | arrivals&(1<<fairTieBits-1), nil
-}
-
-// advanceVtime records that a Job with fairKey was claimed from queueID.
-// ClaimJob calls it before changing the Job's status, so that a claim takes
-// the queue's row before its counter rows, in the same order as Enqueue.
-func advanceVtime(ctx context.Context, tx *sql.Tx, queueID string, fairKey int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE job_queues SET vtime = $2 WHERE queue_id = $1 AND vtime < $2`,
-		queueID, fairKey>>fairTieBits)
-	return err
+	rank := max(last, served) >> fairTieBits
+	return (rank + 1) << fairTieBits, nil
 }
 
 // positionSQL counts the queued Jobs of queue $1 before (fair key $2, seq

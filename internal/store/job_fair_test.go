@@ -407,3 +407,60 @@ func TestFairShareMigratesQueuedJobs(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL enqueues and claims of one queue do not wait for each
+// other's commits (issue 11): while an enqueue, then a claim, holds its
+// transaction open after all its writes, another user's enqueue and another
+// claim of the same queue go through. Before migration 00031 both waited
+// for the held commit on the queue's job_queues row and its upper counter
+// rows; the context's deadline detects such a wait (it is not a speed
+// bound). The Jobs involved have neighbouring seqs, so different counter
+// slots.
+func TestFairShareQueueHasNoHotRowPostgres(t *testing.T) {
+	st := testsupport.OpenStore(t, testsupport.FreshPostgres(t))
+	type holdKey struct{}
+	held, release := make(chan struct{}), make(chan struct{})
+	st.SetBeforeCommitForTest(t, func(ctx context.Context) {
+		if ctx.Value(holdKey{}) != nil {
+			held <- struct{}{}
+			<-release
+		}
+	})
+	c := newUser(t, st)
+	for range 3 {
+		enqueue(t, st, newJob(c.ID, "m", 0, t0))
+	}
+	claimCall := func(ctx context.Context) error {
+		_, err := st.ClaimJob(ctx, aimg.Claim{WorkerID: "w", ModelIDs: []string{"m"}, Lease: testLease,
+			StarvationBound: time.Minute, Now: t0})
+		return err
+	}
+	for _, holder := range []string{"enqueue", "claim"} {
+		u := newUser(t, st)
+		hold := func(ctx context.Context) error { _, err := st.Enqueue(ctx, newJob(u.ID, "m", 0, t0)); return err }
+		if holder == "claim" {
+			hold = claimCall
+		}
+		done := make(chan error, 1)
+		go func() { done <- hold(context.WithValue(context.Background(), holdKey{}, true)) }()
+		<-held
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, errEnqueue := st.Enqueue(ctx, newJob(newUser(t, st).ID, "m", 0, t0))
+		errClaim := claimCall(ctx)
+		cancel()
+		release <- struct{}{}
+		if err := <-done; err != nil {
+			t.Fatalf("held %s: %v", holder, err)
+		}
+		if errEnqueue != nil || errClaim != nil {
+			t.Fatalf("while the %s held its transaction: enqueue %v, claim %v", holder, errEnqueue, errClaim)
+		}
+	}
+	// 3 + 2 enqueued by the first round, 1 more by the second; 3 claimed.
+	if n, err := st.QueueLength(context.Background(), aimg.NormalQueue("m")); err != nil || n != 3 {
+		t.Fatalf("length %d, %v", n, err)
+	}
+	if drift, err := st.CounterDrift(context.Background()); err != nil || len(drift) > 0 {
+		t.Fatalf("counters: %v %v", drift, err)
+	}
+}

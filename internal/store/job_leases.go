@@ -17,7 +17,6 @@ import (
 type queueHead struct {
 	queueID string
 	seq     int64 // the fair head: the next Job in claim order
-	fairKey int64
 	oldest  int64 // seq of the queue's oldest queued Job
 	class   int   // 0 starving normal, 1 priority, 2 normal
 }
@@ -40,19 +39,16 @@ func (s *Store) ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error) {
 			return err
 		}
 		for _, h := range heads {
-			seq, key := h.seq, h.fairKey
+			seq := h.seq
 			if s.dialect == Postgres {
-				err := tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
-					ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq, &key)
+				err := tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq)
 				if errors.Is(err, sql.ErrNoRows) {
 					continue // taken by another claimer since we looked
 				}
 				if err != nil {
 					return err
 				}
-			}
-			if err := advanceVtime(ctx, tx, h.queueID, key); err != nil {
-				return err
 			}
 			now := ms(c.Now)
 			job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
@@ -101,8 +97,8 @@ func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, err
 			if err != nil {
 				return nil, err
 			}
-			err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
-				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.fairKey)
+			err = tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
+				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // PostgreSQL: emptied by other claimers in between
 			}
@@ -431,7 +427,7 @@ func lockJobsThenQueues(ctx context.Context, tx *sql.Tx, cond string, args []any
 	slices.Sort(queues)
 	for _, q := range queues {
 		if _, err := tx.ExecContext(ctx, `SELECT n FROM job_fair_counts WHERE queue_id = $1 AND level = $2
-			ORDER BY bucket FOR UPDATE`, q, fairLevels); err != nil {
+			ORDER BY bucket, slot FOR UPDATE`, q, fairLevels); err != nil {
 			return err
 		}
 	}

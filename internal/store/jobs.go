@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"aimg/internal/aimg"
@@ -17,6 +18,8 @@ import (
 // (fair_key, see job_fair.go). Every hot query is a range of a partial index:
 // jobs_fair (queue_id, fair_key, seq) WHERE status = 'queued' answers a
 // queue's head and, with the job_fair_counts rows, a Job's exact position;
+// jobs_served (queue_id, fair_key) WHERE started_at IS NOT NULL the rank a
+// queue has served;
 // jobs_queued (queue_id, seq) answers how long a queue's oldest Job waited;
 // jobs_running_lease answers which leases expired. Status literals are written into the SQL (not bound)
 // so that both planners match the partial indexes.
@@ -109,11 +112,11 @@ func (s *Store) Enqueue(ctx context.Context, nj aimg.NewJob) (aimg.Enqueued, err
 		for _, it := range nj.Items {
 			j.ItemIDs = append(j.ItemIDs, it.ID)
 		}
-		key, err := assignFairKey(ctx, tx, s.dialect, j.QueueID, j.UserID)
+		rank, err := fairRank(ctx, tx, s.dialect, j.QueueID, j.UserID)
 		if err != nil {
 			return err
 		}
-		if err := insertJob(ctx, tx, j, key); err != nil {
+		if err := insertJob(ctx, tx, s.dialect, j, rank); err != nil {
 			return err
 		}
 		for _, it := range nj.Items {
@@ -170,16 +173,17 @@ func (s *Store) DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (i
 	return res.RowsAffected()
 }
 
-func insertJob(ctx context.Context, tx *sql.Tx, j *aimg.Job, fairKey int64) error {
+// insertJob inserts a queued Job with fair key rank | tie (job_fair.go).
+func insertJob(ctx context.Context, tx *sql.Tx, dialect Dialect, j *aimg.Job, rank int64) error {
 	payload := string(j.Payload)
 	if payload == "" {
 		payload = "{}"
 	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO jobs (id, queue_id, model_id, priority, user_id, batch_id, item_ids,
-		kind, payload, status, attempts, max_attempts, enqueued_at, fair_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12,$13)
-		RETURNING seq`,
+		kind, payload, status, attempts, max_attempts, enqueued_at, fair_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,0,$11,$12,
+		$13 + (`+fairTieSQL(dialect)+` & `+strconv.Itoa(1<<fairTieBits-1)+`)) RETURNING seq`,
 		j.ID, j.QueueID, j.ModelID, j.Priority, j.UserID, j.BatchID, jsonList(j.ItemIDs), j.Kind, payload,
-		string(aimg.JobQueued), j.MaxAttempts, ms(j.EnqueuedAt), fairKey).Scan(&j.Seq)
+		string(aimg.JobQueued), j.MaxAttempts, ms(j.EnqueuedAt), rank).Scan(&j.Seq)
 	if isUniqueViolation(err) {
 		return &aimg.Error{Code: aimg.CodeConflict, Message: "Job already exists", Err: err}
 	}

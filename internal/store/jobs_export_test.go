@@ -84,8 +84,8 @@ func (s *Store) SeedJobsForTest(ctx context.Context, queueID, modelID, status st
 		if _, err := tx.ExecContext(ctx, `DELETE FROM job_fair_counts WHERE queue_id = $1`, queueID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO job_fair_counts (queue_id, level, bucket, n)
-			SELECT queue_id, level, bucket, n FROM (`+fairRecount+`) r WHERE r.queue_id = $1`, queueID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO job_fair_counts (queue_id, level, bucket, slot, n)
+			SELECT queue_id, level, bucket, slot, n FROM (`+fairRecount(s.dialect)+`) r WHERE r.queue_id = $1`, queueID)
 		return err
 	})
 	if err != nil {
@@ -101,6 +101,9 @@ func PositionQueryForTest(queueID string, key, seq int64) (string, []any) {
 	return positionSQL, positionArgs(queueID, key, seq)
 }
 
+// FairRankQueryForTest is the statement an enqueue reads its rank with.
+const FairRankQueryForTest = fairRankSQL
+
 // MigrateDownToForTest rolls the schema back to version v.
 func (s *Store) MigrateDownToForTest(ctx context.Context, v int64) error {
 	p, err := s.migrationProvider()
@@ -109,4 +112,11 @@ func (s *Store) MigrateDownToForTest(ctx context.Context, v int64) error {
 	}
 	_, err = p.DownTo(ctx, v)
 	return err
+}
+
+// SetBeforeCommitForTest makes every transaction of the store call f with
+// its context just before it commits, until the test ends.
+func (s *Store) SetBeforeCommitForTest(t interface{ Cleanup(func()) }, f func(context.Context)) {
+	s.beforeCommit = f
+	t.Cleanup(func() { s.beforeCommit = nil })
 }

@@ -421,6 +421,16 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 		strings.Contains(plan, "SCAN job") || strings.Contains(plan, "TEMP") {
 		t.Errorf("plan of the position:\n%s", plan)
 	}
+	// An enqueue's rank: the user's last queued rank and the rank the queue
+	// has served, a probe of an index each.
+	plan, err = st.ExplainForTest(context.Background(), store.FairRankQueryForTest, "q", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "jobs_queued_user") || !strings.Contains(plan, "jobs_served") ||
+		strings.Contains(plan, "SCAN job") || strings.Contains(plan, "TEMP") {
+		t.Errorf("plan of the rank:\n%s", plan)
+	}
 }
 
 // On PostgreSQL, with a realistic table (mostly finished Jobs, several
@@ -466,6 +476,13 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 	}
 	if strings.Count(plan, "jobs_fair on jobs") != 2 || strings.Count(plan, "job_fair_counts_pkey") != 7 || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("plan of the position:\n%s", plan)
+	}
+	plan, err = st.ExplainForTest(ctx, store.FairRankQueryForTest, "m-p0-gen", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "jobs_queued_user") || !strings.Contains(plan, "jobs_served") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("plan of the rank:\n%s", plan)
 	}
 }
 

@@ -33,6 +33,10 @@ type Store struct {
 	w       *sql.DB
 	r       *sql.DB
 	q       *sql.DB // pgQuery's read-only pool (pgquery.go)
+
+	// beforeCommit, set by tests only, runs before inTx commits: a test
+	// holds a transaction open with it (SetBeforeCommitForTest).
+	beforeCommit func(context.Context)
 }
 
 // Open connects to databaseURL: "" means SQLite at <dataDir>/aimg.db,
@@ -140,6 +144,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
+	}
+	if s.beforeCommit != nil {
+		s.beforeCommit(ctx)
 	}
 	return tx.Commit()
 }

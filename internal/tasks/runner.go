@@ -265,12 +265,19 @@ func samePointer(a, b *float64) bool {
 // expireBatch is how many expired tasks one pass removes.
 const expireBatch = 1000
 
-// Expire removes, every hour on turn (one replica of several), the tasks
-// last updated more than cfg.TTL ago.
+// Expire removes, every cfg.ExpireEvery on turn (one replica of
+// several), the tasks last updated more than cfg.TTL ago.
 func (s *Service) Expire(ctx context.Context, turn aimg.Turn) {
-	aimg.EveryTurn(ctx, turn, "tasks.expire", time.Hour, func(ctx context.Context) {
+	aimg.EveryTurn(ctx, turn, "tasks.expire", s.cfg.ExpireEvery, func(ctx context.Context) {
+		var removed int64
+		defer func() {
+			if removed > 0 {
+				s.log.Info("removed expired tasks", "count", removed)
+			}
+		}()
 		for ctx.Err() == nil {
 			n, err := s.store.DeleteTasksUpdatedBefore(ctx, s.now().Add(-s.cfg.TTL), expireBatch)
+			removed += n
 			if err != nil {
 				s.log.Error("removing expired tasks", "err", err)
 				return

@@ -87,6 +87,7 @@ type Config struct {
 	MaxInputBytes int           // a text input's size
 	MaxIDLength   int           // appId, customId
 	TTL           time.Duration // tasks are removed this long after their last update
+	ExpireEvery   time.Duration // how often Expire looks (one replica of several)
 	ListLimit     int           // the most tasks one listing returns
 
 	Runners     int           // text tasks run at once in this process

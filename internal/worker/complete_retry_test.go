@@ -85,3 +85,43 @@ func TestCompletionUnavailableTooLongReleases(t *testing.T) {
 		t.Fatalf("job %s, claimed at attempt %d at most; want not failed, always attempt 1", job.Status, src.maxAttempt.Load())
 	}
 }
+
+// slowCompleteSource holds each completion until the worker has sent
+// heartbeats during it (or a second has passed), as a slow upload does.
+type slowCompleteSource struct {
+	worker.JobSource
+	completing atomic.Bool
+	beatsWhile atomic.Int32 // heartbeats while a completion was in flight
+}
+
+func (s *slowCompleteSource) Heartbeat(ctx context.Context, l aimg.Lease, progress float64) error {
+	if s.completing.Load() {
+		s.beatsWhile.Add(1)
+	}
+	return s.JobSource.Heartbeat(ctx, l, progress)
+}
+
+func (s *slowCompleteSource) Complete(ctx context.Context, l aimg.Lease, out []aimg.ItemOutput) error {
+	s.completing.Store(true)
+	defer s.completing.Store(false)
+	for deadline := time.Now().Add(time.Second); s.beatsWhile.Load() < 3 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return s.JobSource.Complete(ctx, l, out)
+}
+
+// The lease is kept while the outputs are handed over: a completion that
+// takes longer than heartbeats come is heartbeated through, so a slow
+// upload does not lose its Job to the reaper.
+func TestHeartbeatsWhileCompleting(t *testing.T) {
+	f := newFixture(t, "sqlite:"+t.TempDir()+"/aimg.db")
+	st := f.generate(t)
+	src := &slowCompleteSource{JobSource: f.svc}
+	p := newPool(t, src, builtin.Backend{}, f.poolConfig("a"), nil)
+	p.Start(context.Background())
+	defer stopSoon(p)
+	waitFor(t, "the job to complete", func() bool { return f.item(t, st.ImageID).Status == aimg.StatusCompleted })
+	if n := src.beatsWhile.Load(); n < 3 {
+		t.Fatalf("%d heartbeats during the completion, want at least 3", n)
+	}
+}

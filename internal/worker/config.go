@@ -24,8 +24,10 @@ type Config struct {
 	Concurrency int
 	// ModelIDs are the Models the pool renders; at least one.
 	ModelIDs []string
-	// HeartbeatInterval is how often a running Job's lease is extended
-	// (DefaultHeartbeatInterval); keep it well under the lease duration.
+	// HeartbeatInterval is how often a running Job's lease is extended;
+	// zero: a third of the lease the server granted the Job
+	// (Job.LeaseDuration), or DefaultHeartbeatInterval when the server did
+	// not say. Keep it well under the lease duration.
 	HeartbeatInterval time.Duration
 	// PollInterval is how often an idle slot looks for work (DefaultPollInterval).
 	PollInterval time.Duration
@@ -48,9 +50,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
-	}
-	if c.HeartbeatInterval == 0 {
-		c.HeartbeatInterval = DefaultHeartbeatInterval
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval

@@ -259,15 +259,28 @@ func (p *Pool) run(job *aimg.Job) {
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
-		p.heartbeat(ctx, lease, &progress, cancel, log)
+		p.heartbeat(ctx, p.heartbeatInterval(job), lease, &progress, cancel, log)
 	}()
 	rj := RenderJob{Job: job, Payload: payload, OpenInput: func(ctx context.Context) (io.ReadCloser, error) {
 		return p.src.OpenInput(ctx, lease)
 	}}
+	stopHeartbeat := func() {
+		cancel(nil)
+		<-hbDone
+	}
 	outputs, err := p.render(ctx, rj, &progress, log)
 	cause := context.Cause(ctx)
-	cancel(nil)
-	<-hbDone
+	if err == nil && cause == nil {
+		// The heartbeat goes on while the outputs are handed over: an
+		// upload slower than the lease (a video, a loaded server, a file
+		// store that answers 503 for a while) must not lose the Job to
+		// another worker and cost it an attempt.
+		err := p.complete(lease, outputs, log)
+		stopHeartbeat()
+		p.completed(log, lease, err)
+		return
+	}
+	stopHeartbeat()
 
 	switch {
 	case errors.Is(cause, errLeaseLost):
@@ -284,25 +297,30 @@ func (p *Pool) run(job *aimg.Job) {
 	case err != nil:
 		p.fail(log, lease, err.Error(), aimg.ErrorCode(err) != aimg.CodeInvalid)
 	default:
-		err := p.complete(lease, outputs, log)
-		switch {
-		case errors.Is(err, aimg.ErrJobCancelled):
-			log.Info("job finished after it was cancelled: the result was discarded")
-		case errors.Is(err, aimg.ErrLeaseLost):
-			log.Warn("job finished too late: its lease was lost, the result was discarded")
-		case aimg.ErrorCode(err) == aimg.CodeUnavailable:
-			// Still unavailable after CallTimeout: the Job did nothing
-			// wrong, so it goes back to its queue with its attempt unspent.
-			log.Error("complete job: the server could not store the outputs in time; releasing the job", "err", err)
-			if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, lease) }); err != nil {
-				log.Error("release job", "err", err)
-			}
-		case err != nil:
-			log.Error("complete job", "err", err)
-			p.fail(log, lease, "storing the outputs failed", true)
-		default:
-			log.Debug("job completed")
+		p.completed(log, lease, p.complete(lease, outputs, log))
+	}
+}
+
+// completed logs, and releases or fails, what the completion's answer err
+// asks for.
+func (p *Pool) completed(log *slog.Logger, lease aimg.Lease, err error) {
+	switch {
+	case errors.Is(err, aimg.ErrJobCancelled):
+		log.Info("job finished after it was cancelled: the result was discarded")
+	case errors.Is(err, aimg.ErrLeaseLost):
+		log.Warn("job finished too late: its lease was lost, the result was discarded")
+	case aimg.ErrorCode(err) == aimg.CodeUnavailable:
+		// Still unavailable after CallTimeout: the Job did nothing
+		// wrong, so it goes back to its queue with its attempt unspent.
+		log.Error("complete job: the server could not store the outputs in time; releasing the job", "err", err)
+		if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, lease) }); err != nil {
+			log.Error("release job", "err", err)
 		}
+	case err != nil:
+		log.Error("complete job", "err", err)
+		p.fail(log, lease, "storing the outputs failed", true)
+	default:
+		log.Debug("job completed")
 	}
 }
 
@@ -351,8 +369,8 @@ func (p *Pool) fail(log *slog.Logger, lease aimg.Lease, reason string, retry boo
 // heartbeat extends the lease every HeartbeatInterval until ctx ends; when
 // the source says the lease is lost or the Job cancelled it cancels the
 // render (the backend interrupts its server by its own cancel path).
-func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
-	t := time.NewTicker(p.cfg.HeartbeatInterval)
+func (p *Pool) heartbeat(ctx context.Context, every time.Duration, lease aimg.Lease, progress *atomic.Uint64, cancel context.CancelCauseFunc, log *slog.Logger) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
@@ -375,6 +393,23 @@ func (p *Pool) heartbeat(ctx context.Context, lease aimg.Lease, progress *atomic
 			// The lease may still be good; the next beat tries again.
 			log.Warn("heartbeat", "err", err)
 		}
+	}
+}
+
+// heartbeatsPerLease is how many heartbeats a lease has room for when
+// the interval comes from the lease: one lost or slow beat leaves two.
+const heartbeatsPerLease = 3
+
+// heartbeatInterval is Config.HeartbeatInterval, or a third of the lease
+// the server granted job.
+func (p *Pool) heartbeatInterval(job *aimg.Job) time.Duration {
+	switch {
+	case p.cfg.HeartbeatInterval > 0:
+		return p.cfg.HeartbeatInterval
+	case job.LeaseDuration > 0:
+		return job.LeaseDuration / heartbeatsPerLease
+	default:
+		return DefaultHeartbeatInterval
 	}
 }
 

@@ -201,7 +201,8 @@ func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) 
 	j := out.Job
 	exp := j.LeaseExpiresAt
 	return &aimg.Job{ID: j.ID, ModelID: j.ModelID, Kind: j.Kind, ItemIDs: j.ItemIDs, Payload: j.Payload,
-		Status: aimg.JobRunning, Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, LeaseOwner: j.LeaseOwner, LeaseExpiresAt: &exp}, nil
+		Status: aimg.JobRunning, Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, LeaseOwner: j.LeaseOwner, LeaseExpiresAt: &exp,
+		LeaseDuration: time.Duration(j.LeaseSeconds * float64(time.Second))}, nil
 }
 
 // Models returns the Models the key may claim (retried while the server

@@ -49,6 +49,8 @@ type Options struct {
 	// RecheckInterval is how often a waiting claim looks again without a
 	// wake-up (Jobs queued through a replica that cannot wake this one).
 	RecheckInterval time.Duration
+	// LeaseDuration is the lease a claim grants (told to the worker).
+	LeaseDuration time.Duration
 }
 
 // Server is the protocol's handler tree.
@@ -135,8 +137,8 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, err error) 
 		writeErrorCode(w, http.StatusConflict, CodeLeaseLost, aimg.ErrLeaseLost.Message)
 		return
 	}
-	var e *aimg.Error
-	if !errors.As(err, &e) || e.Code == aimg.CodeInternal {
+	e := server.AppError(err)
+	if e == nil {
 		s.opts.Logger.ErrorContext(r.Context(), "worker protocol call failed", "path", r.URL.Path, "err", err)
 		writeErrorCode(w, http.StatusInternalServerError, "internal", "Internal error")
 		return
@@ -244,7 +246,8 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 				return ctx.Err()
 			}
 			out := Job{ID: job.ID, ModelID: job.ModelID, Kind: job.Kind, ItemIDs: job.ItemIDs, Payload: job.Payload,
-				Attempt: job.Attempts, MaxAttempts: job.MaxAttempts, LeaseOwner: job.LeaseOwner}
+				Attempt: job.Attempts, MaxAttempts: job.MaxAttempts, LeaseOwner: job.LeaseOwner,
+				LeaseSeconds: s.opts.LeaseDuration.Seconds()}
 			if job.LeaseExpiresAt != nil {
 				out.LeaseExpiresAt = *job.LeaseExpiresAt
 			}

@@ -44,6 +44,9 @@ type Job struct {
 	MaxAttempts    int             `json:"maxAttempts"`
 	LeaseOwner     string          `json:"leaseOwner"`
 	LeaseExpiresAt time.Time       `json:"leaseExpiresAt"`
+	// LeaseSeconds is the lease's length (generation.leaseDuration): a
+	// worker heartbeats a few times per lease, whatever the two clocks say.
+	LeaseSeconds float64 `json:"leaseSeconds"`
 }
 
 // ClaimResponse is claim's 200 answer (204, no body, when no Job came).

@@ -177,6 +177,10 @@ func TestWorkerKeysAuthorizeAndRevoke(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitStatus(t, srv, user.SessionID, id, "processing")
+		// The claim tells the lease's length: the worker's heartbeat comes from it.
+		if want := srv.App.Config.Service.Generation.LeaseDuration; job.LeaseDuration != want {
+			t.Fatalf("the claim's lease lasts %s, the server grants %s", job.LeaseDuration, want)
+		}
 		// Another key cannot heartbeat, fail or complete a's lease.
 		b := workerapi.NewClient(srv.URL, other, nil)
 		if err := b.Fail(ctx, job.Lease(), "stolen", false); !errors.Is(err, aimg.ErrLeaseLost) {

@@ -1,0 +1,202 @@
+// Package web is the site for people at "/": server-rendered html/template
+// pages, one small script per concern, every asset embedded (issue 12).
+// Pages call the services with the same aimg.Caller rules as the API; they
+// never reimplement a rule. The session is the account service's session,
+// carried in a cookie instead of X-Session-ID (session.go); every form
+// carries a CSRF token (csrf.go); every answer a strict CSP (headers.go).
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"aimg/internal/account"
+	"aimg/internal/aimg"
+	"aimg/internal/config"
+	"aimg/internal/generation"
+	"aimg/internal/library"
+	"aimg/internal/server"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps are the services the pages call.
+type Deps struct {
+	Config     config.Config
+	Logger     *slog.Logger
+	Accounts   *account.Service
+	Generation *generation.Service
+	Library    *library.Service
+}
+
+// Server is the web surface.
+type Server struct {
+	Deps
+	pages   map[string]*template.Template
+	csrfKey []byte
+	handler http.Handler
+}
+
+// maxFormBytes bounds every form body; the longest field is a prompt.
+const maxFormBytes = 64 << 10
+
+// New parses the templates and builds the route table.
+func New(d Deps) (*Server, error) {
+	s := &Server{Deps: d, csrfKey: csrfKey(d.Config.AdminKey), pages: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" || strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
+		if err != nil {
+			return nil, err
+		}
+		s.pages[name] = t
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	assets, err := staticFiles(static)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = s.routes(assets)
+	return s, nil
+}
+
+// routes is the whole site map in one table.
+func (s *Server) routes(assets http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", assets))
+	page := func(pattern string, h func(w http.ResponseWriter, r *http.Request, c aimg.Caller)) {
+		mux.Handle(pattern, s.withCaller(h))
+	}
+	page("GET /{$}", s.home)
+	page("GET /signin", s.signInPage)
+	page("POST /signin", s.signIn)
+	page("POST /signin/otp", s.signInOTP)
+	page("GET /signup", s.signUpPage)
+	page("POST /signup", s.signUp)
+	page("POST /signup/otp", s.signUpOTP)
+	page("GET /login", s.magicLink) // the OTP email's link (account.MagicLink)
+	page("POST /signout", s.signOut)
+	page("GET /create", s.createPage)
+	page("POST /create", s.create)
+	page("GET /events", s.events)
+	page("GET /creations", s.creations)
+	page("GET /items/{id}", s.itemPage)
+	page("POST /items/{id}/cancel", s.cancel)
+	page("POST /items/{id}/delete", s.deleteItem)
+	page("/", func(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+		s.fail(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no page at %s", aimg.Quote(r.URL.Path)))
+	})
+	return securityHeaders(s.checkCSRF(mux))
+}
+
+// Surface mounts the site at "/", beside the API's prefixes.
+func (s *Server) Surface() server.Surface {
+	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: maxFormBytes}
+}
+
+// writePlainError answers what the shared middleware refuses (a body too
+// large, a panic): no template, so it cannot fail itself.
+func writePlainError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// view is what every page template gets.
+type view struct {
+	Title    string
+	CSRF     string
+	User     *aimg.User // nil for an anonymous visitor; may be a guest record
+	SignedIn bool
+	Scripts  []string // per-concern scripts under /static/
+	Error    string   // an error no field is named for
+	Fields   map[string]string
+	Data     any
+}
+
+// newView is the view of the caller on r.
+func (s *Server) newView(r *http.Request, c aimg.Caller, title string, data any) *view {
+	return &view{Title: title, CSRF: s.csrfToken(c), User: c.User, SignedIn: c.SignedIn(), Data: data, Fields: map[string]string{}}
+}
+
+// withError puts err next to the field it names, else at the top.
+func (v *view) withError(err error) *view {
+	var e *aimg.Error
+	if errors.As(err, &e) && e.Code != aimg.CodeInternal && e.Field != "" {
+		v.Fields[e.Field] = e.Message
+		return v
+	}
+	v.Error = publicMessage(err)
+	return v
+}
+
+// render writes the page with status; the page is rendered whole first, so
+// a template error is a clean 500.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v *view) {
+	t, ok := s.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		s.Logger.ErrorContext(r.Context(), "rendering a page", "page", name, "err", err)
+		writePlainError(w, r, http.StatusInternalServerError, "Internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}
+
+// fail shows err on the error page with its HTTP status; internal errors
+// are logged and shown as "Internal error", as the API does.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, c aimg.Caller, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		s.Logger.ErrorContext(r.Context(), "web page failed", "path", r.URL.Path, "err", err)
+	}
+	v := s.newView(r, c, http.StatusText(status), nil)
+	v.Error = publicMessage(err)
+	s.render(w, r, status, "error", v)
+}
+
+// fieldError is one field's error for the "fielderror" template.
+type fieldError struct{ Name, Message string }
+
+var funcs = template.FuncMap{
+	"field": func(v *view, name string) fieldError { return fieldError{name, v.Fields[name]} },
+	"itoa":  strconv.Itoa,
+}
+
+// seeOther ends a successful POST (post/redirect/get).
+func seeOther(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+	seeOther(w, r, "/create")
+}
+
+// statusOf is the HTTP status of err, as the API answers it.
+func statusOf(err error) int { return server.Status(aimg.ErrorCode(err)) }
