@@ -28,6 +28,9 @@ type Store interface {
 	UpdateUser(ctx context.Context, u *aimg.User) error
 
 	SessionByID(ctx context.Context, id string, now time.Time) (*aimg.Session, error)
+	// SessionWithUser is SessionByID and UserByID in one read, for a
+	// session with a user; found is false for any other.
+	SessionWithUser(ctx context.Context, id string, now time.Time) (sess *aimg.Session, u *aimg.User, found bool, err error)
 	// GuestSession stores the session with the guest record guest, unless
 	// the session already has a user (then it returns that user and writes
 	// nothing): insert-or-get, safe under parallel first requests.
@@ -141,12 +144,20 @@ func (s *Service) ResolveSession(ctx context.Context, domain, id string) (*aimg.
 	if id == "" {
 		return anonymousSession(uuid.NewString(), now), nil, nil
 	}
-	sess, err := s.store.SessionByID(ctx, id, now)
-	if aimg.IsNotFound(err) {
-		return anonymousSession(id, now), nil, nil
-	}
+	// One read for the usual session (with its user); the others take
+	// the two reads below.
+	sess, user, found, err := s.store.SessionWithUser(ctx, id, now)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !found {
+		sess, err = s.store.SessionByID(ctx, id, now)
+		if aimg.IsNotFound(err) {
+			return anonymousSession(id, now), nil, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	if now.Sub(sess.LastSeenAt) > touchEvery {
 		if err := s.store.TouchSession(ctx, sess.ID, now, now.Add(s.cfg.Service.Accounts.SessionTTL)); err != nil {
@@ -157,9 +168,10 @@ func (s *Service) ResolveSession(ctx context.Context, domain, id string) (*aimg.
 	if sess.UserID == "" {
 		return sess, nil, nil
 	}
-	user, err := s.store.UserByID(ctx, sess.UserID)
-	if err != nil {
-		return nil, nil, err
+	if user == nil {
+		if user, err = s.store.UserByID(ctx, sess.UserID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if user.Domain != domain && !user.IsGuest {
 		// A session of another domain is not valid here.

@@ -113,9 +113,17 @@ func (s *Service) withReactions(ctx context.Context, c aimg.Caller, views []*Vie
 	if c.User == nil || len(views) == 0 {
 		return nil
 	}
-	ids := make([]string, len(views))
-	for i, v := range views {
-		ids[i] = v.Item.ID
+	// Only an Item with a like or dislike can have the caller's: its
+	// counters are kept in the reaction's transaction (a trigger), so a
+	// page without any (most of a user's own) costs no query.
+	var ids []string
+	for _, v := range views {
+		if v.Item.LikeCount > 0 || v.Item.DislikeCount > 0 {
+			ids = append(ids, v.Item.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
 	}
 	kinds, err := s.store.Reactions(ctx, c.User.ID, ids)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,26 +78,62 @@ func BenchmarkClaimComplete(b *testing.B) {
 	})
 }
 
-var depths = []int{0, 10_000, 100_000}
+// depthsEnv selects the queue depths of the *AtDepth benchmarks, e.g.
+// AIMG_BENCH_QUEUE_DEPTHS=0,100000,1000000 (docs/performance.md, "Depth at
+// 1M"); without it they run the quick default.
+const depthsEnv = "AIMG_BENCH_QUEUE_DEPTHS"
 
-// Enqueue latency with 0, 10k and 100k Jobs already queued in the same queue.
+var depths = benchDepths([]int{0, 10_000, 100_000})
+
+func benchDepths(def []int) []int {
+	v := os.Getenv(depthsEnv)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			panic(fmt.Sprintf("%s=%q: want comma-separated depths >= 0", depthsEnv, v))
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// seedQueue queues depth Jobs of one other user in model "m"'s normal
+// queue and logs how long it took (1M takes a while).
+func seedQueue(b *testing.B, st *store.Store, depth int) {
+	start := time.Now()
+	if err := st.SeedQueuedJobsForTest(context.Background(), aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
+		b.Fatal(err)
+	}
+	if depth >= 100_000 {
+		b.Logf("seeded %d queued Jobs in %v", depth, time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// Enqueue latency with depth Jobs already queued in the same queue (0, 10k
+// and 100k, or AIMG_BENCH_QUEUE_DEPTHS). Reports p50 and p99 per enqueue.
 func BenchmarkEnqueueAtDepth(b *testing.B) {
 	for _, depth := range depths {
 		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
 			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
 				ctx := context.Background()
-				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
-					b.Fatal(err)
-				}
+				seedQueue(b, st, depth)
 				u := newUser(b, st)
+				var lat []time.Duration
 				b.ResetTimer()
 				for b.Loop() {
+					start := time.Now()
 					nj := newJob(u.ID, "m", 0, t0)
 					nj.MaxActive = 1 << 30
 					if _, err := st.Enqueue(ctx, nj); err != nil {
 						b.Fatal(err)
 					}
+					lat = append(lat, time.Since(start))
 				}
+				reportLatency(b, lat)
 			})
 		})
 	}
@@ -160,15 +198,14 @@ func reportLatency(b *testing.B, d []time.Duration) {
 
 // What a generateImage request does in the store: enqueue the Job, then
 // read its queue position for the response, with 0 or 100k Jobs (one other
-// user's batch) already queued. Reports p50 and p99 per request.
+// user's batch; or AIMG_BENCH_QUEUE_DEPTHS) already queued. Reports p50 and
+// p99 per request.
 func BenchmarkEnqueueWithPositionAtDepth(b *testing.B) {
-	for _, depth := range []int{0, 100_000} {
+	for _, depth := range benchDepths([]int{0, 100_000}) {
 		b.Run(fmt.Sprintf("queued=%d", depth), func(b *testing.B) {
 			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
 				ctx := context.Background()
-				if err := st.SeedQueuedJobsForTest(ctx, aimg.NormalQueue("m"), "m", depth, t0.UnixMilli()); err != nil {
-					b.Fatal(err)
-				}
+				seedQueue(b, st, depth)
 				u := newUser(b, st)
 				var lat []time.Duration
 				b.ResetTimer()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"aimg/internal/aimg"
@@ -39,6 +40,39 @@ func (s *Store) SessionByID(ctx context.Context, id string, now time.Time) (*aim
 	sess.CreatedAt, sess.LastSeenAt = fromMS(created), fromMS(seen)
 	return &sess, nil
 }
+
+// SessionWithUser is SessionByID and UserByID of its user in one query,
+// for a session that has a user (most requests); otherwise it answers
+// found = false and nothing else, and the caller asks SessionByID.
+func (s *Store) SessionWithUser(ctx context.Context, id string, now time.Time) (sess *aimg.Session, u *aimg.User, found bool, err error) {
+	var (
+		out           aimg.Session
+		created, seen int64
+	)
+	row := s.r.QueryRowContext(ctx, `SELECT s.id, s.user_id, s.authenticated, s.created_at, s.last_seen_at, `+sessionUserColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2`, id, ms(now))
+	u, err = scanUser(prefixedScan{row, []any{&out.ID, &out.UserID, &out.Authenticated, &created, &seen}})
+	if aimg.IsNotFound(err) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	out.CreatedAt, out.LastSeenAt = fromMS(created), fromMS(seen)
+	return &out, u, true, nil
+}
+
+// sessionUserColumns is userColumns of the users row "u" of a join.
+var sessionUserColumns = "u." + strings.Join(strings.Split(strings.Join(strings.Fields(userColumns), " "), ", "), ", u.")
+
+// prefixedScan scans a row whose leading columns go to pre, the rest to
+// what Scan is given: a join read with a scanner written for one table.
+type prefixedScan struct {
+	row interface{ Scan(...any) error }
+	pre []any
+}
+
+func (p prefixedScan) Scan(dest ...any) error { return p.row.Scan(append(p.pre, dest...)...) }
 
 // errGuestTaken ends a GuestSession transaction that found the session
 // already given to another guest.

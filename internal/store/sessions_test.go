@@ -122,3 +122,38 @@ func TestSetUserKVPLimitUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// SessionWithUser reads what SessionByID and UserByID read, in one query,
+// for a live session with a user, and finds nothing for any other.
+func TestSessionWithUserMatchesTwoReads(t *testing.T) {
+	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		u := newGuest()
+		u.IsGuest, u.Email, u.Username, u.Roles = false, "a@example.com", "alice", []string{"admin"}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		withUser := &aimg.Session{ID: uuid.NewString(), UserID: u.ID, Authenticated: true, CreatedAt: acctT0, LastSeenAt: acctT0.Add(time.Second)}
+		if err := st.CreateSession(ctx, withUser, acctT0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		sess, got, found, err := st.SessionWithUser(ctx, withUser.ID, acctT0)
+		if err != nil || !found {
+			t.Fatalf("found %v, %v", found, err)
+		}
+		wantSess, _ := st.SessionByID(ctx, withUser.ID, acctT0)
+		wantUser, _ := st.UserByID(ctx, u.ID)
+		if fmt.Sprintf("%+v %+v", *sess, *got) != fmt.Sprintf("%+v %+v", *wantSess, *wantUser) {
+			t.Fatalf("one read: %+v %+v\ntwo reads: %+v %+v", *sess, *got, *wantSess, *wantUser)
+		}
+		for name, id := range map[string]string{"unknown": uuid.NewString(), "expired": withUser.ID} {
+			at := acctT0
+			if name == "expired" {
+				at = acctT0.Add(2 * time.Hour)
+			}
+			if _, _, found, err := st.SessionWithUser(ctx, id, at); err != nil || found {
+				t.Fatalf("%s session: found %v, %v", name, found, err)
+			}
+		}
+	})
+}
