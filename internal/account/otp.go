@@ -83,10 +83,7 @@ func (s *Service) MagicLink(email, code string) (string, error) {
 	if base == "" {
 		base = strings.TrimRight(s.cfg.PublicURL, "/") + "/login"
 	}
-	payload, err := json.Marshal(struct {
-		Email string `json:"email"`
-		OTP   string `json:"otp"`
-	}{email, code})
+	payload, err := json.Marshal(magicLinkPayload{email, code})
 	if err != nil {
 		return "", err
 	}
@@ -95,6 +92,26 @@ func (s *Service) MagicLink(email, code string) (string, error) {
 		sep = "&"
 	}
 	return base + sep + "b=" + base64.RawURLEncoding.EncodeToString(payload), nil
+}
+
+// magicLinkPayload is what a magic link's b parameter carries.
+type magicLinkPayload struct {
+	Email string `json:"email"`
+	OTP   string `json:"otp"`
+}
+
+// ParseMagicLink reads the b parameter of a link MagicLink wrote: the
+// email and the one-time password it signs in with.
+func ParseMagicLink(b string) (email, otp string, err error) {
+	var p magicLinkPayload
+	raw, err := base64.RawURLEncoding.DecodeString(b)
+	if err == nil {
+		err = json.Unmarshal(raw, &p)
+	}
+	if err != nil || p.Email == "" || p.OTP == "" {
+		return "", "", aimg.Invalid("b", "this sign-in link is damaged; ask for a new code on the sign-in page")
+	}
+	return p.Email, p.OTP, nil
 }
 
 // newOTP returns six uniformly random digits from crypto/rand.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"aimg/internal/aimg"
 	"aimg/internal/config"
 )
 
@@ -48,6 +49,14 @@ func TestMagicLink(t *testing.T) {
 		var p map[string]string
 		if err := json.Unmarshal(raw, &p); err != nil || p["email"] != "a@b.com" || p["otp"] != "123456" || len(p) != 2 {
 			t.Fatalf("payload %s, %v", raw, err)
+		}
+		if email, otp, err := ParseMagicLink(b); err != nil || email != "a@b.com" || otp != "123456" {
+			t.Fatalf("ParseMagicLink(%q) = %q, %q, %v", b, email, otp, err)
+		}
+	}
+	for _, b := range []string{"", "not-base64!", "e30", "eyJlbWFpbCI6ImFAYi5jb20ifQ"} { // {} and no otp
+		if _, _, err := ParseMagicLink(b); aimg.ErrorCode(err) != aimg.CodeInvalid {
+			t.Fatalf("ParseMagicLink(%q): %v, want invalid", b, err)
 		}
 	}
 	// The spec's example.

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 
 	"aimg/internal/account"
@@ -91,19 +89,12 @@ func (s *Server) signUp(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 // in mail systems do not use the code up, and the sign-in form carries the
 // CSRF token like every other.
 func (s *Server) magicLink(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
-	var link struct {
-		Email string `json:"email"`
-		OTP   string `json:"otp"`
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(r.URL.Query().Get("b"))
-	if err == nil {
-		err = json.Unmarshal(raw, &link)
-	}
-	if err != nil || link.Email == "" || link.OTP == "" {
-		s.fail(w, r, c, aimg.Invalid("b", "this sign-in link is damaged; ask for a new code on the sign-in page"))
+	email, otp, err := account.ParseMagicLink(r.URL.Query().Get("b"))
+	if err != nil {
+		s.fail(w, r, c, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "signin", s.newView(r, c, "Sign in", &authForm{Email: link.Email, OTP: link.OTP, Magic: true}))
+	s.render(w, r, http.StatusOK, "signin", s.newView(r, c, "Sign in", &authForm{Email: email, OTP: otp, Magic: true}))
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
@@ -113,7 +104,6 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c aimg.Caller) 
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: s.https(r)})
+	s.clearSession(w, r)
 	seeOther(w, r, "/signin")
 }

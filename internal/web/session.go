@@ -57,9 +57,20 @@ func (s *Server) withCaller(h func(w http.ResponseWriter, r *http.Request, c aim
 
 // setSession puts id in the session cookie (a sign-in rotates it).
 func (s *Server) setSession(w http.ResponseWriter, r *http.Request, id string) {
+	s.sessionCookie(w, r, id, int(s.Config.Service.Accounts.SessionTTL.Seconds()))
+}
+
+// clearSession tells the browser to forget the session cookie.
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	s.sessionCookie(w, r, "", -1)
+}
+
+// sessionCookie sets the session cookie with its flags, the same for
+// setting and for clearing it.
+func (s *Server) sessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.https(r), MaxAge: int(s.Config.Service.Accounts.SessionTTL.Seconds()),
+		Name: SessionCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.https(r), MaxAge: maxAge,
 	})
 }
 
