@@ -228,7 +228,7 @@ func (a *App) open(ctx context.Context, version string, getenv func(string) stri
 		Version:    version,
 	})
 	if a.Web, err = web.New(web.Deps{Config: cfg, Logger: log, Accounts: a.Accounts, Generation: a.Generation,
-		Library: a.Library}); err != nil {
+		Library: a.Library, Billing: a.Billing, Files: a.Files, Now: now}); err != nil {
 		return err
 	}
 	g := cfg.Service.Generation

@@ -16,10 +16,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"aimg/internal/account"
 	"aimg/internal/aimg"
+	"aimg/internal/billing"
 	"aimg/internal/config"
+	"aimg/internal/files"
 	"aimg/internal/generation"
 	"aimg/internal/library"
 	"aimg/internal/server"
@@ -38,6 +41,9 @@ type Deps struct {
 	Accounts   *account.Service
 	Generation *generation.Service
 	Library    *library.Service
+	Billing    *billing.Service
+	Files      *files.Service
+	Now        func() time.Time
 }
 
 // Server is the web surface.
@@ -85,7 +91,7 @@ func New(d Deps) (*Server, error) {
 func (s *Server) routes(assets http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", assets))
-	page := func(pattern string, h func(w http.ResponseWriter, r *http.Request, c aimg.Caller)) {
+	page := func(pattern string, h pageHandler) {
 		mux.Handle(pattern, s.withCaller(h))
 	}
 	page("GET /{$}", s.home)
@@ -104,11 +110,22 @@ func (s *Server) routes(assets http.Handler) http.Handler {
 	page("GET /items/{id}", s.itemPage)
 	page("POST /items/{id}/cancel", s.cancel)
 	page("POST /items/{id}/delete", s.deleteItem)
+	s.libraryPages(page) // library.go: gallery filters, Item actions, tags, folders
+	s.batchPages(page)   // batch.go: a batch's Items
+	s.feedPages(page)    // feeds.go: the public feeds, a user's page, a public folder
+	s.accountPages(page) // account.go: profile, password, email, premium, app passwords
+	s.adminPages(page)   // admin.go: approval and report queues, users, workers, queues
 	page("/", func(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 		s.fail(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no page at %s", aimg.Quote(r.URL.Path)))
 	})
 	return securityHeaders(s.checkCSRF(mux))
 }
+
+// pageHandler is a page's handler, given the caller the cookie names.
+type pageHandler func(w http.ResponseWriter, r *http.Request, c aimg.Caller)
+
+// route adds a page to the route table.
+type route func(pattern string, h pageHandler)
 
 // Surface mounts the site at "/", beside the API's prefixes.
 func (s *Server) Surface() server.Surface {

@@ -1,0 +1,5 @@
+package web
+
+// The admin pages.
+
+func (s *Server) adminPages(page route) {}
