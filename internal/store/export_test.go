@@ -68,6 +68,7 @@ var listingsForTest = map[string]func() *keysetList{
 	"getPublicCreations user":   func() *keysetList { return publicList(aimg.PublicFilter{UserID: "u"}) },
 	"getPublicCreations folder": func() *keysetList { return publicList(aimg.PublicFilter{FolderID: "p-f"}) },
 	"getPublicCreations image":  func() *keysetList { return publicList(aimg.PublicFilter{MType: "image"}) },
+	"getPublicCreations tag":    func() *keysetList { return publicList(aimg.PublicFilter{Tag: "fox"}) },
 	"getLatestItems":            func() *keysetList { return latestList() },
 	"getItems":                  func() *keysetList { return allItemsList("", aimg.ItemFilter{}) },
 	"getItems user":             func() *keysetList { return allItemsList("u", aimg.ItemFilter{}) },

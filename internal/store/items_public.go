@@ -43,6 +43,10 @@ func publicList(f aimg.PublicFilter) *keysetList {
 	if f.MType != "" {
 		l.Where("mtype = ?", f.MType)
 	}
+	if f.Tag != "" {
+		// A primary-key lookup per Item read in the feed's order.
+		l.Where("EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.tag = ?)", f.Tag)
+	}
 	return l
 }
 
