@@ -143,7 +143,7 @@ type explorePage struct {
 // of one tag, with the tags in use (getTagsList) to choose from.
 func (s *Server) explore(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	q := r.URL.Query()
-	feed, tag := q.Get("feed"), q.Get("tag")
+	feed, tag := q.Get("feed"), strings.ToLower(q.Get("tag")) // as the service reads it
 	switch {
 	case tag != "":
 		feed = feedPublic // only that feed filters by tag

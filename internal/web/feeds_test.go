@@ -88,12 +88,13 @@ func publish(t *testing.T, srv *testsupport.Server, owner testsupport.Account, i
 }
 
 // gallery is a published world: ada's Public Folder holds one published
-// Item and one she made private again; she has a private Item, an
-// approved public one outside any Public Folder, and a Private Folder.
+// Item and one she made private again, her other Public Folder one
+// published Item (the newest); she has a private Item, an approved public
+// one outside any Public Folder, and a Private Folder.
 type gallery struct {
-	ada                                    testsupport.Account
-	folder, privateFolder                  string
-	published, withdrawn, private, unfiled *aimg.Item
+	ada                                         testsupport.Account
+	folder, otherFolder, privateFolder          string
+	published, owl, withdrawn, private, unfiled *aimg.Item
 }
 
 func newGallery(t *testing.T, srv *testsupport.Server) gallery {
@@ -122,6 +123,9 @@ func newGallery(t *testing.T, srv *testsupport.Server) gallery {
 	apiOK(t, srv, "/api/addImagesToSelfFolder", g.ada.SessionID, map[string]any{"folderID": g.privateFolder, "imageIDs": g.private.ID})
 	g.unfiled = storedItem(t, srv, g.ada.UserID, "an unfiled lynx")
 	approve(t, srv, g.ada, g.unfiled)
+	g.otherFolder = newPublicFolder(t, srv, g.ada.SessionID, "Owls")
+	g.owl = storedItem(t, srv, g.ada.UserID, "a public owl")
+	publish(t, srv, g.ada, g.owl, g.otherFolder, "owl")
 	return g
 }
 
@@ -167,18 +171,22 @@ func TestPublicPagesShowOnlyPublishedItems(t *testing.T) {
 	bob.signUpWithCode("bob@example.com")
 
 	for _, v := range []*visitor{anon, bob} {
-		for _, path := range []string{"/explore", "/explore?feed=latest", "/explore?feed=public", "/explore?tag=fox", "/explore?tag=FOX"} {
+		for _, path := range []string{"/explore", "/explore?feed=latest", "/explore?feed=public"} {
+			wantOnly(t, path, v.get(path), g.hidden(), g.owl, g.published)
+		}
+		for _, path := range []string{"/explore?tag=fox", "/explore?tag=FOX"} {
 			wantOnly(t, path, v.get(path), g.hidden(), g.published)
 		}
-		wantOnly(t, "/explore?tag=owl", v.get("/explore?tag=owl"), g.hidden())
+		wantOnly(t, "/explore?tag=owl", v.get("/explore?tag=owl"), g.hidden(), g.owl)
+		wantOnly(t, "/explore?tag=cat", v.get("/explore?tag=cat"), g.hidden())
 		p := v.get("/u/" + g.ada.UserID)
-		wantOnly(t, "the user's page", p, g.hidden(), g.published)
+		wantOnly(t, "the user's page", p, g.hidden(), g.owl, g.published)
 		if !strings.Contains(p.Body, "<h1>ada</h1>") || !strings.Contains(p.Body, `src="data:image/webp;base64,UklGRg=="`) ||
 			!strings.Contains(p.Body, `href="/f/`+g.folder+`"`) || strings.Contains(p.Body, g.privateFolder) || strings.Contains(p.Body, "Secret sketches") {
 			t.Fatalf("the user's page: %s", p.Body)
 		}
 		p = v.get("/f/" + g.folder)
-		wantOnly(t, "the Public Folder", p, g.hidden(), g.published)
+		wantOnly(t, "the Public Folder", p, append(g.hidden(), g.owl), g.published)
 		if !strings.Contains(p.Body, "Foxes of the north") || !strings.Contains(p.Body, `href="/u/`+g.ada.UserID+`"`) {
 			t.Fatalf("the Public Folder page: %s", p.Body)
 		}
@@ -200,7 +208,7 @@ func TestPublicPagesShowOnlyPublishedItems(t *testing.T) {
 	// The owner sees the same public pages (her private Items stay on hers).
 	owner := newVisitor(t, srv)
 	owner.post("/signin", url.Values{"email": {g.ada.Email}, "password": {testsupport.TestPassword}})
-	wantOnly(t, "the owner's public page", owner.get("/u/"+g.ada.UserID), g.hidden(), g.published)
+	wantOnly(t, "the owner's public page", owner.get("/u/"+g.ada.UserID), g.hidden(), g.owl, g.published)
 }
 
 // Unknown ids get the service's 404; ids of the wrong form its 400.
