@@ -205,6 +205,12 @@ func TestPublicPagesShowOnlyPublishedItems(t *testing.T) {
 	if !strings.Contains(p.Body, `<a href="/explore?tag=fox">#fox</a> <span class="hint">`) {
 		t.Fatalf("no tag list: %s", p.Body)
 	}
+	for _, path := range []string{"/explore", "/u/" + g.ada.UserID, "/f/" + g.folder} {
+		body := anon.get(path).Body
+		if regexp.MustCompile(`<script[^>]*>[^<]`).MatchString(body) || strings.Contains(body, "style=") || strings.Contains(body, "<style") {
+			t.Errorf("%s has inline script or style", path)
+		}
+	}
 	// The owner sees the same public pages (her private Items stay on hers).
 	owner := newVisitor(t, srv)
 	owner.post("/signin", url.Values{"email": {g.ada.Email}, "password": {testsupport.TestPassword}})
