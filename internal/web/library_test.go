@@ -184,6 +184,11 @@ func TestLibraryFolders(t *testing.T) {
 		t.Fatalf("filtered to the root: %s", p.Body)
 	}
 
+	for _, path := range []string{"/folders", "/folders/" + trips, page, "/creations?folderID=" + trips} {
+		if body := a.get(path).Body; regexp.MustCompile(`<script[^>]*>[^<]`).MatchString(body) || strings.Contains(body, "style=") || strings.Contains(body, "<style") {
+			t.Errorf("%s has inline script or style", path)
+		}
+	}
 	wantFieldError(t, "rename to nothing", a.post("/folders/"+trips, url.Values{"folderName": {""}, "folderDescription": {"x"}}),
 		http.StatusBadRequest, "folderName", "folderName: must not be empty")
 	wantAt(t, "rename", a.post("/folders/"+trips, url.Values{"folderName": {"Journeys"}, "folderDescription": {""}}), "/folders/"+trips, "<h1>Journeys</h1>")
