@@ -172,7 +172,7 @@ func TestLibraryFolders(t *testing.T) {
 		"Public: everyone can see it.")
 
 	p := a.get("/folders/" + trips)
-	wantAt(t, "Folder page", p, "/folders/"+trips, `data-item="`+items[0].ID+`"`, "1 Items", "about Trips")
+	wantAt(t, "Folder page", p, "/folders/"+trips, `data-item="`+items[0].ID+`"`, "Items: 1.", "about Trips")
 	if strings.Contains(p.Body, items[1].ID) {
 		t.Fatal("an Item outside the Folder is on its page")
 	}
