@@ -27,15 +27,6 @@ func (s *Server) pictureRoutes(page route) {
 	page("POST /account/picture/remove", s.removePicture)
 }
 
-// maxBodyBytes is the surface's cap: the largest route budget.
-func (s *Server) maxBodyBytes() int64 {
-	largest := int64(maxFormBytes)
-	for _, n := range s.bodyBudgets {
-		largest = max(largest, n)
-	}
-	return largest
-}
-
 // bodyBudget is the body bound of the route at path.
 func (s *Server) bodyBudget(path string) int64 {
 	if n, ok := s.bodyBudgets[path]; ok {
@@ -45,7 +36,8 @@ func (s *Server) bodyBudget(path string) int64 {
 }
 
 // limitBodies bounds each body by its route's budget, before the CSRF
-// check reads the form.
+// check reads the form. It is the surface's only body limit (Surface sets
+// none), so that an upload over its budget is told which budget it is.
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := s.bodyBudget(r.URL.Path)

@@ -139,9 +139,10 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 // route adds a page to the route table.
 type route func(pattern string, h pageHandler)
 
-// Surface mounts the site at "/", beside the API's prefixes.
+// Surface mounts the site at "/", beside the API's prefixes. Bodies are
+// bounded per route by limitBodies (account_picture.go), not here.
 func (s *Server) Surface() server.Surface {
-	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: s.maxBodyBytes()}
+	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError}
 }
 
 // writePlainError answers what the shared middleware refuses (a body too
