@@ -160,7 +160,10 @@ func noisyPNG(t *testing.T, n int) []byte {
 // says so, and the service's decoding rules answer at the field.
 func TestAccountPicture(t *testing.T) {
 	const budget = 256 << 10
-	srv := newServer(t, func(c *config.Config) { c.Service.HTTP.MaxImageBodyBytes = budget; c.Service.HTTP.MaxBodyBytes = 64 << 10 })
+	srv := newServer(t, func(c *config.Config) {
+		c.Service.HTTP.MaxImageBodyBytes = budget
+		c.Service.HTTP.MaxBodyBytes = 64 << 10
+	})
 	v := newVisitor(t, srv)
 	v.signUpWithCode("pic@example.com")
 	v.get("/account")
