@@ -8,7 +8,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"aimg/internal/config"
 	"aimg/internal/testsupport"
 )
 
@@ -17,10 +16,7 @@ import (
 // before it is sent (account.js); an app password is shown once.
 func TestBrowserAccountPages(t *testing.T) {
 	const budget = 256 << 10
-	srv := newServer(t, func(c *config.Config) {
-		c.Service.HTTP.MaxImageBodyBytes = budget
-		c.Service.HTTP.MaxBodyBytes = 64 << 10
-	})
+	srv := newServer(t, imageBudget(budget))
 	b := newBrowser(t)
 	dir := t.TempDir()
 	small, big := filepath.Join(dir, "small.png"), filepath.Join(dir, "big.png")

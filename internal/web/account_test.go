@@ -140,6 +140,15 @@ func TestAccountProfile(t *testing.T) {
 	}
 }
 
+// imageBudget sets the API's image body budget (which the picture upload
+// shares) to n, with the API's other bodies below it as the config wants.
+func imageBudget(n int64) func(*config.Config) {
+	return func(c *config.Config) {
+		c.Service.HTTP.MaxImageBodyBytes = n
+		c.Service.HTTP.MaxBodyBytes = min(n, 64<<10)
+	}
+}
+
 // noisyPNG is a PNG of side n that does not compress (about 4n² bytes).
 func noisyPNG(t *testing.T, n int) []byte {
 	img := image.NewNRGBA(image.Rect(0, 0, n, n))
@@ -160,10 +169,7 @@ func noisyPNG(t *testing.T, n int) []byte {
 // says so, and the service's decoding rules answer at the field.
 func TestAccountPicture(t *testing.T) {
 	const budget = 256 << 10
-	srv := newServer(t, func(c *config.Config) {
-		c.Service.HTTP.MaxImageBodyBytes = budget
-		c.Service.HTTP.MaxBodyBytes = 64 << 10
-	})
+	srv := newServer(t, imageBudget(budget))
 	v := newVisitor(t, srv)
 	v.signUpWithCode("pic@example.com")
 	v.get("/account")
