@@ -82,8 +82,9 @@ func (s *Server) externalStart(w http.ResponseWriter, r *http.Request, c aimg.Ca
 // no other place to go); success sets the new session's cookie.
 func (s *Server) externalCallback(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	name, q := r.PathValue("provider"), r.URL.Query()
-	if _, ok := s.Logins[name]; !ok {
-		s.signInFailed(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no sign-in with %s on this server", aimg.Quote(name)))
+	p, err := s.loginProvider(name)
+	if err != nil {
+		s.signInFailed(w, r, c, err)
 		return
 	}
 	st, err := s.Accounts.TakeSiteExternal(r.Context(), c, name, q.Get("state"))
@@ -100,7 +101,7 @@ func (s *Server) externalCallback(w http.ResponseWriter, r *http.Request, c aimg
 		s.signInFailed(w, r, c, aimg.Errorf(aimg.CodeUnauthorized, "%s", msg))
 		return
 	}
-	id, err := s.Logins[name].Identify(r.Context(), q.Get("code"), st.Verifier, s.webCallbackURI(name))
+	id, err := p.Identify(r.Context(), q.Get("code"), st.Verifier, s.webCallbackURI(name))
 	if err != nil {
 		s.signInFailed(w, r, c, err)
 		return

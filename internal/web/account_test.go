@@ -11,6 +11,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -205,5 +206,23 @@ func TestAccountPicture(t *testing.T) {
 	expectFlash(t, p, "Profile picture removed")
 	if !strings.Contains(p.Body, `id="no-avatar"`) {
 		t.Fatal("the picture is still shown")
+	}
+}
+
+// The account pages hold no inline script or style (the CSP forbids them).
+func TestAccountPagesHaveNoInlineCode(t *testing.T) {
+	srv, _ := googleServer(t)
+	v := newVisitor(t, srv)
+	v.signUpWithCode("inline@example.com")
+	for _, path := range []string{"/account", "/account/premium", "/account/app-passwords"} {
+		p := v.get(path)
+		if p.Status != http.StatusOK || regexp.MustCompile(`<script[^>]*>[^<]`).MatchString(p.Body) ||
+			strings.Contains(p.Body, "style=") || strings.Contains(p.Body, "<style") {
+			t.Errorf("%s: %d, or inline script or style:\n%s", path, p.Status, p.Body)
+		}
+	}
+	v.post("/signout", url.Values{})
+	if body := v.get("/signin").Body; strings.Contains(body, "style=") || !strings.Contains(body, "Continue with Google") {
+		t.Errorf("/signin with a provider:\n%s", body)
 	}
 }
