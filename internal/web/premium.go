@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -168,7 +167,7 @@ func (s *Server) redeemGiftCard(w http.ResponseWriter, r *http.Request, c aimg.C
 		red, err = s.Billing.RedeemGiftCard(ctx, c, code)
 	}
 	if err != nil {
-		s.premium(w, r, c, atField(err, "code"), code)
+		s.premium(w, r, c, atField("code", err), code)
 		return
 	}
 	msg := fmt.Sprintf("Gift card redeemed: tier %d", red.Tier)
@@ -232,22 +231,4 @@ func (s *Server) payWithCardEmail(w http.ResponseWriter, r *http.Request, c aimg
 	default:
 		s.premiumDone(w, r, c, "The card payment links were sent to "+c.User.Email+".")
 	}
-}
-
-// atField puts a form's error that names no field (an unknown or used
-// code, a conflict) at field, the form's only one; other errors (rate
-// limits, outages) stay at the top of the page.
-func atField(err error, field string) error {
-	var e *aimg.Error
-	if !errors.As(err, &e) || e.Field != "" {
-		return err
-	}
-	switch e.Code {
-	case aimg.CodeInvalid, aimg.CodeNotFound, aimg.CodeConflict, aimg.CodeForbidden, aimg.CodeGone:
-	default: // not about what was typed: at the top of the page
-		return err
-	}
-	cp := *e
-	cp.Field = field
-	return &cp
 }
