@@ -131,4 +131,25 @@ func TestPremiumStripeCheckout(t *testing.T) {
 		t.Fatalf("checkout: %d to %q", resp.StatusCode, loc)
 	}
 	expectFieldError(t, v.post("/account/premium/checkout", url.Values{"planID": {"nope"}}), 400, "planID", "no such Billing Plan")
+
+	// Stripe says the subscription started (as its webhook would): the
+	// tier shows, and cancelling goes to Stripe's customer portal.
+	self := testsupport.Self(t, srv, v.session())
+	if _, err := srv.App.Billing.ApplyProviderEvent(context.Background(), aimg.ProviderEvent{Provider: "stripe", EventID: "evt_1",
+		Kind: aimg.ProviderActivated, UserID: self.UserID, SubscriptionID: "sub_A", CustomerID: "cus_A", PlanID: plan, Tier: 2,
+		PeriodEnd: srv.Clock.Now().AddDate(0, 1, 0), Created: srv.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p = v.get("/account/premium")
+	if !strings.Contains(p.Body, `id="tier">Tier 2`) || !strings.Contains(p.Body, `id="cancel-membership"`) {
+		t.Fatalf("after Stripe's event: %s", p.Body)
+	}
+	resp, err = v.noFollow().PostForm(srv.URL+"/account/premium/cancel", url.Values{"csrf": {v.csrf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "https://") {
+		t.Fatalf("cancel: %d to %q", resp.StatusCode, loc)
+	}
 }
