@@ -80,6 +80,11 @@ func (s *Service) StartExternal(ctx context.Context, c aimg.Caller, in ExternalS
 	if err := CheckRedirectURL(in.RedirectURL, s.cfg.Service.OAuth.AllowedRedirectURLs, s.cfg.PublicURL); err != nil {
 		return nil, err
 	}
+	return s.startFlow(ctx, c, in)
+}
+
+// startFlow stores the state of a flow whose start was allowed.
+func (s *Service) startFlow(ctx context.Context, c aimg.Caller, in ExternalStart) (*aimg.OAuthState, error) {
 	refList, err := cleanRefList(in.RefList)
 	if err != nil {
 		return nil, err
@@ -108,6 +113,16 @@ func (s *Service) StartExternal(ctx context.Context, c aimg.Caller, in ExternalS
 // TakeExternal uses up the state a provider's callback carries: unknown,
 // used, expired or another provider's states are a 400 naming state.
 func (s *Service) TakeExternal(ctx context.Context, c aimg.Caller, provider, state string) (*aimg.OAuthState, error) {
+	st, err := s.takeFlow(ctx, c, provider, state)
+	if err == nil && st.RedirectURL == siteFlow {
+		// Started on the web pages: its result is a cookie, never a URL.
+		return nil, unknownState()
+	}
+	return st, err
+}
+
+// takeFlow uses up a flow's state, whichever surface started it.
+func (s *Service) takeFlow(ctx context.Context, c aimg.Caller, provider, state string) (*aimg.OAuthState, error) {
 	if err := s.allow(ctx, "authCallback:ip", c.ClientIP); err != nil {
 		return nil, err
 	}
@@ -116,9 +131,13 @@ func (s *Service) TakeExternal(ctx context.Context, c aimg.Caller, provider, sta
 	}
 	st, err := s.store.TakeOAuthState(ctx, provider, state, s.now())
 	if aimg.IsNotFound(err) {
-		return nil, aimg.Invalid("state", "unknown, already used or expired; start the sign-in again")
+		return nil, unknownState()
 	}
 	return st, err
+}
+
+func unknownState() error {
+	return aimg.Invalid("state", "unknown, already used or expired; start the sign-in again")
 }
 
 // SignInExternal signs the flow's session in as the user the provider

@@ -52,12 +52,12 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	}))
 	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if err := r.ParseForm(); err != nil {
-				status := http.StatusBadRequest
+			if err := s.parseForm(r); err != nil {
 				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-					status = http.StatusRequestEntityTooLarge
+					writePlainError(w, r, http.StatusRequestEntityTooLarge, s.tooLarge(r))
+					return
 				}
-				writePlainError(w, r, status, "The form could not be read: "+err.Error())
+				writePlainError(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
 				return
 			}
 			if !s.tokenOK(r) {

@@ -25,6 +25,7 @@ import (
 	"aimg/internal/files"
 	"aimg/internal/generation"
 	"aimg/internal/library"
+	"aimg/internal/oauthlogin"
 	"aimg/internal/server"
 )
 
@@ -44,6 +45,9 @@ type Deps struct {
 	Billing    *billing.Service
 	Files      *files.Service
 	Now        func() time.Time
+	// Logins are the enabled external login providers; nil = built from
+	// Config.Service.OAuth.
+	Logins map[string]oauthlogin.Provider
 }
 
 // Server is the web surface.
@@ -52,6 +56,10 @@ type Server struct {
 	pages   map[string]*template.Template
 	csrfKey []byte
 	handler http.Handler
+	// bodyBudgets are the routes (by path) whose body may exceed
+	// maxFormBytes, with their own bound (limitBodies).
+	bodyBudgets map[string]int64
+	logins      []loginButton // the external sign-in buttons, in config order
 }
 
 // maxFormBytes bounds every form body; the longest field is a prompt.
@@ -59,7 +67,11 @@ const maxFormBytes = 64 << 10
 
 // New parses the templates and builds the route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, csrfKey: csrfKey(d.Config.AdminKey), pages: map[string]*template.Template{}}
+	s := &Server{Deps: d, csrfKey: csrfKey(d.Config.AdminKey), pages: map[string]*template.Template{}, bodyBudgets: map[string]int64{}}
+	if s.Logins == nil {
+		s.Logins = oauthlogin.FromConfig(d.Config.Service.OAuth, nil)
+	}
+	s.logins = loginButtons(s.Logins)
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -118,7 +130,7 @@ func (s *Server) routes(assets http.Handler) http.Handler {
 	page("/", func(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 		s.fail(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no page at %s", aimg.Quote(r.URL.Path)))
 	})
-	return securityHeaders(s.checkCSRF(mux))
+	return securityHeaders(s.allowFormTargets(s.limitBodies(s.checkCSRF(mux))))
 }
 
 // pageHandler is a page's handler, given the caller the cookie names.
@@ -127,9 +139,10 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 // route adds a page to the route table.
 type route func(pattern string, h pageHandler)
 
-// Surface mounts the site at "/", beside the API's prefixes.
+// Surface mounts the site at "/", beside the API's prefixes. Bodies are
+// bounded per route by limitBodies (account_picture.go), not here.
 func (s *Server) Surface() server.Surface {
-	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: maxFormBytes}
+	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError}
 }
 
 // writePlainError answers what the shared middleware refuses (a body too
@@ -149,12 +162,13 @@ type view struct {
 	Scripts  []string // per-concern scripts under /static/
 	Error    string   // an error no field is named for
 	Fields   map[string]string
+	Logins   []loginButton // the external sign-in buttons (account_external.go)
 	Data     any
 }
 
 // newView is the view of the caller on r.
 func (s *Server) newView(r *http.Request, c aimg.Caller, title string, data any) *view {
-	return &view{Title: title, CSRF: s.csrfToken(c), User: c.User, SignedIn: c.SignedIn(), Data: data, Fields: map[string]string{}}
+	return &view{Title: title, CSRF: s.csrfToken(c), User: c.User, SignedIn: c.SignedIn(), Data: data, Fields: map[string]string{}, Logins: s.logins}
 }
 
 // withError puts err next to the field it names, else at the top.
