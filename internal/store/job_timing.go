@@ -28,3 +28,12 @@ func (s *Store) JobTimings(ctx context.Context, modelID string) (avg time.Durati
 	}
 	return time.Duration(mean.Float64 * float64(time.Millisecond)), running, nil
 }
+
+// CompletedJobsSince counts the Model's Jobs completed at or after since
+// (the admin queues page's throughput), from jobs_model_finished.
+func (s *Store) CompletedJobsSince(ctx context.Context, modelID string, since time.Time) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE model_id = $1 AND status = $2 AND finished_at >= $3`,
+		modelID, aimg.JobCompleted, ms(since)).Scan(&n)
+	return n, err
+}
