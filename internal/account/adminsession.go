@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"time"
 
+	"github.com/google/uuid"
+
 	"aimg/internal/aimg"
 )
 
@@ -35,36 +37,45 @@ func (s *Service) adminKeyOK(key string) bool {
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
-// EnterAdminKey marks the caller's session as admin for AdminSessionTTL
-// when key is the admin key. A wrong key takes a token of "adminKey:ip";
-// when the address has none left, every key is refused until one refills.
-// An anonymous session is stored first (with its guest record), so that
-// the mark has a session to go with.
-func (s *Service) EnterAdminKey(ctx context.Context, c aimg.Caller, key string) error {
+// EnterAdminKey gives the caller a new session id marked as admin for
+// AdminSessionTTL when key is the admin key, and returns that session: the
+// id rotates as at a sign-in, so that a session id planted before cannot
+// become an admin's (session fixation). A wrong key takes a token of
+// "adminKey:ip"; when the address has none left, every key is refused
+// until one refills. An anonymous session is stored first (with its guest
+// record), so that the mark has a session to go with.
+func (s *Service) EnterAdminKey(ctx context.Context, c aimg.Caller, key string) (*aimg.Session, error) {
 	if c.Session == nil {
-		return aimg.ErrUnauthenticated
+		return nil, aimg.ErrUnauthenticated
 	}
 	if err := s.peek(ctx, adminKeyIPLimit, c.ClientIP); err != nil {
-		return err
+		return nil, err
 	}
 	if !s.adminKeyOK(key) {
 		if err := s.allow(ctx, adminKeyIPLimit, c.ClientIP); err != nil && aimg.ErrorCode(err) != aimg.CodeRateLimited {
-			return err
+			return nil, err
 		}
 		s.log.WarnContext(ctx, "wrong admin key entered", "client_ip", c.ClientIP)
-		return errWrongAdminKey
+		return nil, errWrongAdminKey
 	}
+	userID := c.Session.UserID
 	if c.User == nil {
-		if _, err := s.GuestUser(ctx, c); err != nil {
-			return err
+		g, err := s.GuestUser(ctx, c)
+		if err != nil {
+			return nil, err
 		}
+		userID = g.ID
 	}
 	now := s.now()
-	if err := s.store.MarkAdminSession(ctx, c.Session.ID, now, now.Add(AdminSessionTTL)); err != nil {
-		return err
+	next := &aimg.Session{ID: uuid.NewString(), UserID: userID, Authenticated: c.Session.Authenticated, CreatedAt: now, LastSeenAt: now}
+	if err := s.store.RotateSession(ctx, c.Session.ID, next, s.sessionExpiry(now)); err != nil {
+		return nil, err
+	}
+	if err := s.store.MarkAdminSession(ctx, next.ID, now, now.Add(AdminSessionTTL)); err != nil {
+		return nil, err
 	}
 	s.log.InfoContext(ctx, "admin key entered on the web", "client_ip", c.ClientIP)
-	return nil
+	return next, nil
 }
 
 // IsAdminSession tells whether the session carries a live admin mark.

@@ -38,33 +38,50 @@ func TestEnterAdminKey(t *testing.T) {
 		return ok
 	}
 
-	// An anonymous session is stored to carry the mark.
-	a, b := anonymous("192.0.2.1"), anonymous("192.0.2.1")
-	if err := accts.EnterAdminKey(ctx, a, testsupport.AdminKey); err != nil {
-		t.Fatal(err)
+	// An anonymous session is stored to carry the mark, under a new id.
+	enter := func(c aimg.Caller) aimg.Caller {
+		t.Helper()
+		next, err := accts.EnterAdminKey(ctx, c, testsupport.AdminKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next.ID == c.Session.ID || isAdmin(c) {
+			t.Fatal("the session id did not rotate")
+		}
+		c.Session = next
+		return c
 	}
+	a, b := enter(anonymous("192.0.2.1")), anonymous("192.0.2.1")
 	if !isAdmin(a) || isAdmin(b) {
 		t.Fatalf("marks: a %v, b %v", isAdmin(a), isAdmin(b))
 	}
+	// A signed-in account keeps its user.
+	acct := testsupport.SignUp(t, srv, "admin@marks.example")
+	sess, u, err := accts.ResolveSession(ctx, "localhost", acct.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := enter(aimg.Caller{Session: sess, User: u, ClientIP: "192.0.2.1", Domain: "localhost"})
+	if again, user, err := accts.ResolveSession(ctx, "localhost", signed.Session.ID); err != nil || user == nil || user.ID != u.ID || !again.Authenticated {
+		t.Fatalf("the marked session of an account: %+v %+v %v", again, user, err)
+	}
 	for range 2 {
-		if err := accts.EnterAdminKey(ctx, b, testsupport.AdminKey+"x"); aimg.ErrorCode(err) != aimg.CodeUnauthorized {
+		if _, err := accts.EnterAdminKey(ctx, b, testsupport.AdminKey+"x"); aimg.ErrorCode(err) != aimg.CodeUnauthorized {
 			t.Fatalf("wrong key: %v", err)
 		}
 	}
 	if isAdmin(b) {
 		t.Fatal("a wrong key marked the session")
 	}
-	if err := accts.EnterAdminKey(ctx, b, testsupport.AdminKey); aimg.ErrorCode(err) != aimg.CodeRateLimited {
+	if _, err := accts.EnterAdminKey(ctx, b, testsupport.AdminKey); aimg.ErrorCode(err) != aimg.CodeRateLimited {
 		t.Fatalf("the right key after the address used its tries: %v", err)
 	}
 	// Another address still may; the right key takes no token.
 	c := anonymous("192.0.2.2")
 	for range 3 {
-		if err := accts.EnterAdminKey(ctx, c, testsupport.AdminKey); err != nil {
-			t.Fatal(err)
-		}
+		c = enter(c)
 	}
-	if err := accts.EnterAdminKey(ctx, anonymous("192.0.2.3"), ""); aimg.ErrorCode(err) != aimg.CodeUnauthorized {
+	if _, err := accts.EnterAdminKey(ctx, anonymous("192.0.2.3"), ""); aimg.ErrorCode(err) != aimg.CodeUnauthorized {
 		t.Fatalf("no key: %v", err)
 	}
 
@@ -75,10 +92,7 @@ func TestEnterAdminKey(t *testing.T) {
 		t.Fatalf("after signing out of the session: %v %v", err, isAdmin(c))
 	}
 	// The mark expires.
-	d := anonymous("192.0.2.2")
-	if err := accts.EnterAdminKey(ctx, d, testsupport.AdminKey); err != nil {
-		t.Fatal(err)
-	}
+	d := enter(anonymous("192.0.2.2"))
 	srv.Clock.Advance(12 * time.Hour)
 	if isAdmin(d) {
 		t.Fatal("the mark outlived its 12 hours")
