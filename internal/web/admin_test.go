@@ -1,0 +1,206 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"aimg/internal/aimg"
+	"aimg/internal/config"
+	"aimg/internal/ratelimit"
+	"aimg/internal/testsupport"
+	"aimg/internal/web"
+)
+
+// adminGets are the admin pages; adminPosts the admin forms.
+var (
+	adminGets  = []string{"/admin/approvals", "/admin/reports", "/admin/reports/csv?ids=x", "/admin/users", "/admin/workers", "/admin/queues"}
+	adminPosts = []string{"/admin/signout", "/admin/approvals", "/admin/reports/close", "/admin/users/abuse", "/admin/users/tier",
+		"/admin/users/picture", "/admin/workers", "/admin/workers/revoke"}
+)
+
+// enterAdmin enters the admin key on /admin.
+func (v *visitor) enterAdmin() {
+	v.t.Helper()
+	v.get("/admin")
+	p := v.post("/admin", url.Values{"adminKey": {testsupport.AdminKey}})
+	if p.Status != http.StatusOK || p.URL.Path != "/admin" || !strings.Contains(p.Body, `id="admin-signout"`) {
+		v.t.Fatalf("entering the admin key: %d at %s: %s", p.Status, p.URL, p.Body)
+	}
+}
+
+// refusesAdmin checks that every admin page sends v to the key form and
+// every admin form is refused.
+func refusesAdmin(t *testing.T, who string, v *visitor) {
+	t.Helper()
+	for _, path := range adminGets {
+		if p := v.get(path); p.URL.Path != "/admin" || !strings.Contains(p.Body, `id="admin-key-form"`) {
+			t.Fatalf("%s: GET %s: %d at %s", who, path, p.Status, p.URL)
+		}
+	}
+	for _, path := range adminPosts {
+		if p := v.post(path, url.Values{"userID": {"x"}, "one": {"approved:x"}}); p.Status != http.StatusForbidden {
+			t.Fatalf("%s: POST %s: %d %s", who, path, p.Status, p.Body)
+		}
+	}
+}
+
+// Without the mark no admin page opens and no admin form works: not for a
+// visitor, not for a signed-in user; a form without the CSRF token is
+// refused before the key is looked at.
+func TestAdminPagesNeedTheMark(t *testing.T) {
+	srv := newServer(t)
+	refusesAdmin(t, "a visitor", newVisitor(t, srv))
+	user := newVisitor(t, srv)
+	user.signUpWithCode("user@example.com")
+	refusesAdmin(t, "a signed-in user", user)
+
+	v := newVisitor(t, srv)
+	v.get("/admin")
+	if p := v.post("/admin", url.Values{"adminKey": {testsupport.AdminKey}, web.CSRFField: {"forged"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("the key form without its token: %d", p.Status)
+	}
+	refusesAdmin(t, "after a CSRF-less key form", v)
+	// The API's rule: the admin key is the only admin credential, a role
+	// on the account gives nothing.
+	u, err := srv.App.Store.UserByID(context.Background(), testsupport.Self(t, srv, user.session()).UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Roles = []string{aimg.RoleAdmin}
+	if err := srv.App.Store.UpdateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	refusesAdmin(t, "a user with the admin role", user)
+}
+
+// The mark is on one browser session, kept server-side: the cookie and the
+// pages never hold the key, another browser is not admin, and the mark
+// ends with leaving admin mode or signing out.
+func TestAdminMarkIsPerSession(t *testing.T) {
+	srv := newServer(t)
+	admin := newVisitor(t, srv)
+	admin.signUpWithCode("admin@example.com")
+	before := admin.session()
+	admin.enterAdmin()
+	if after := admin.session(); after == before || after == "" || strings.Contains(after, testsupport.AdminKey) {
+		t.Fatalf("session cookie %q -> %q: want a new id, not the key", before, after)
+	}
+	for _, path := range adminGets[:2] {
+		p := admin.get(path)
+		if p.Status != http.StatusOK || p.URL.Path != strings.Split(path, "?")[0] || strings.Contains(p.Body, testsupport.AdminKey) {
+			t.Fatalf("admin %s: %d at %s", path, p.Status, p.URL)
+		}
+	}
+	if !strings.Contains(admin.get("/create").Body, `id="signout"`) {
+		t.Fatal("entering the key signed the account out")
+	}
+	refusesAdmin(t, "another browser", newVisitor(t, srv))
+
+	admin.post("/admin/signout", url.Values{})
+	refusesAdmin(t, "after leaving admin mode", admin)
+
+	admin.enterAdmin()
+	marked := admin.session()
+	admin.post("/signout", url.Values{})
+	// The old cookie, replayed by another browser, is no admin either.
+	replay := newVisitor(t, srv)
+	u, _ := url.Parse(srv.URL)
+	replay.http.Jar.SetCookies(u, []*http.Cookie{{Name: web.SessionCookie, Value: marked, Path: "/"}})
+	refusesAdmin(t, "the signed-out session's cookie", replay)
+
+	// A visitor without an account may enter the key too.
+	guest := newVisitor(t, srv)
+	guest.enterAdmin()
+	if p := guest.get("/admin/queues"); p.Status != http.StatusOK || !strings.Contains(p.Body, `data-model="sketch"`) {
+		t.Fatalf("a guest's admin queues page: %d %s", p.Status, p.Body)
+	}
+}
+
+// A wrong key is refused next to the field and counted per client
+// address; once the address has used its tries even the right key is
+// refused, and the mark is not given.
+func TestAdminWrongKeyIsCounted(t *testing.T) {
+	srv := newServer(t, func(c *config.Config) {
+		c.Service.RateLimits = map[string]ratelimit.Rule{"adminKey:ip": {Requests: 1, Per: time.Hour, Burst: 2}}
+	})
+	v := newVisitor(t, srv)
+	v.get("/admin")
+	for range 2 {
+		p := v.post("/admin", url.Values{"adminKey": {"guess"}})
+		if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, `id="adminKey-error"`) {
+			t.Fatalf("wrong key: %d %s", p.Status, p.Body)
+		}
+	}
+	p := v.post("/admin", url.Values{"adminKey": {testsupport.AdminKey}})
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || strings.Contains(p.Body, `id="admin-signout"`) {
+		t.Fatalf("the right key after the tries: %d %v %s", p.Status, p.Header, p.Body)
+	}
+	refusesAdmin(t, "after guessing", v)
+}
+
+// pendingItems stores n completed Items of a new account awaiting approval.
+func pendingItems(t *testing.T, srv *testsupport.Server, email string, n int) []*aimg.Item {
+	t.Helper()
+	owner := testsupport.SignUp(t, srv, email)
+	var items []*aimg.Item
+	at := srv.Clock.Now().Add(-time.Hour)
+	for i := range n {
+		created := at.Add(time.Duration(i) * time.Second)
+		items = append(items, &aimg.Item{ID: uuid.NewString(), UserID: owner.UserID, BatchID: uuid.NewString(), MType: aimg.MTypeImage,
+			MediaType: "StaticImage", Status: aimg.StatusCompleted, ModelID: "sketch", Prompt: "a pending owl " + string(rune('a'+i)),
+			Params:    aimg.GenerationParams{Steps: 2, Width: 128, Height: 128, Sampler: "Euler a", CFGScale: 7},
+			FileID:    uuid.NewString(), CreatedAt: created, UpdatedAt: created, CompletedAt: &created,
+			PublicApprovalStatus: aimg.ApprovalPending})
+	}
+	if err := srv.App.Store.InsertItems(context.Background(), items); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func storedItem(t *testing.T, srv *testsupport.Server, id string) *aimg.Item {
+	t.Helper()
+	it, err := srv.App.Store.ItemByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}
+
+// The approval queue lists the pending Items with thumbnails; approving
+// one (its own button) and rejecting the selected others reach the library.
+func TestAdminApprovals(t *testing.T) {
+	srv := newServer(t)
+	items := pendingItems(t, srv, "owner@example.com", 3)
+	v := newVisitor(t, srv)
+	v.enterAdmin()
+	p := v.get("/admin/approvals")
+	if n := strings.Count(p.Body, `class="card" data-item=`); n != 3 || !strings.Contains(p.Body, "/api/getFile?id="+items[0].FileID) {
+		t.Fatalf("queue: %d cards: %s", n, p.Body)
+	}
+	p = v.post("/admin/approvals", url.Values{"one": {"approved:" + items[0].ID}})
+	if p.URL.Path != "/admin/approvals" || !strings.Contains(p.Body, "Approved: 1.") || strings.Count(p.Body, `class="card" data-item=`) != 2 {
+		t.Fatalf("after approve: %s %s", p.URL, p.Body)
+	}
+	if it := storedItem(t, srv, items[0].ID); it.PublicApprovalStatus != aimg.ApprovalApproved || !it.IsPublic {
+		t.Fatalf("approved Item: %s public %v", it.PublicApprovalStatus, it.IsPublic)
+	}
+	p = v.post("/admin/approvals", url.Values{"publicApprovalStatus": {"rejected"}, "id": {items[1].ID, items[2].ID}})
+	if !strings.Contains(p.Body, "Rejected: 2.") || !strings.Contains(p.Body, `id="no-approvals"`) {
+		t.Fatalf("after reject: %s", p.Body)
+	}
+	if it := storedItem(t, srv, items[2].ID); it.PublicApprovalStatus != aimg.ApprovalRejected {
+		t.Fatalf("rejected Item: %s", it.PublicApprovalStatus)
+	}
+	// The service's refusal is shown: an Item already decided.
+	p = v.post("/admin/approvals", url.Values{"one": {"approved:" + items[0].ID}})
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `id="page-error"`) {
+		t.Fatalf("approving twice: %d %s", p.Status, p.Body)
+	}
+}
