@@ -154,8 +154,8 @@ func pendingItems(t *testing.T, srv *testsupport.Server, email string, n int) []
 		created := at.Add(time.Duration(i) * time.Second)
 		items = append(items, &aimg.Item{ID: uuid.NewString(), UserID: owner.UserID, BatchID: uuid.NewString(), MType: aimg.MTypeImage,
 			MediaType: "StaticImage", Status: aimg.StatusCompleted, ModelID: "sketch", Prompt: "a pending owl " + string(rune('a'+i)),
-			Params:    aimg.GenerationParams{Steps: 2, Width: 128, Height: 128, Sampler: "Euler a", CFGScale: 7},
-			FileID:    uuid.NewString(), CreatedAt: created, UpdatedAt: created, CompletedAt: &created,
+			Params: aimg.GenerationParams{Steps: 2, Width: 128, Height: 128, Sampler: "Euler a", CFGScale: 7},
+			FileID: uuid.NewString(), CreatedAt: created, UpdatedAt: created, CompletedAt: &created,
 			PublicApprovalStatus: aimg.ApprovalPending})
 	}
 	if err := srv.App.Store.InsertItems(context.Background(), items); err != nil {
