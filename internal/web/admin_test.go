@@ -12,6 +12,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/config"
+	"aimg/internal/library"
 	"aimg/internal/ratelimit"
 	"aimg/internal/testsupport"
 	"aimg/internal/web"
@@ -147,7 +148,29 @@ func TestAdminWrongKeyIsCounted(t *testing.T) {
 // pendingItems stores n completed Items of a new account awaiting approval.
 func pendingItems(t *testing.T, srv *testsupport.Server, email string, n int) []*aimg.Item {
 	t.Helper()
+	return storeItems(t, srv, testsupport.SignUp(t, srv, email), n, func(*aimg.Item) {})
+}
+
+// publicItems stores n public Items of a new account, in a Public Folder.
+func publicItems(t *testing.T, srv *testsupport.Server, email string, n int) []*aimg.Item {
+	t.Helper()
+	ctx := context.Background()
 	owner := testsupport.SignUp(t, srv, email)
+	sess, u, err := srv.App.Accounts.ResolveSession(ctx, "localhost", owner.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := srv.App.Library.CreateFolder(ctx, aimg.Caller{Session: sess, User: u, Domain: "localhost"}, library.Public, "Shown", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storeItems(t, srv, owner, n, func(it *aimg.Item) {
+		it.PublicApprovalStatus, it.IsPublic, it.FolderID = aimg.ApprovalApproved, true, f.Folder.ID
+	})
+}
+
+func storeItems(t *testing.T, srv *testsupport.Server, owner testsupport.Account, n int, edit func(*aimg.Item)) []*aimg.Item {
+	t.Helper()
 	var items []*aimg.Item
 	at := srv.Clock.Now().Add(-time.Hour)
 	for i := range n {
@@ -157,6 +180,7 @@ func pendingItems(t *testing.T, srv *testsupport.Server, email string, n int) []
 			Params: aimg.GenerationParams{Steps: 2, Width: 128, Height: 128, Sampler: "Euler a", CFGScale: 7},
 			FileID: uuid.NewString(), CreatedAt: created, UpdatedAt: created, CompletedAt: &created,
 			PublicApprovalStatus: aimg.ApprovalPending})
+		edit(items[i])
 	}
 	if err := srv.App.Store.InsertItems(context.Background(), items); err != nil {
 		t.Fatal(err)
@@ -202,5 +226,162 @@ func TestAdminApprovals(t *testing.T) {
 	p = v.post("/admin/approvals", url.Values{"one": {"approved:" + items[0].ID}})
 	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `id="page-error"`) {
 		t.Fatalf("approving twice: %d %s", p.Status, p.Body)
+	}
+}
+
+// The report queues list the reports with the system queues among the
+// filters; a report downloads as the API's CSV; accepting deletes the Item,
+// declining only closes the report.
+func TestAdminReports(t *testing.T) {
+	srv := newServer(t)
+	ctx := context.Background()
+	items := publicItems(t, srv, "author@example.com", 2)
+	reporter := testsupport.SignUp(t, srv, "reporter@example.com")
+	sess, u, err := srv.App.Accounts.ResolveSession(ctx, "localhost", reporter.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.App.Library.ReportItems(ctx, aimg.Caller{Session: sess, User: u, Domain: "localhost"},
+		[]string{items[0].ID, items[1].ID}, "Spam", "=cmd|' /C calc'!A0")
+	if err != nil || len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("reporting: %+v %v", res, err)
+	}
+	first, second := res[0].ReportID, res[1].ReportID
+
+	v := newVisitor(t, srv)
+	v.enterAdmin()
+	p := v.get("/admin/reports")
+	if strings.Count(p.Body, `<tr data-report=`) != 2 || !strings.Contains(p.Body, `<option value="multipleReports">`) ||
+		!strings.Contains(p.Body, `<option value="Spam">`) {
+		t.Fatalf("reports page: %s", p.Body)
+	}
+	if p := v.get("/admin/reports?queue=Nudity"); !strings.Contains(p.Body, `id="no-reports"`) {
+		t.Fatalf("another queue: %s", p.Body)
+	}
+	if p := v.get("/admin/reports?queue=Nope"); p.Status != http.StatusBadRequest {
+		t.Fatalf("an unknown queue: %d", p.Status)
+	}
+
+	p = v.get("/admin/reports/csv?ids=" + first)
+	if p.Status != http.StatusOK || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") ||
+		!strings.HasPrefix(p.Header.Get("Content-Disposition"), "attachment; filename=reports-") {
+		t.Fatalf("CSV: %d %v", p.Status, p.Header)
+	}
+	lines := strings.Split(strings.TrimSpace(p.Body), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "reportId,reportedDate,") || !strings.HasPrefix(lines[1], first+",") ||
+		!strings.Contains(lines[1], `'=cmd`) {
+		t.Fatalf("CSV body: %s", p.Body)
+	}
+
+	p = v.post("/admin/reports/close", url.Values{"one": {"declined:" + first}, "status": {"pending"}})
+	if !strings.Contains(p.Body, "Reports declined: 1.") || strings.Count(p.Body, `<tr data-report=`) != 1 {
+		t.Fatalf("after decline: %s", p.Body)
+	}
+	if it := storedItem(t, srv, items[0].ID); it.DeletedAt != nil {
+		t.Fatal("declining deleted the Item")
+	}
+	p = v.post("/admin/reports/close", url.Values{"reportStatus": {"accepted"}, "id": {second}, "additionalInformation": {"spam"}})
+	if !strings.Contains(p.Body, "Reports accepted (their Items deleted): 1.") || !strings.Contains(p.Body, `id="no-reports"`) {
+		t.Fatalf("after accept: %s", p.Body)
+	}
+	if it := storedItem(t, srv, items[1].ID); it.DeletedAt == nil {
+		t.Fatal("accepting kept the Item")
+	}
+	if p := v.get("/admin/reports?status=accepted"); !strings.Contains(p.Body, "spam") || strings.Count(p.Body, `<tr data-report=`) != 1 {
+		t.Fatalf("accepted reports: %s", p.Body)
+	}
+	// Closing again is the service's refusal, shown on the page.
+	if p := v.post("/admin/reports/close", url.Values{"one": {"accepted:" + first}}); p.Status == http.StatusOK || !strings.Contains(p.Body, `id="page-error"`) {
+		t.Fatalf("closing a closed report: %d %s", p.Status, p.Body)
+	}
+}
+
+func storedUser(t *testing.T, srv *testsupport.Server, id string) *aimg.User {
+	t.Helper()
+	u, err := srv.App.Store.UserByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Find a user by email or id; set the abuse level, ban the picture, grant
+// and end an admin-provided tier; errors land next to their field.
+func TestAdminUsers(t *testing.T) {
+	srv := newServer(t)
+	target := testsupport.SignUp(t, srv, "target@example.com")
+	v := newVisitor(t, srv)
+	v.enterAdmin()
+	p := v.get("/admin/users?q=Target@Example.com")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `<dd id="user-id">`+target.UserID) {
+		t.Fatalf("by email: %d %s", p.Status, p.Body)
+	}
+	if p := v.get("/admin/users?q=" + target.UserID); !strings.Contains(p.Body, "target@example.com") {
+		t.Fatalf("by id: %s", p.Body)
+	}
+	if p := v.get("/admin/users?q=nobody@example.com"); p.Status != http.StatusNotFound || !strings.Contains(p.Body, `id="q-error"`) {
+		t.Fatalf("unknown: %d %s", p.Status, p.Body)
+	}
+
+	p = v.post("/admin/users/abuse", url.Values{"userID": {target.UserID}, "abuse": {"5"}})
+	if !strings.Contains(p.Body, "Abuse level set.") || !strings.Contains(p.Body, `<dd id="user-abuse">5</dd>`) || storedUser(t, srv, target.UserID).Abuse != 5 {
+		t.Fatalf("abuse: %s", p.Body)
+	}
+	if p := v.post("/admin/users/abuse", url.Values{"userID": {target.UserID}, "abuse": {"12"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="abuse-error"`) {
+		t.Fatalf("abuse 12: %d %s", p.Status, p.Body)
+	}
+	p = v.post("/admin/users/picture", url.Values{"userID": {target.UserID}, "banned": {"true"}})
+	if !strings.Contains(p.Body, `<dd id="user-picture">banned</dd>`) || !storedUser(t, srv, target.UserID).ProfilePictureBanned {
+		t.Fatalf("picture ban: %s", p.Body)
+	}
+	p = v.post("/admin/users/tier", url.Values{"userID": {target.UserID}, "productId": {"admin"}, "tier": {"3"}, "isActive": {"true"}})
+	if !strings.Contains(p.Body, "Premium tier saved.") || storedUser(t, srv, target.UserID).Tier != 3 {
+		t.Fatalf("grant: %s", p.Body)
+	}
+	p = v.post("/admin/users/tier", url.Values{"userID": {target.UserID}, "productId": {"admin"}, "tier": {"3"}, "isActive": {"false"}})
+	if !strings.Contains(p.Body, "Premium tier saved.") || storedUser(t, srv, target.UserID).EffectiveTier(srv.Clock.Now()) != 0 {
+		t.Fatalf("end: %s", p.Body)
+	}
+	p = v.post("/admin/users/tier", url.Values{"userID": {target.UserID}, "productId": {"admin"}, "tier": {"12"}, "isActive": {"true"},
+		"additionalInformation": {"kept"}})
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="tier-error"`) || !strings.Contains(p.Body, `value="kept"`) {
+		t.Fatalf("tier 12: %d %s", p.Status, p.Body)
+	}
+}
+
+// A worker key is shown once at its creation, listed with its workers'
+// state, and revoked; the queues page counts the queued Jobs per Model.
+func TestAdminWorkersAndQueues(t *testing.T) {
+	srv := newServer(t)
+	v := newVisitor(t, srv)
+	v.enterAdmin()
+	p := v.post("/admin/workers", url.Values{"name": {""}})
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="name-error"`) {
+		t.Fatalf("no name: %d %s", p.Status, p.Body)
+	}
+	p = v.post("/admin/workers", url.Values{"name": {"gpu-1"}, "modelIDs": {"sketch"}})
+	if p.Status != http.StatusCreated || !strings.Contains(p.Body, `id="new-key" value="aimgw_`) || !strings.Contains(p.Body, "<td>sketch</td>") {
+		t.Fatalf("create: %d %s", p.Status, p.Body)
+	}
+	p = v.get("/admin/workers")
+	if strings.Contains(p.Body, "aimgw_") || !strings.Contains(p.Body, "<td>gpu-1</td>") || !strings.Contains(p.Body, "<td>never</td>") {
+		t.Fatalf("list: %s", p.Body)
+	}
+	keys, err := srv.App.Generation.WorkerKeys(context.Background(), aimg.Caller{Admin: true})
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	p = v.post("/admin/workers/revoke", url.Values{"keyID": {keys[0].ID}})
+	if !strings.Contains(p.Body, "Worker key revoked; Jobs back in their queues: 0.") || strings.Contains(p.Body, `id="revoke-`) {
+		t.Fatalf("revoke: %s", p.Body)
+	}
+
+	visitor := newVisitor(t, srv)
+	visitor.queueImages(1)
+	p = v.get("/admin/queues")
+	row := p.Body[strings.Index(p.Body, `<tr data-model="sketch">`):]
+	row = row[:strings.Index(row, "</tr>")]
+	if !strings.Contains(row, `<td class="normal">1</td>`) || !strings.Contains(row, `<td class="running">0</td>`) || !strings.Contains(row, `<td class="hour">0</td>`) {
+		t.Fatalf("sketch row: %s", row)
 	}
 }
