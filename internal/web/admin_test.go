@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,12 @@ func TestAdminMarkIsPerSession(t *testing.T) {
 		p := admin.get(path)
 		if p.Status != http.StatusOK || p.URL.Path != strings.Split(path, "?")[0] || strings.Contains(p.Body, testsupport.AdminKey) {
 			t.Fatalf("admin %s: %d at %s", path, p.Status, p.URL)
+		}
+	}
+	for _, path := range []string{"/admin", "/admin/approvals", "/admin/reports", "/admin/users?q=admin@example.com", "/admin/workers", "/admin/queues"} {
+		body := admin.get(path).Body
+		if regexp.MustCompile(`<script[^>]*>[^<]`).MatchString(body) || strings.Contains(body, "style=") || strings.Contains(body, "<style") {
+			t.Errorf("%s has inline script or style", path)
 		}
 	}
 	if !strings.Contains(admin.get("/create").Body, `id="signout"`) {
@@ -234,19 +241,9 @@ func TestAdminApprovals(t *testing.T) {
 // declining only closes the report.
 func TestAdminReports(t *testing.T) {
 	srv := newServer(t)
-	ctx := context.Background()
 	items := publicItems(t, srv, "author@example.com", 2)
-	reporter := testsupport.SignUp(t, srv, "reporter@example.com")
-	sess, u, err := srv.App.Accounts.ResolveSession(ctx, "localhost", reporter.SessionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := srv.App.Library.ReportItems(ctx, aimg.Caller{Session: sess, User: u, Domain: "localhost"},
-		[]string{items[0].ID, items[1].ID}, "Spam", "=cmd|' /C calc'!A0")
-	if err != nil || len(res) != 2 || res[0].Err != nil || res[1].Err != nil {
-		t.Fatalf("reporting: %+v %v", res, err)
-	}
-	first, second := res[0].ReportID, res[1].ReportID
+	reports := reportItems(t, srv, items)
+	first, second := reports[0], reports[1]
 
 	v := newVisitor(t, srv)
 	v.enterAdmin()
@@ -294,6 +291,34 @@ func TestAdminReports(t *testing.T) {
 	if p := v.post("/admin/reports/close", url.Values{"one": {"accepted:" + first}}); p.Status == http.StatusOK || !strings.Contains(p.Body, `id="page-error"`) {
 		t.Fatalf("closing a closed report: %d %s", p.Status, p.Body)
 	}
+}
+
+// reportItems has a new account report the Items (Spam, with a note
+// that looks like a formula) and returns the reports' ids.
+func reportItems(t *testing.T, srv *testsupport.Server, items []*aimg.Item) []string {
+	t.Helper()
+	ctx := context.Background()
+	reporter := testsupport.SignUp(t, srv, "reporter-"+uuid.NewString()[:8]+"@example.com")
+	sess, u, err := srv.App.Accounts.ResolveSession(ctx, "localhost", reporter.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	res, err := srv.App.Library.ReportItems(ctx, aimg.Caller{Session: sess, User: u, Domain: "localhost"}, ids, "Spam", "=cmd|' /C calc'!A0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("reporting %s: %v", r.ID, r.Err)
+		}
+		out = append(out, r.ReportID)
+	}
+	return out
 }
 
 func storedUser(t *testing.T, srv *testsupport.Server, id string) *aimg.User {
