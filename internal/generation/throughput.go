@@ -41,3 +41,16 @@ func (s *Service) Throughputs(ctx context.Context, c aimg.Caller) ([]Throughput,
 	}
 	return out, nil
 }
+
+// maxRunningListed bounds the running Jobs the admin workers page lists.
+const maxRunningListed = 200
+
+// RunningJobs (Admin) lists the Jobs workers hold now, the longest running
+// first, with their lease owner ("<key id>/<worker>/<slot>" for a remote
+// worker) and progress: what the server knows of its workers live.
+func (s *Service) RunningJobs(ctx context.Context, c aimg.Caller) ([]*aimg.Job, error) {
+	if !c.Admin {
+		return nil, aimg.ErrAdminRequired
+	}
+	return s.store.RunningJobs(ctx, maxRunningListed)
+}

@@ -31,6 +31,10 @@ func (s countingStore) CompletedJobsSince(_ context.Context, modelID string, sin
 	return n, nil
 }
 
+func (s countingStore) RunningJobs(_ context.Context, limit int) ([]*aimg.Job, error) {
+	return []*aimg.Job{{ID: "j1", LeaseOwner: "k/w/0"}}[:min(limit, 1)], nil
+}
+
 func TestThroughputs(t *testing.T) {
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -52,5 +56,11 @@ func TestThroughputs(t *testing.T) {
 	}
 	if g := got[1]; g.LastMinute != 0 || g.LastHour != 0 {
 		t.Fatalf("second Model: %+v", g)
+	}
+	if _, err := s.RunningJobs(context.Background(), aimg.Caller{}); aimg.ErrorCode(err) != aimg.CodeForbidden {
+		t.Fatalf("running Jobs without admin: %v", err)
+	}
+	if jobs, err := s.RunningJobs(context.Background(), aimg.Caller{Admin: true}); err != nil || len(jobs) != 1 || jobs[0].ID != "j1" {
+		t.Fatalf("running Jobs: %+v %v", jobs, err)
 	}
 }

@@ -85,7 +85,8 @@ func TestAdminSessions(t *testing.T) {
 	})
 }
 
-// CompletedJobsSince counts one Model's completed Jobs in the window.
+// CompletedJobsSince counts one Model's completed Jobs in the window;
+// RunningJobs lists the running ones, longest running first.
 func TestCompletedJobsSince(t *testing.T) {
 	testsupport.ForEachStore(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -101,10 +102,19 @@ func TestCompletedJobsSince(t *testing.T) {
 			}
 		}
 		a, b := claim(t, st, "w", t0, "m"), claim(t, st, "w", t0, "m")
-		claim(t, st, "w", t0, "m") // running: not counted
+		c := claim(t, st, "w", t0.Add(time.Second), "m") // running: not counted
+		if running, err := st.RunningJobs(ctx, 10); err != nil || len(running) != 3 || running[2].ID != c.ID || running[0].LeaseOwner != "w" {
+			t.Fatalf("running: %+v %v", running, err)
+		}
+		if running, err := st.RunningJobs(ctx, 1); err != nil || len(running) != 1 {
+			t.Fatalf("running, limit 1: %+v %v", running, err)
+		}
 		done(a, t0.Add(time.Minute))
 		done(b, t0.Add(time.Hour))
 		done(claim(t, st, "w", t0, "other"), t0.Add(time.Hour))
+		if running, err := st.RunningJobs(ctx, 10); err != nil || len(running) != 1 || running[0].ID != c.ID {
+			t.Fatalf("running after completions: %+v %v", running, err)
+		}
 		for _, c := range []struct {
 			since time.Time
 			want  int64

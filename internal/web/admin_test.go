@@ -396,17 +396,43 @@ func TestAdminWorkersAndQueues(t *testing.T) {
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("keys %v %v", keys, err)
 	}
-	p = v.post("/admin/workers/revoke", url.Values{"keyID": {keys[0].ID}})
-	if !strings.Contains(p.Body, "Worker key revoked; Jobs back in their queues: 0.") || strings.Contains(p.Body, `id="revoke-`) {
-		t.Fatalf("revoke: %s", p.Body)
+	queueRow := func() string {
+		t.Helper()
+		body := v.get("/admin/queues").Body
+		row := body[strings.Index(body, `<tr data-model="sketch">`):]
+		return row[:strings.Index(row, "</tr>")]
 	}
-
 	visitor := newVisitor(t, srv)
 	visitor.queueImages(1)
-	p = v.get("/admin/queues")
-	row := p.Body[strings.Index(p.Body, `<tr data-model="sketch">`):]
-	row = row[:strings.Index(row, "</tr>")]
-	if !strings.Contains(row, `<td class="normal">1</td>`) || !strings.Contains(row, `<td class="running">0</td>`) || !strings.Contains(row, `<td class="hour">0</td>`) {
-		t.Fatalf("sketch row: %s", row)
+	if row := queueRow(); !strings.Contains(row, `<td class="normal">1</td>`) || !strings.Contains(row, `<td class="running">0</td>`) {
+		t.Fatalf("sketch row, queued: %s", row)
+	}
+	if p := v.get("/admin/workers"); !strings.Contains(p.Body, `id="no-running"`) {
+		t.Fatalf("nothing runs yet: %s", p.Body)
+	}
+	// The key's worker takes the Job and reports half of it done.
+	ctx := context.Background()
+	job, err := srv.App.Generation.Claim(ctx, keys[0].LeaseOwnerPrefix()+"box/0", []string{"sketch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.App.Generation.Heartbeat(ctx, job.Lease(), 0.5); err != nil {
+		t.Fatal(err)
+	}
+	p = v.get("/admin/workers")
+	if !strings.Contains(p.Body, `<tr data-job="`+job.ID+`">`) || !strings.Contains(p.Body, `<td class="worker">gpu-1: box/0</td>`) ||
+		!strings.Contains(p.Body, "50%") || !strings.Contains(p.Body, "<td>1</td>") {
+		t.Fatalf("running Job: %s", p.Body)
+	}
+	if row := queueRow(); !strings.Contains(row, `<td class="normal">0</td>`) || !strings.Contains(row, `<td class="running">1</td>`) {
+		t.Fatalf("sketch row, running: %s", row)
+	}
+	p = v.post("/admin/workers/revoke", url.Values{"keyID": {keys[0].ID}})
+	if !strings.Contains(p.Body, "Worker key revoked; Jobs back in their queues: 1.") || strings.Contains(p.Body, `id="revoke-`) ||
+		!strings.Contains(p.Body, `id="no-running"`) {
+		t.Fatalf("revoke: %s", p.Body)
+	}
+	if row := queueRow(); !strings.Contains(row, `<td class="normal">1</td>`) || !strings.Contains(row, `<td class="hour">0</td>`) {
+		t.Fatalf("sketch row after the revocation: %s", row)
 	}
 }

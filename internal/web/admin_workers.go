@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"aimg/internal/aimg"
@@ -15,9 +16,10 @@ import (
 // queues (getQueuesLength) with each Model's throughput.
 
 type workersPage struct {
-	Keys   []aimg.WorkerKey
-	Models []aimg.Model
-	Done   string
+	Keys    []aimg.WorkerKey
+	Models  []aimg.Model
+	Running []runningJob
+	Done    string
 	// NewKey is the key just created, shown this once (the answer to the
 	// create form is this page, not a redirect, so that the key is in no URL).
 	NewKey     string
@@ -35,12 +37,38 @@ func (s *Server) renderWorkers(w http.ResponseWriter, r *http.Request, c aimg.Ca
 		s.fail(w, r, c, kerr)
 		return
 	}
+	jobs, jerr := s.Generation.RunningJobs(r.Context(), c)
+	if jerr != nil {
+		s.fail(w, r, c, jerr)
+		return
+	}
 	p.Keys, p.Models, p.Done = keys, s.Generation.Models(nil), doneMessage(r)
+	for _, j := range jobs {
+		p.Running = append(p.Running, runningJob{Job: j, Worker: workerName(keys, j.LeaseOwner), Percent: int(j.Progress*100 + 0.5)})
+	}
 	v := s.newView(r, c, "Workers", p)
 	if err != nil {
 		v.withError(err)
 	}
 	s.render(w, r, status, "admin_workers", v)
+}
+
+// runningJob is a Job a worker holds now, with the worker in words.
+type runningJob struct {
+	*aimg.Job
+	Worker  string
+	Percent int
+}
+
+// workerName names a lease owner: a remote worker by its key's name and
+// its own name ("<key id>/<worker>/<slot>"), an embedded one as it is.
+func workerName(keys []aimg.WorkerKey, owner string) string {
+	for _, k := range keys {
+		if rest, ok := strings.CutPrefix(owner, k.LeaseOwnerPrefix()); ok {
+			return k.Name + ": " + rest
+		}
+	}
+	return owner
 }
 
 func (s *Server) createWorkerKey(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
