@@ -97,4 +97,7 @@ func TestEnterAdminKey(t *testing.T) {
 	if isAdmin(d) {
 		t.Fatal("the mark outlived its 12 hours")
 	}
+	if _, _, err := accts.PurgeExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
 }

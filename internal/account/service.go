@@ -81,6 +81,7 @@ type Store interface {
 	MarkAdminSession(ctx context.Context, sessionID string, now, expires time.Time) error
 	AdminSessionLive(ctx context.Context, sessionID string, now time.Time) (bool, error)
 	DeleteAdminSession(ctx context.Context, sessionID string) error
+	DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Sender delivers emails; *mail.Outbox and *mail.SMTP have it.

@@ -31,3 +31,13 @@ func (s *Store) DeleteAdminSession(ctx context.Context, sessionID string) error 
 	_, err := s.w.ExecContext(ctx, `DELETE FROM admin_sessions WHERE session_id = $1`, sessionID)
 	return err
 }
+
+// DeleteExpiredAdminSessions removes the marks that expired before now
+// (those of a session that outlives its 12 hours).
+func (s *Store) DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM admin_sessions WHERE expires_at <= $1`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -54,6 +54,13 @@ func TestAdminSessions(t *testing.T) {
 		if !live(a, acctT0.Add(2*time.Hour+time.Minute)) {
 			t.Fatal("marking again did not renew the mark")
 		}
+		// The purge removes expired marks only.
+		if err := st.MarkAdminSession(ctx, b, acctT0, acctT0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DeleteExpiredAdminSessions(ctx, acctT0.Add(2*time.Hour)); err != nil || n != 1 || !live(a, acctT0.Add(2*time.Hour)) {
+			t.Fatalf("purge: %d %v", n, err)
+		}
 		if err := st.DeleteAdminSession(ctx, a); err != nil || live(a, acctT0.Add(2*time.Hour)) {
 			t.Fatalf("dropped mark: %v", err)
 		}
