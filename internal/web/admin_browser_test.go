@@ -44,7 +44,7 @@ func TestBrowserAdminApproves(t *testing.T) {
 	if done := value(b, "notice", chromedp.Text(id("done"))); !strings.Contains(done, "Approved: 1.") {
 		t.Fatalf("notice %q", done)
 	}
-	if it := storedItem(t, srv, item.ID); it.PublicApprovalStatus != aimg.ApprovalApproved || !it.IsPublic {
+	if it := itemInStore(t, srv, item.ID); it.PublicApprovalStatus != aimg.ApprovalApproved || !it.IsPublic {
 		t.Fatalf("after the click: %s, public %v", it.PublicApprovalStatus, it.IsPublic)
 	}
 }

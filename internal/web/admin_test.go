@@ -195,7 +195,7 @@ func storeItems(t *testing.T, srv *testsupport.Server, owner testsupport.Account
 	return items
 }
 
-func storedItem(t *testing.T, srv *testsupport.Server, id string) *aimg.Item {
+func itemInStore(t *testing.T, srv *testsupport.Server, id string) *aimg.Item {
 	t.Helper()
 	it, err := srv.App.Store.ItemByID(context.Background(), id)
 	if err != nil {
@@ -219,14 +219,14 @@ func TestAdminApprovals(t *testing.T) {
 	if p.URL.Path != "/admin/approvals" || !strings.Contains(p.Body, "Approved: 1.") || strings.Count(p.Body, `class="card" data-item=`) != 2 {
 		t.Fatalf("after approve: %s %s", p.URL, p.Body)
 	}
-	if it := storedItem(t, srv, items[0].ID); it.PublicApprovalStatus != aimg.ApprovalApproved || !it.IsPublic {
+	if it := itemInStore(t, srv, items[0].ID); it.PublicApprovalStatus != aimg.ApprovalApproved || !it.IsPublic {
 		t.Fatalf("approved Item: %s public %v", it.PublicApprovalStatus, it.IsPublic)
 	}
 	p = v.post("/admin/approvals", url.Values{"publicApprovalStatus": {"rejected"}, "id": {items[1].ID, items[2].ID}})
 	if !strings.Contains(p.Body, "Rejected: 2.") || !strings.Contains(p.Body, `id="no-approvals"`) {
 		t.Fatalf("after reject: %s", p.Body)
 	}
-	if it := storedItem(t, srv, items[2].ID); it.PublicApprovalStatus != aimg.ApprovalRejected {
+	if it := itemInStore(t, srv, items[2].ID); it.PublicApprovalStatus != aimg.ApprovalRejected {
 		t.Fatalf("rejected Item: %s", it.PublicApprovalStatus)
 	}
 	// The service's refusal is shown: an Item already decided.
@@ -274,14 +274,14 @@ func TestAdminReports(t *testing.T) {
 	if !strings.Contains(p.Body, "Reports declined: 1.") || strings.Count(p.Body, `<tr data-report=`) != 1 {
 		t.Fatalf("after decline: %s", p.Body)
 	}
-	if it := storedItem(t, srv, items[0].ID); it.DeletedAt != nil {
+	if it := itemInStore(t, srv, items[0].ID); it.DeletedAt != nil {
 		t.Fatal("declining deleted the Item")
 	}
 	p = v.post("/admin/reports/close", url.Values{"reportStatus": {"accepted"}, "id": {second}, "additionalInformation": {"spam"}})
 	if !strings.Contains(p.Body, "Reports accepted (their Items deleted): 1.") || !strings.Contains(p.Body, `id="no-reports"`) {
 		t.Fatalf("after accept: %s", p.Body)
 	}
-	if it := storedItem(t, srv, items[1].ID); it.DeletedAt == nil {
+	if it := itemInStore(t, srv, items[1].ID); it.DeletedAt == nil {
 		t.Fatal("accepting kept the Item")
 	}
 	if p := v.get("/admin/reports?status=accepted"); !strings.Contains(p.Body, "spam") || strings.Count(p.Body, `<tr data-report=`) != 1 {
