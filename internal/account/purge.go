@@ -9,8 +9,8 @@ import (
 // PurgeInterval is how often RunPurger removes what has expired.
 const PurgeInterval = 10 * time.Minute
 
-// PurgeExpired deletes the sessions, one-time passwords and external
-// sign-in states that expired.
+// PurgeExpired deletes the sessions, one-time passwords, external
+// sign-in states and admin marks that expired.
 // Expired rows are already ignored on read; this only keeps tables small.
 func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err error) {
 	now := s.now()
@@ -20,7 +20,10 @@ func (s *Service) PurgeExpired(ctx context.Context) (sessions, otps int64, err e
 	if otps, err = s.store.DeleteExpiredOTPs(ctx, now); err != nil {
 		return sessions, 0, err
 	}
-	_, err = s.store.DeleteExpiredOAuthStates(ctx, now)
+	if _, err = s.store.DeleteExpiredOAuthStates(ctx, now); err != nil {
+		return sessions, otps, err
+	}
+	_, err = s.store.DeleteExpiredAdminSessions(ctx, now)
 	return sessions, otps, err
 }
 

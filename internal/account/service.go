@@ -76,6 +76,12 @@ type Store interface {
 	TouchAppPassword(ctx context.Context, id string, now time.Time) error
 	DeleteAppPassword(ctx context.Context, userID, id string) (bool, error)
 	DeleteUserAppPasswords(ctx context.Context, userID string) error
+
+	// The web UI's admin marks on sessions (adminsession.go).
+	MarkAdminSession(ctx context.Context, sessionID string, now, expires time.Time) error
+	AdminSessionLive(ctx context.Context, sessionID string, now time.Time) (bool, error)
+	DeleteAdminSession(ctx context.Context, sessionID string) error
+	DeleteExpiredAdminSessions(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Sender delivers emails; *mail.Outbox and *mail.SMTP have it.

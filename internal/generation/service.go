@@ -35,6 +35,8 @@ type Store interface {
 	QueuePosition(ctx context.Context, jobID string) (int64, error)
 	QueueLength(ctx context.Context, queueID string) (int64, error)
 	JobTimings(ctx context.Context, modelID string) (avg time.Duration, running int, err error)
+	CompletedJobsSince(ctx context.Context, modelID string, since time.Time) (int64, error)
+	RunningJobs(ctx context.Context, limit int) ([]*aimg.Job, error)
 	DeleteIdempotencyKeysBefore(ctx context.Context, t time.Time) (int64, error)
 	// FolderByID returns userID's Private Folder (not found: another's or none).
 	FolderByID(ctx context.Context, userID, id string) (*aimg.Folder, error)

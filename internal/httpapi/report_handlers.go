@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"encoding/csv"
 	"mime"
-	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -202,55 +200,12 @@ const downloadReportsDoc = "A CSV file (text/csv, UTF-8, RFC 4180, attachment) w
 	"and downloadLastDate set in the same transaction; the row shows the values after this download. Text cells that " +
 	"start with =, +, -, @, a tab or a carriage return are prefixed with ' so that spreadsheets do not run them as formulas."
 
-// reportCSVHeader is the CSV's header row.
-var reportCSVHeader = []string{"reportId", "reportedDate", "reportStatus", "reportQueues", "itemId", "itemUrl", "modelId",
-	"workflowUsed", "rawPositivePrompt", "filteredPositivePrompt", "rawNegativePrompt", "filteredNegativePrompt",
-	"authorId", "authorEmail", "authorUsername", "authorFlaggedItemsCount", "authorAbuse", "authorIsDisabled",
-	"reporterId", "reportAdditionalInformation", "reportProcessedDate", "approverId", "approvalAdditionalInformation",
-	"downloadCount", "downloadLastDate"}
-
-func reportCSVRow(v library.ReportView) []string {
-	r := toItemReport(v)
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	im, am := r.ItemMetadata, r.AuthorMetadata
-	if im == nil {
-		im = &ReportItemMetadata{}
-	}
-	if am == nil {
-		am = &ReportAuthorMetadata{}
-	}
-	text := []string{r.ReportID, r.ReportedDate, r.ReportStatus, strings.Join(r.ReportQueues, ","), r.ItemID, im.URL, im.ModelID,
-		im.WorkflowUsed, im.RawPositivePrompt, im.FilteredPositivePrompt, im.RawNegativePrompt, im.FilteredNegativePrompt,
-		am.UserID, am.UserEmail, am.Username}
-	for i := range text {
-		text[i] = csvSafe(text[i])
-	}
-	tail := []string{csvSafe(str(r.ReporterID)), csvSafe(r.ReportAdditionalInformation), str(r.ReportProcessedDate),
-		csvSafe(r.ApproverID), csvSafe(r.ApprovalAdditionalInformation)}
-	return append(append(text, strconv.FormatInt(am.FlaggedItemsCount, 10), strconv.Itoa(am.Abuse), strconv.FormatBool(am.IsDisabled)),
-		append(tail, strconv.FormatInt(r.DownloadCount, 10), str(r.DownloadLastDate))...)
-}
-
-// csvSafe defuses CSV (formula) injection: a cell a spreadsheet would read
-// as a formula gets a leading apostrophe (OWASP's advice).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func (s *Server) downloadReportsForEpoch(ctx context.Context, c aimg.Caller, in *downloadReportsInput) (*huma.StreamResponse, error) {
 	res, err := s.Library.DownloadReports(ctx, c, SplitCommaList(in.ReportIDs))
 	if err != nil {
 		return nil, err
 	}
-	name := "reports-" + s.Now().UTC().Format("20060102T150405Z") + ".csv"
+	name := library.ReportsCSVName(s.Now())
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		_, rw := humago.Unwrap(hctx)
 		h := rw.Header()
@@ -260,12 +215,7 @@ func (s *Server) downloadReportsForEpoch(ctx context.Context, c aimg.Caller, in 
 		h.Set("X-Content-Type-Options", "nosniff")
 		// Written as it goes: the rows are in memory once (res), not twice.
 		// A write error here is the client going away; nothing to answer.
-		w := csv.NewWriter(rw)
-		_ = w.Write(reportCSVHeader)
-		for _, v := range res {
-			_ = w.Write(reportCSVRow(v))
-		}
-		w.Flush()
+		_ = library.WriteReportsCSV(rw, res)
 	}}, nil
 }
 

@@ -28,3 +28,34 @@ func (s *Store) JobTimings(ctx context.Context, modelID string) (avg time.Durati
 	}
 	return time.Duration(mean.Float64 * float64(time.Millisecond)), running, nil
 }
+
+// CompletedJobsSince counts the Model's Jobs completed at or after since
+// (the admin queues page's throughput), from jobs_model_finished (the
+// status literal is in the SQL so that both planners match that partial
+// index).
+func (s *Store) CompletedJobsSince(ctx context.Context, modelID string, since time.Time) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE model_id = $1 AND status = 'completed' AND finished_at >= $2`,
+		modelID, ms(since)).Scan(&n)
+	return n, err
+}
+
+// RunningJobs lists up to limit running Jobs, the longest running first
+// (the admin workers page): few rows, found by jobs_running_lease.
+func (s *Store) RunningJobs(ctx context.Context, limit int) ([]*aimg.Job, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE status = 'running'
+		ORDER BY started_at, seq LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*aimg.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
