@@ -54,6 +54,7 @@ type VideoRequest struct {
 	Seed             *int64
 	RestoreFaces     *bool
 	Input            string // a source Item id (image-to-video)
+	InputImage       []byte // or an uploaded source image (input.go); not both
 	ControlNetPreset string
 	FolderID         string
 	IdempotencyKey   string
@@ -161,7 +162,23 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		}
 		pend.params.Input, pend.inputFileID = src.ID, src.FileID
 	}
-	return s.enqueue(ctx, c, m, pend)
+	if r.InputImage == nil {
+		return s.enqueue(ctx, c, m, pend)
+	}
+	if r.Input != "" {
+		return nil, aimg.Invalid(InputImageField, "give a source Item (input) or an uploaded image, not both")
+	}
+	if strings.TrimSpace(r.Prompt) == "" { // before the decode it would waste
+		return nil, aimg.Invalid("prompt", "is required")
+	}
+	if pend.inputFileID, err = s.storeInputImage(ctx, c, m, r.InputImage); err != nil {
+		return nil, err
+	}
+	st, err := s.enqueue(ctx, c, m, pend)
+	if err != nil {
+		s.dropInputImage(ctx, pend.inputFileID)
+	}
+	return st, err
 }
 
 // model finds the requested Model of the right kind (400 naming modelName).

@@ -54,7 +54,8 @@ type Server struct {
 	handler http.Handler
 }
 
-// maxFormBytes bounds every form body; the longest field is a prompt.
+// maxFormBytes bounds every form body; the longest field is a prompt. The
+// Create page's upload route has the image budget (limitBodies).
 const maxFormBytes = 64 << 10
 
 // New parses the templates and builds the route table.
@@ -111,14 +112,14 @@ func (s *Server) routes(assets http.Handler) http.Handler {
 	page("POST /items/{id}/cancel", s.cancel)
 	page("POST /items/{id}/delete", s.deleteItem)
 	s.libraryPages(page) // library.go: gallery filters, Item actions, tags, folders
-	s.batchPages(page)   // batch.go: a batch's Items
+	s.batchPages(page)   // batch.go: a batch's Items; the Create page's upload route (create_video.go)
 	s.feedPages(page)    // feeds.go: the public feeds, a user's page, a public folder
 	s.accountPages(page) // account.go: profile, password, email, premium, app passwords
 	s.adminPages(page)   // admin.go: approval and report queues, users, workers, queues
 	page("/", func(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 		s.fail(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no page at %s", aimg.Quote(r.URL.Path)))
 	})
-	return securityHeaders(s.checkCSRF(mux))
+	return securityHeaders(s.limitBodies(s.checkCSRF(mux)))
 }
 
 // pageHandler is a page's handler, given the caller the cookie names.
@@ -129,7 +130,7 @@ type route func(pattern string, h pageHandler)
 
 // Surface mounts the site at "/", beside the API's prefixes.
 func (s *Server) Surface() server.Surface {
-	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: maxFormBytes}
+	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: s.imageBudget()}
 }
 
 // writePlainError answers what the shared middleware refuses (a body too
@@ -204,6 +205,8 @@ type fieldError struct{ Name, Message string }
 var funcs = template.FuncMap{
 	"field": func(v *view, name string) fieldError { return fieldError{name, v.Fields[name]} },
 	"itoa":  strconv.Itoa,
+	// batchLink is the page of an Item's batch (batch.go).
+	"batchLink": batchLink,
 }
 
 // seeOther ends a successful POST (post/redirect/get).
