@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"image"
-	"strings"
 
 	"aimg/internal/aimg"
 	"aimg/internal/files"
@@ -85,8 +84,7 @@ func (s *Service) inputImageError(err error, d *media.Decoder) error {
 	case errors.Is(err, media.ErrTooLarge):
 		return &aimg.Error{Code: aimg.CodeTooLarge, Field: InputImageField, Message: msg, Err: err}
 	case errors.Is(err, media.ErrUnsupported), errors.Is(err, media.ErrCorrupt):
-		return &aimg.Error{Code: aimg.CodeInvalid, Field: InputImageField,
-			Message: strings.Replace(msg, "unsupported image format", "not a PNG, JPEG, GIF or WebP image", 1), Err: err}
+		return &aimg.Error{Code: aimg.CodeInvalid, Field: InputImageField, Message: msg, Err: err}
 	}
 	return err
 }

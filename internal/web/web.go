@@ -128,9 +128,11 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 // route adds a page to the route table.
 type route func(pattern string, h pageHandler)
 
-// Surface mounts the site at "/", beside the API's prefixes.
+// Surface mounts the site at "/", beside the API's prefixes. Its bound is
+// an outer one, above the largest route's: limitBodies answers first, in
+// words, with each route's own.
 func (s *Server) Surface() server.Surface {
-	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: s.imageBudget()}
+	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError, MaxBodyBytes: s.imageBudget() + maxFormBytes}
 }
 
 // writePlainError answers what the shared middleware refuses (a body too
