@@ -146,6 +146,9 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		return nil, err
 	}
 	pend := pending{prompt: r.Prompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey}
+	if r.Input != "" && r.InputImage != nil {
+		return nil, aimg.Invalid(InputImageField, "give a source Item (input) or an uploaded image, not both")
+	}
 	if r.Input != "" {
 		if c.User == nil {
 			return nil, aimg.Invalid("input", "Item %s not found", aimg.Quote(r.Input))
@@ -164,9 +167,6 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 	}
 	if r.InputImage == nil {
 		return s.enqueue(ctx, c, m, pend)
-	}
-	if r.Input != "" {
-		return nil, aimg.Invalid(InputImageField, "give a source Item (input) or an uploaded image, not both")
 	}
 	if strings.TrimSpace(r.Prompt) == "" { // before the decode it would waste
 		return nil, aimg.Invalid("prompt", "is required")
