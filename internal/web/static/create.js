@@ -39,7 +39,6 @@
     showKind(video);
     if (video) {
       fill(document.getElementById('controlNetPreset'), d.presets.split('|'), '', true);
-      document.getElementById('video-format').textContent = '';
     } else {
       fill(document.getElementById('width'), d.widths.split(','), d.width);
       fill(document.getElementById('height'), d.heights.split(','), d.height);
