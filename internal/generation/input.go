@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"image"
+	"strings"
 
 	"aimg/internal/aimg"
 	"aimg/internal/files"
@@ -87,6 +88,26 @@ func (s *Service) inputImageError(err error, d *media.Decoder) error {
 		return &aimg.Error{Code: aimg.CodeInvalid, Field: InputImageField, Message: msg, Err: err}
 	}
 	return err
+}
+
+// enqueueWithUpload queues the video with the uploaded image as its input.
+func (s *Service) enqueueWithUpload(ctx context.Context, c aimg.Caller, m *aimg.Model, pend pending, r VideoRequest) (*Status, error) {
+	if r.Input != "" {
+		return nil, aimg.Invalid(InputImageField, "give a source Item (input) or an uploaded image, not both")
+	}
+	if strings.TrimSpace(pend.prompt) == "" { // before the decode it would waste
+		return nil, aimg.Invalid("prompt", "is required")
+	}
+	id, err := s.storeInputImage(ctx, c, m, r.InputImage)
+	if err != nil {
+		return nil, err
+	}
+	pend.inputFileID = id
+	st, err := s.enqueue(ctx, c, m, pend)
+	if err != nil {
+		s.dropInputImage(ctx, id)
+	}
+	return st, err
 }
 
 // dropInputImage removes an uploaded input whose Job was not queued.

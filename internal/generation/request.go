@@ -146,8 +146,8 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		return nil, err
 	}
 	pend := pending{prompt: r.Prompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey}
-	if r.Input != "" && r.InputImage != nil {
-		return nil, aimg.Invalid(InputImageField, "give a source Item (input) or an uploaded image, not both")
+	if r.InputImage != nil {
+		return s.enqueueWithUpload(ctx, c, m, pend, r)
 	}
 	if r.Input != "" {
 		if c.User == nil {
@@ -165,20 +165,7 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		}
 		pend.params.Input, pend.inputFileID = src.ID, src.FileID
 	}
-	if r.InputImage == nil {
-		return s.enqueue(ctx, c, m, pend)
-	}
-	if strings.TrimSpace(r.Prompt) == "" { // before the decode it would waste
-		return nil, aimg.Invalid("prompt", "is required")
-	}
-	if pend.inputFileID, err = s.storeInputImage(ctx, c, m, r.InputImage); err != nil {
-		return nil, err
-	}
-	st, err := s.enqueue(ctx, c, m, pend)
-	if err != nil {
-		s.dropInputImage(ctx, pend.inputFileID)
-	}
-	return st, err
+	return s.enqueue(ctx, c, m, pend)
 }
 
 // model finds the requested Model of the right kind (400 naming modelName).
