@@ -15,6 +15,7 @@ type PublicFilter struct {
 	UserID   string // "" = every user
 	FolderID string // "" = every Public Folder
 	MType    string // "" = image and video
+	Tag      string // "" = any; else only Items carrying this tag (the web UI's filter)
 }
 
 // RootFolder is the FolderID that selects the Items outside any Folder.

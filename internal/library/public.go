@@ -30,13 +30,27 @@ var errPublicFolderNotFound = aimg.Errorf(aimg.CodeNotFound, "Public Folder not 
 
 // PublicCreations is getPublicCreations. totalCount follows DECISIONS.md:
 // with folderID the Folder's imageCount, with userID the user's
-// publicItemCount, else every Item in a Public Folder; never mtype.
+// publicItemCount, else every Item in a Public Folder; never mtype. With a
+// tag (the web UI's filter; not the API's), of every user, Total is 0.
 func (s *Service) PublicCreations(ctx context.Context, c aimg.Caller, f aimg.PublicFilter, p aimg.Page) (Creations, error) {
 	if err := CheckMType(f.MType); err != nil {
 		return Creations{}, err
 	}
+	if f.Tag != "" {
+		tags, err := NormalizeTags("tag", []string{f.Tag})
+		if err != nil {
+			return Creations{}, err
+		}
+		f.Tag = tags[0]
+	}
 	var total int64
 	switch {
+	case f.Tag != "":
+		// Not counted: no counter keeps publicly visible Items per tag,
+		// and counting them would read every Item the tag is on.
+		if f.FolderID != "" || f.UserID != "" {
+			return Creations{}, aimg.Invalid("tag", "cannot be combined with folderID or userID")
+		}
 	case f.FolderID != "":
 		if !strings.HasPrefix(f.FolderID, publicFolderPrefix) {
 			return Creations{}, aimg.Invalid("folderID", "must be a Public Folder id (p-…)")

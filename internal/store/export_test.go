@@ -68,15 +68,18 @@ var listingsForTest = map[string]func() *keysetList{
 	"getPublicCreations user":   func() *keysetList { return publicList(aimg.PublicFilter{UserID: "u"}) },
 	"getPublicCreations folder": func() *keysetList { return publicList(aimg.PublicFilter{FolderID: "p-f"}) },
 	"getPublicCreations image":  func() *keysetList { return publicList(aimg.PublicFilter{MType: "image"}) },
-	"getLatestItems":            func() *keysetList { return latestList() },
-	"getItems":                  func() *keysetList { return allItemsList("", aimg.ItemFilter{}) },
-	"getItems user":             func() *keysetList { return allItemsList("u", aimg.ItemFilter{}) },
-	"getItems folder":           func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: "f"}) },
-	"getItems root":             func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
-	"getItems pending":          func() *keysetList { return allItemsList("", aimg.ItemFilter{Approval: aimg.ApprovalPending}) },
-	"getTagsList":               func() *keysetList { return tagsList(nil) },
-	"getTagsList by ids":        func() *keysetList { return tagsList([]string{"a", "b"}) },
-	"getPublicFolders":          func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{Viewer: "v"}) },
+	"getPublicCreations tag":    func() *keysetList { return publicList(aimg.PublicFilter{Tag: "fox"}) },
+	// At most rareTagUsage rows by primary key, sorted: as a listing by ids.
+	"getPublicCreations rare tag by ids": func() *keysetList { return rareTagList(aimg.PublicFilter{Tag: "fox"}) },
+	"getLatestItems":                     func() *keysetList { return latestList() },
+	"getItems":                           func() *keysetList { return allItemsList("", aimg.ItemFilter{}) },
+	"getItems user":                      func() *keysetList { return allItemsList("u", aimg.ItemFilter{}) },
+	"getItems folder":                    func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: "f"}) },
+	"getItems root":                      func() *keysetList { return allItemsList("", aimg.ItemFilter{FolderID: aimg.RootFolder}) },
+	"getItems pending":                   func() *keysetList { return allItemsList("", aimg.ItemFilter{Approval: aimg.ApprovalPending}) },
+	"getTagsList":                        func() *keysetList { return tagsList(nil) },
+	"getTagsList by ids":                 func() *keysetList { return tagsList([]string{"a", "b"}) },
+	"getPublicFolders":                   func() *keysetList { return publicFoldersList(aimg.PublicFolderFilter{Viewer: "v"}) },
 	"getPublicFolders admin": func() *keysetList {
 		return publicFoldersList(aimg.PublicFolderFilter{ShowHidden: true})
 	},
@@ -152,3 +155,7 @@ func (s *Store) explain(ctx context.Context, q string, args []any) (string, erro
 	})
 	return strings.Join(lines, "\n"), err
 }
+
+// RareTagUsage is the usage count up to which a tag's public feed is read
+// from the tag's rows.
+const RareTagUsage = rareTagUsage

@@ -43,7 +43,22 @@ func publicList(f aimg.PublicFilter) *keysetList {
 	if f.MType != "" {
 		l.Where("mtype = ?", f.MType)
 	}
+	if f.Tag != "" {
+		// A common tag: a primary-key lookup per Item read in the feed's order.
+		l.Where("EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.tag = ?)", f.Tag)
+	}
 	return l
+}
+
+// rareTagUsage is the most Items and Folders a tag may carry for its
+// public feed to be read from the tag's own rows (at most that many, by
+// primary key, then sorted) instead of walking the public feed's index.
+const rareTagUsage = 1000
+
+// rareTagList is the public feed of a rarely used tag: its Items first.
+func rareTagList(f aimg.PublicFilter) *keysetList {
+	return newKeysetList(itemSummaryColumns, "items", "created_at", "id").Where(publiclyVisible).Where(ownerListed).
+		Where("id IN (SELECT t.item_id FROM item_tags t WHERE t.tag = ?)", f.Tag)
 }
 
 // latestList is getLatestItems' listing: publicly visible Items by the
@@ -54,8 +69,23 @@ func latestList() *keysetList {
 }
 
 // ListPublicItems is one page of getPublicCreations.
+// With a tag (only without UserID and FolderID), the tag's usage count
+// picks the plan: none, an empty page; a few, the tag's rows; else the feed.
 func (s *Store) ListPublicItems(ctx context.Context, f aimg.PublicFilter, p aimg.Page) (aimg.ItemPage, error) {
-	return s.itemPage(ctx, publicList(f), p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
+	l := publicList(f)
+	if f.Tag != "" {
+		var usage int64
+		err := s.r.QueryRowContext(ctx, `SELECT usage_count FROM tags WHERE name = $1`, f.Tag).Scan(&usage)
+		switch {
+		case errors.Is(err, sql.ErrNoRows) || err == nil && usage == 0:
+			return aimg.ItemPage{}, nil
+		case err != nil:
+			return aimg.ItemPage{}, err
+		case usage <= rareTagUsage:
+			l = rareTagList(f)
+		}
+	}
+	return s.itemPage(ctx, l, p, func(it *aimg.Item) int64 { return ms(it.CreatedAt) })
 }
 
 // ListLatestItems is one page of getLatestItems; Next is a folder_added_at.

@@ -107,61 +107,151 @@ func stateText(st aimg.ItemStatus, pos *int64, progress *float64, steps int) str
 	return "Generating"
 }
 
-// creationsPage is one page of the gallery.
+// creationsPage is one page of the gallery, with its filters.
 type creationsPage struct {
-	Cards []card
-	Total int64
-	More  string // the next page's URL; "" on the last page
+	Cards   []card
+	Total   int64
+	More    string // the next page's URL, with the filters; "" on the last page
+	Filter  creationsFilter
+	Folders []folderOption // the filter's Folders (signed-in accounts)
+}
+
+// creationsFilter is getMyCreations' filters as the query string has them
+// (the API's names), kept as sent so that the form shows them back.
+type creationsFilter struct {
+	MType, IsPublic, Approval, FolderID string
+}
+
+// query is the filter as a query string's values ("" = not filtered).
+func (f creationsFilter) query() url.Values {
+	q := url.Values{}
+	for k, v := range map[string]string{"mtype": f.MType, "isPublic": f.IsPublic, "publicApprovalStatus": f.Approval, "folderID": f.FolderID} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// Filtered tells whether any filter is set.
+func (f creationsFilter) Filtered() bool { return len(f.query()) > 0 }
+
+// itemFilter is the service's filter; the service checks mtype and
+// publicApprovalStatus, the page only parses isPublic.
+func (f creationsFilter) itemFilter() (aimg.ItemFilter, error) {
+	out := aimg.ItemFilter{MType: f.MType, Approval: f.Approval, FolderID: f.FolderID}
+	switch f.IsPublic {
+	case "":
+	case "true", "false":
+		pub := f.IsPublic == "true"
+		out.IsPublic = &pub
+	default:
+		return out, aimg.Invalid("isPublic", "must be true or false")
+	}
+	return out, nil
 }
 
 // galleryPage is how many Items a gallery page holds.
 const galleryPage = 24
 
-// creations is My creations, newest first, by paginationIndex (?before=,
-// the Unix ms of the last Item shown); gallery.js loads the next page as
-// the "More" link scrolls into view.
-func (s *Server) creations(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+// pageBefore reads ?before= (the Unix ms of the last Item shown).
+func pageBefore(r *http.Request) (aimg.Page, error) {
 	p := aimg.Page{Limit: galleryPage}
 	if b := r.URL.Query().Get("before"); b != "" {
 		n, err := strconv.ParseInt(b, 10, 64)
 		if err != nil || n < 0 {
-			s.fail(w, r, c, aimg.Invalid("before", "must be a paginationIndex (Unix ms)"))
-			return
+			return p, aimg.Invalid("before", "must be a paginationIndex (Unix ms)")
 		}
 		p.Index = n
 	}
-	list, err := s.Library.MyCreations(r.Context(), c, aimg.ItemFilter{}, p)
+	return p, nil
+}
+
+// creations is My creations, newest first, by paginationIndex (?before=,
+// the Unix ms of the last Item shown) and filtered as getMyCreations is;
+// gallery.js loads the next page as the "More" link scrolls into view,
+// and that link carries the filters.
+func (s *Server) creations(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+	p, err := pageBefore(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
-	page := &creationsPage{Total: list.Total}
-	for _, it := range list.Items {
-		cd, err := s.card(r, c, it.Item)
-		if err != nil {
-			s.fail(w, r, c, err)
-			return
-		}
-		page.Cards = append(page.Cards, cd)
-	}
-	if list.Next != nil {
-		page.More = "/creations?before=" + strconv.FormatInt(*list.Next, 10)
-	}
+	q := r.URL.Query()
+	page := &creationsPage{Filter: creationsFilter{MType: q.Get("mtype"), IsPublic: q.Get("isPublic"),
+		Approval: q.Get("publicApprovalStatus"), FolderID: q.Get("folderID")}}
 	v := s.newView(r, c, "My creations", page)
 	v.Scripts = []string{"gallery.js", "progress.js"}
+	if page.Folders, err = s.folderOptions(r, c); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	f, err := page.Filter.itemFilter()
+	if err == nil {
+		err = checkFolderOption(page.Folders, f.FolderID)
+	}
+	var list library.Creations
+	if err == nil {
+		list, err = s.Library.MyCreations(r.Context(), c, f, p)
+	}
+	if err != nil {
+		s.render(w, r, statusOf(err), "creations", v.withError(err))
+		return
+	}
+	page.Total = list.Total
+	if page.Cards, err = s.cards(r, c, list.Items); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	if list.Next != nil {
+		more := page.Filter.query()
+		more.Set("before", strconv.FormatInt(*list.Next, 10))
+		page.More = "/creations?" + more.Encode()
+	}
 	s.render(w, r, http.StatusOK, "creations", v)
 }
 
-// itemPage is the Item detail: parameters, download, delete. Whoever may
-// not see the Item (another user's private one) gets the service's 404.
+// cards are the cards of a listing's Items.
+func (s *Server) cards(r *http.Request, c aimg.Caller, items []library.View) ([]card, error) {
+	out := make([]card, 0, len(items))
+	for _, it := range items {
+		cd, err := s.card(r, c, it.Item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cd)
+	}
+	return out, nil
+}
+
+// itemPage is the Item detail: parameters, download, and the actions the
+// caller may take (library_items.go). Whoever may not see the Item
+// (another user's private one) gets the service's 404.
 type itemPage struct {
 	library.Details
 	Card  card
 	Large image
-	Owner bool // the caller's own Item: it may be deleted
+	Owner bool // the caller's own Item
+	// CanReact: the caller has a user record (a guest too), as likeItems
+	// needs; CanReport: a signed-in account's, not the owner's.
+	CanReact, CanReport bool
+	Queues              []string       // getReportQueues
+	Folders             []folderOption // the owner's Folders to move it to
+	Folder              *folderOption  // the Folder it is in; nil = root
+	Notice              string
 }
 
+// Completed tells whether the Item is done (what tags, likes, Folders and
+// approval need).
+func (p *itemPage) Completed() bool { return p.Item.Status == aimg.StatusCompleted }
+
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+	s.showItem(w, r, c, nil)
+}
+
+// showItem renders the Item page; after a refused action, with the
+// service's error next to the form's field and its status.
+func (s *Server) showItem(w http.ResponseWriter, r *http.Request, c aimg.Caller, failed error) {
 	d, err := s.Library.GetItemDetails(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, c, err)
@@ -173,10 +263,31 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 		return
 	}
 	p := &itemPage{Details: d, Card: cd, Large: s.imageOf(d.Item.FileID, 1024, "fit"),
-		Owner: c.User != nil && c.User.ID == d.Item.UserID}
+		Owner: c.User != nil && c.User.ID == d.Item.UserID, CanReact: c.User != nil}
+	p.CanReport = c.SignedIn() && !p.Owner
+	if p.CanReport {
+		p.Queues = s.Library.ReportQueues(c)
+	}
+	if p.Owner {
+		if p.Folders, err = s.folderOptions(r, c); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+		for i := range p.Folders {
+			if p.Folders[i].ID == d.Item.FolderID && d.Item.FolderID != "" {
+				p.Folder = &p.Folders[i]
+			}
+		}
+	}
+	p.Notice = notices[r.URL.Query().Get("done")]
 	v := s.newView(r, c, "Item", p)
 	v.Scripts = []string{"progress.js"}
-	s.render(w, r, http.StatusOK, "item", v)
+	status := http.StatusOK
+	if failed != nil {
+		status = statusOf(failed)
+		v.withError(failed)
+	}
+	s.render(w, r, status, "item", v)
 }
 
 // cancel cancels the Item's Job (its batch's other Items too, as

@@ -216,7 +216,14 @@ func seeOther(w http.ResponseWriter, r *http.Request, to string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// home sends a visitor with no account yet (not even a guest's) to the
+// public feeds, everyone else to Create (docs/decisions.md "Web UI:
+// public pages").
 func (s *Server) home(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+	if c.User == nil {
+		seeOther(w, r, "/explore")
+		return
+	}
 	seeOther(w, r, "/create")
 }
 
