@@ -16,6 +16,7 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/generation"
+	"aimg/internal/media"
 	"aimg/internal/store"
 	"aimg/internal/worker"
 	"aimg/internal/workerapi"
@@ -36,6 +37,8 @@ func (a *App) newGeneration() error {
 	a.Generation = generation.New(a.Store, a.Files, a.Accounts, a.Config.Service, a.Log, a.now)
 	a.Generation.ResolveRequest = a.Backends.Request
 	a.Generation.Workflows = a.workflows
+	a.Generation.Uploads = &generation.Uploads{Files: a.Files, Decoder: a.Decoder, Limits: media.Limits{
+		MaxBytes: a.Config.Service.HTTP.MaxImageBodyBytes, MaxPixels: generation.MaxInputImagePixels}}
 	// A queued Job wakes the embedded pool and the remote workers' waiting claims.
 	a.wake = workerapi.NewWake()
 	a.jobQueued = make(chan struct{}, 1)

@@ -54,6 +54,7 @@ type VideoRequest struct {
 	Seed             *int64
 	RestoreFaces     *bool
 	Input            string // a source Item id (image-to-video)
+	InputImage       []byte // or an uploaded source image (input.go); not both
 	ControlNetPreset string
 	FolderID         string
 	IdempotencyKey   string
@@ -145,6 +146,9 @@ func (s *Service) GenerateVideo(ctx context.Context, c aimg.Caller, r VideoReque
 		return nil, err
 	}
 	pend := pending{prompt: r.Prompt, params: p, folderID: r.FolderID, key: r.IdempotencyKey}
+	if r.InputImage != nil {
+		return s.enqueueWithUpload(ctx, c, m, pend, r)
+	}
 	if r.Input != "" {
 		if c.User == nil {
 			return nil, aimg.Invalid("input", "Item %s not found", aimg.Quote(r.Input))

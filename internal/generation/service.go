@@ -100,6 +100,9 @@ type Service struct {
 	// (none: any may have), for the other replicas' item streams (the app
 	// sends it as a PostgreSQL NOTIFY). It must not block.
 	OnJobsChanged func(jobIDs []string)
+	// Uploads, when set, lets generateVideo take an uploaded input image
+	// (VideoRequest.InputImage; input.go).
+	Uploads *Uploads
 
 	events *Events
 }

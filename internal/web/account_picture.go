@@ -1,9 +1,7 @@
 package web
 
 import (
-	"fmt"
 	"io"
-	"mime"
 	"net/http"
 
 	"aimg/internal/aimg"
@@ -20,63 +18,9 @@ import (
 const picturePath = "/account/picture"
 
 func (s *Server) pictureRoutes(page route) {
-	s.bodyBudgets[picturePath] = s.Config.Service.HTTP.MaxImageBodyBytes
+	s.bodyBudgets[picturePath] = bodyBudget{s.Config.Service.HTTP.MaxImageBodyBytes, "The picture"}
 	page("POST "+picturePath, s.setPicture)
 	page("POST /account/picture/remove", s.removePicture)
-}
-
-// bodyBudget is the body bound of the route at path.
-func (s *Server) bodyBudget(path string) int64 {
-	if n, ok := s.bodyBudgets[path]; ok {
-		return n
-	}
-	return maxFormBytes
-}
-
-// limitBodies bounds each body by its route's budget, before the CSRF
-// check reads the form. It is the surface's only body limit (Surface sets
-// none), so that an upload over its budget is told which budget it is.
-func (s *Server) limitBodies(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := s.bodyBudget(r.URL.Path)
-		if r.ContentLength > n {
-			writePlainError(w, r, http.StatusRequestEntityTooLarge, s.tooLarge(r))
-			return
-		}
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, n)
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// tooLarge says which budget r's body is over.
-func (s *Server) tooLarge(r *http.Request) string {
-	n := s.bodyBudget(r.URL.Path)
-	if r.URL.Path == picturePath {
-		return fmt.Sprintf("The picture is larger than the upload budget of %s; choose a smaller file.", byteSize(n))
-	}
-	return fmt.Sprintf("The form is larger than %s.", byteSize(n))
-}
-
-// parseForm reads a urlencoded or multipart form (within the route's
-// budget, in memory: the budget bounds it).
-func (s *Server) parseForm(r *http.Request) error {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		return r.ParseMultipartForm(s.bodyBudget(r.URL.Path))
-	}
-	return r.ParseForm()
-}
-
-// byteSize is n in the largest binary unit that divides it.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // pictureField is the form field, named as the service's errors name it.

@@ -58,16 +58,17 @@ type Server struct {
 	handler http.Handler
 	// bodyBudgets are the routes (by path) whose body may exceed
 	// maxFormBytes, with their own bound (limitBodies).
-	bodyBudgets map[string]int64
+	bodyBudgets map[string]bodyBudget
 	logins      []loginButton // the external sign-in buttons, in config order
 }
 
-// maxFormBytes bounds every form body; the longest field is a prompt.
+// maxFormBytes bounds every form body; the longest field is a prompt. The
+// upload routes have the image budget (bodyBudgets).
 const maxFormBytes = 64 << 10
 
 // New parses the templates and builds the route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, csrfKey: csrfKey(d.Config.AdminKey), pages: map[string]*template.Template{}, bodyBudgets: map[string]int64{}}
+	s := &Server{Deps: d, csrfKey: csrfKey(d.Config.AdminKey), pages: map[string]*template.Template{}, bodyBudgets: map[string]bodyBudget{}}
 	if s.Logins == nil {
 		s.Logins = oauthlogin.FromConfig(d.Config.Service.OAuth, nil)
 	}
@@ -123,7 +124,7 @@ func (s *Server) routes(assets http.Handler) http.Handler {
 	page("POST /items/{id}/cancel", s.cancel)
 	page("POST /items/{id}/delete", s.deleteItem)
 	s.libraryPages(page) // library.go: gallery filters, Item actions, tags, folders
-	s.batchPages(page)   // batch.go: a batch's Items
+	s.batchPages(page)   // batch.go: a batch's Items; the Create page's upload route (create_video.go)
 	s.feedPages(page)    // feeds.go: the public feeds, a user's page, a public folder
 	s.accountPages(page) // account.go: profile, password, email, premium, app passwords
 	s.adminPages(page)   // admin.go: approval and report queues, users, workers, queues
@@ -140,7 +141,7 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 type route func(pattern string, h pageHandler)
 
 // Surface mounts the site at "/", beside the API's prefixes. Bodies are
-// bounded per route by limitBodies (account_picture.go), not here.
+// bounded per route by limitBodies (body.go), not here.
 func (s *Server) Surface() server.Surface {
 	return server.Surface{Prefix: "/", Handler: s.handler, WriteError: writePlainError}
 }
@@ -218,6 +219,8 @@ type fieldError struct{ Name, Message string }
 var funcs = template.FuncMap{
 	"field": func(v *view, name string) fieldError { return fieldError{name, v.Fields[name]} },
 	"itoa":  strconv.Itoa,
+	// batchLink is the page of an Item's batch (batch.go).
+	"batchLink": batchLink,
 }
 
 // seeOther ends a successful POST (post/redirect/get).
