@@ -78,6 +78,38 @@ func newBrowser(t *testing.T) *browser {
 	return b
 }
 
+// otherProfile is a second visitor in the same Chromium: a new browser
+// context, with its own cookies.
+func (b *browser) otherProfile() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	o := &browser{t: b.t, ctx: ctx}
+	b.t.Cleanup(cancel)
+	b.t.Cleanup(o.screenshotOnFailure)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("a new browser context: %v", err)
+	}
+	return o
+}
+
+// signUpWithCode signs up with the code the email in the outbox carries.
+func (b *browser) signUpWithCode(srv *testsupport.Server, email string) {
+	b.t.Helper()
+	b.run("sign-up code step",
+		chromedp.Navigate(srv.URL+"/signup"),
+		chromedp.SendKeys(id("su-email"), email),
+		chromedp.Click(css("#signup-otp-form button")),
+		chromedp.WaitVisible(id("otp")),
+	)
+	code := emailedLink(b.t, srv, email).OTP
+	b.run("sign up",
+		chromedp.SendKeys(id("otp"), code),
+		chromedp.Click(id("signup-adult")),
+		chromedp.Click(css("#signup-code-form button[type=submit]")),
+		chromedp.WaitVisible(id("signout")),
+	)
+}
+
 // stepBound bounds each call, so that a page that never shows what is
 // awaited fails the test instead of hanging it.
 const stepBound = 60 * time.Second
@@ -143,21 +175,7 @@ func (b *browser) screenshotOnFailure() {
 func TestBrowserSignUpGenerateAndGallery(t *testing.T) {
 	srv := newServer(t, func(c *config.Config) { c.EmbeddedWorker = true })
 	b := newBrowser(t)
-	const email = "browser@example.com"
-
-	b.run("sign-up code step",
-		chromedp.Navigate(srv.URL+"/signup"),
-		chromedp.SendKeys(id("su-email"), email),
-		chromedp.Click(css("#signup-otp-form button")),
-		chromedp.WaitVisible(id("otp")),
-	)
-	code := emailedLink(t, srv, email).OTP
-	b.run("sign up",
-		chromedp.SendKeys(id("otp"), code),
-		chromedp.Click(id("signup-adult")),
-		chromedp.Click(css("#signup-code-form button[type=submit]")),
-		chromedp.WaitVisible(id("signout")),
-	)
+	b.signUpWithCode(srv, "browser@example.com")
 
 	// create.js follows the Model: sketch's sizes replace the default's.
 	b.run("choose the Model",

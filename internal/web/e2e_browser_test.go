@@ -1,0 +1,97 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"aimg/internal/config"
+	"aimg/internal/testsupport"
+)
+
+// The whole way of an image, in Chromium, through the pages only: sign up
+// with the emailed code, generate and watch it reach done, find it in the
+// gallery, tag it, request approval; an Admin (another browser profile)
+// approves it; the owner puts it in a new Public Folder; a signed-out
+// visitor (a third profile) finds it in the public feed, by its tag and in
+// the folder.
+func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
+	srv := newServer(t, func(c *config.Config) { c.EmbeddedWorker = true })
+	owner := newBrowser(t)
+	owner.signUpWithCode(srv, "flow@example.com")
+
+	owner.run("generate",
+		chromedp.Navigate(srv.URL+"/create?model=sketch"),
+		chromedp.SetValue(id("width"), "128"),
+		chromedp.SetValue(id("height"), "128"),
+		chromedp.SetValue(id("steps"), "2"),
+		chromedp.SendKeys(id("prompt"), "a heron in the reeds"),
+		chromedp.Click(id("generate")),
+		chromedp.WaitVisible(css("#watch [data-item]")),
+	)
+	itemID := value(owner, "item id", chromedp.Evaluate[string](`document.querySelector('#watch [data-item]').dataset.item`))
+	owner.run("watch it reach done", chromedp.WaitVisible(css(`#watch [data-status="completed"] img`)))
+
+	card := `#grid [data-item="` + itemID + `"]`
+	owner.run("find it in the gallery and open it",
+		chromedp.Navigate(srv.URL+"/creations"),
+		chromedp.WaitVisible(css(card+" img")),
+		chromedp.Click(css(card+" a")),
+		chromedp.WaitVisible(id("tags")),
+	)
+	owner.run("tag it and request approval",
+		chromedp.SendKeys(id("tags"), "heron"),
+		chromedp.Click(id("add-tags")),
+		chromedp.WaitVisible(id("tag-list")),
+		chromedp.Click(id("request-approval")),
+		chromedp.WaitVisible(id("withdraw-approval")),
+	)
+
+	admin := owner.otherProfile()
+	admin.run("approve it as Admin",
+		chromedp.Navigate(srv.URL+"/admin"),
+		chromedp.SendKeys(id("adminKey"), testsupport.AdminKey),
+		chromedp.Click(id("enter-admin-key")),
+		chromedp.WaitVisible(id("admin-signout")),
+		chromedp.Navigate(srv.URL+"/admin/approvals"),
+		chromedp.Click(id("approve-"+itemID)),
+		chromedp.WaitVisible(id("no-approvals")),
+	)
+
+	owner.run("make a Public Folder",
+		chromedp.Navigate(srv.URL+"/folders"),
+		chromedp.SetValue(id("kind"), "public"),
+		chromedp.SendKeys(id("name"), "Birds"),
+		chromedp.Click(id("create-folder")),
+		chromedp.WaitVisible(id("rename-folder")),
+	)
+	folderID := strings.TrimPrefix(value(owner, "Folder URL", chromedp.Evaluate[string](`location.pathname`)), "/folders/")
+	owner.run("put the Item in it",
+		chromedp.Navigate(srv.URL+"/items/"+itemID),
+		chromedp.SetValue(id("destinationFolderID"), folderID),
+		chromedp.Click(id("move")),
+		chromedp.WaitVisible(css(`#item-folder a[href="/folders/`+folderID+`"]`)),
+	)
+	if state := value(owner, "approval state", chromedp.Text(id("approval-state"))); !strings.HasPrefix(state, "Public: everyone") {
+		t.Fatalf("the owner's Item page says %q", state)
+	}
+
+	visitor := owner.otherProfile()
+	visitor.run("a signed-out visitor finds it in the public feed",
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(css(card+" img")),
+		chromedp.Navigate(srv.URL+"/explore?feed=public&tag=heron"),
+		chromedp.WaitVisible(css(card+" img")),
+		chromedp.Navigate(srv.URL+"/f/"+folderID),
+		chromedp.WaitVisible(css(card+" img")),
+		chromedp.Click(css(card+" a")),
+		chromedp.WaitVisible(css("dl.params")),
+	)
+	if signedIn := value(visitor, "sign-out button", chromedp.Evaluate[bool](`!!document.getElementById('signout')`)); signedIn {
+		t.Fatal("the visitor's profile is signed in")
+	}
+	if text := value(visitor, "Item page", chromedp.Text(css("dl.params"))); !strings.Contains(text, "a heron in the reeds") {
+		t.Fatalf("the visitor's Item page shows %q", text)
+	}
+}
