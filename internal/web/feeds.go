@@ -1,7 +1,6 @@
 package web
 
 import (
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"aimg/internal/aimg"
 	"aimg/internal/library"
-	"aimg/internal/server"
 )
 
 // The public side: latest and public creations, a user's public page, a
@@ -50,15 +48,6 @@ func (s *Server) allow(r *http.Request, c aimg.Caller, rule string) error {
 		return nil
 	}
 	return s.Accounts.Allow(r.Context(), rule, c.ClientIP)
-}
-
-// failPublic is s.fail with the Retry-After of a rate-limited answer, as
-// the API sends it.
-func (s *Server) failPublic(w http.ResponseWriter, r *http.Request, c aimg.Caller, err error) {
-	if ae := server.AppError(err); ae != nil && ae.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
-	}
-	s.fail(w, r, c, err)
 }
 
 // feedCard is one publicly visible Item in a feed. Feeds read Items
@@ -159,7 +148,7 @@ func (s *Server) explore(w http.ResponseWriter, r *http.Request, c aimg.Caller) 
 		return
 	}
 	if err := s.allow(r, c, publicFeedsLimit); err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	var res library.Creations
@@ -169,7 +158,7 @@ func (s *Server) explore(w http.ResponseWriter, r *http.Request, c aimg.Caller) 
 		res, err = s.Library.PublicCreations(r.Context(), c, aimg.PublicFilter{Tag: tag}, p)
 	}
 	if err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	more := url.URL{Path: "/explore", RawQuery: url.Values{"feed": {feed}}.Encode()}
@@ -185,7 +174,7 @@ func (s *Server) explore(w http.ResponseWriter, r *http.Request, c aimg.Caller) 
 	}
 	if p.Index == 0 {
 		if ep.Tags, err = s.tagsInUse(r, c); err != nil {
-			s.failPublic(w, r, c, err)
+			s.fail(w, r, c, err)
 			return
 		}
 	}

@@ -54,7 +54,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 	// What getUser answers anyone: a live account's id, name and picture.
 	u, err := s.Accounts.GetUser(r.Context(), c, account.Lookup{UserID: id})
 	if err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	d := &userPageData{ID: u.ID, Name: u.Username, Picture: pictureURL(u.ProfilePicture)}
@@ -68,12 +68,12 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 			}
 		}
 		if err := s.allow(r, c, publicFoldersLimit); err != nil {
-			s.failPublic(w, r, c, err)
+			s.fail(w, r, c, err)
 			return
 		}
 		folders, err := s.Library.PublicFolders(r.Context(), c, u.ID, nil, fp)
 		if err != nil {
-			s.failPublic(w, r, c, err)
+			s.fail(w, r, c, err)
 			return
 		}
 		for _, f := range folders.Folders {
@@ -84,12 +84,12 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, c aimg.Caller)
 		}
 	}
 	if err := s.allow(r, c, publicFeedsLimit); err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	res, err := s.Library.PublicCreations(r.Context(), c, aimg.PublicFilter{UserID: u.ID}, p)
 	if err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	d.Grid = s.newFeedGrid(res, self, "No public creations yet.")
@@ -117,7 +117,7 @@ func (s *Server) publicFolderPage(w http.ResponseWriter, r *http.Request, c aimg
 		return
 	}
 	if err := s.allow(r, c, publicFoldersLimit); err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	list, err := s.Library.PublicFolders(r.Context(), c, "", []string{id}, aimg.Page{Limit: 1})
@@ -127,17 +127,17 @@ func (s *Server) publicFolderPage(w http.ResponseWriter, r *http.Request, c aimg
 		err = aimg.Errorf(aimg.CodeNotFound, "Public Folder not found")
 	}
 	if err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	f := list.Folders[0].Folder
 	if err := s.allow(r, c, publicFeedsLimit); err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	res, err := s.Library.PublicCreations(r.Context(), c, aimg.PublicFilter{FolderID: f.ID}, p)
 	if err != nil {
-		s.failPublic(w, r, c, err)
+		s.fail(w, r, c, err)
 		return
 	}
 	d := &publicFolderData{Folder: f,

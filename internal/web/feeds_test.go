@@ -334,3 +334,26 @@ func TestHomePage(t *testing.T) {
 		t.Fatalf("a member's home: %s", p.URL)
 	}
 }
+
+// The Item page is limited per address for a visitor without an account
+// record (it is the one page a stranger opens by id); a signed-in user is
+// not counted there.
+func TestItemPageIsRateLimitedForStrangers(t *testing.T) {
+	srv := newServer(t, tightLimit("itemPage:ip"))
+	path := "/items/" + uuid.NewString()
+	stranger := newVisitor(t, srv)
+	if p := stranger.get(path); p.Status != http.StatusNotFound {
+		t.Fatalf("first look: %d %s", p.Status, p.Body)
+	}
+	p := stranger.get(path)
+	if retry, _ := strconv.Atoi(p.Header.Get("Retry-After")); p.Status != http.StatusTooManyRequests || retry < 1 {
+		t.Fatalf("second look: %d, Retry-After %q: %s", p.Status, p.Header.Get("Retry-After"), p.Body)
+	}
+	member := newVisitor(t, srv)
+	member.signUpWithCode("member@example.com")
+	for range 2 {
+		if p := member.get(path); p.Status != http.StatusNotFound {
+			t.Fatalf("a signed-in user: %d %s", p.Status, p.Body)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,10 +202,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	_, _ = w.Write(b.Bytes())
 }
 
-// fail shows err on the error page with its HTTP status; internal errors
-// are logged and shown as "Internal error", as the API does.
+// fail shows err on the error page with its HTTP status (and Retry-After
+// when rate limited or unavailable); internal errors are logged and shown
+// as "Internal error", as the API does.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, c aimg.Caller, err error) {
 	status := statusOf(err)
+	if ae := server.AppError(err); ae != nil && ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+	}
 	if status >= 500 {
 		s.Logger.ErrorContext(r.Context(), "web page failed", "path", r.URL.Path, "err", err)
 	}
