@@ -1,13 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"aimg/internal/config"
 	"aimg/internal/testsupport"
+	"aimg/internal/web"
 )
 
 // The whole way of an image, in Chromium, through the pages only: sign up
@@ -20,6 +24,7 @@ func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
 	srv := newServer(t, func(c *config.Config) { c.EmbeddedWorker = true })
 	owner := newBrowser(t)
 	owner.signUpWithCode(srv, "flow@example.com")
+	owner.sessionStaysInTheCookie("after signing up")
 
 	owner.run("generate",
 		chromedp.Navigate(srv.URL+"/create?model=sketch"),
@@ -47,6 +52,7 @@ func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
 		chromedp.Click(id("request-approval")),
 		chromedp.WaitVisible(id("withdraw-approval")),
 	)
+	owner.sessionStaysInTheCookie("on the Item page")
 
 	admin := owner.otherProfile()
 	admin.run("approve it as Admin",
@@ -58,6 +64,7 @@ func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
 		chromedp.Click(id("approve-"+itemID)),
 		chromedp.WaitVisible(id("no-approvals")),
 	)
+	admin.sessionStaysInTheCookie("on the approval queue")
 
 	owner.run("make a Public Folder",
 		chromedp.Navigate(srv.URL+"/folders"),
@@ -93,5 +100,30 @@ func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
 	}
 	if text := value(visitor, "Item page", chromedp.Text(css("dl.params"))); !strings.Contains(text, "a heron in the reeds") {
 		t.Fatalf("the visitor's Item page shows %q", text)
+	}
+}
+
+// sessionStaysInTheCookie fails the test when the page's URL or HTML
+// carries the browser's session id.
+func (b *browser) sessionStaysInTheCookie(where string) {
+	b.t.Helper()
+	sid := value(b, "the session cookie", func(ctx context.Context, t *chromedp.Target) (string, error) {
+		res, err := cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{})
+		if err != nil {
+			return "", err
+		}
+		for _, c := range res.Cookies {
+			if c.Name == web.SessionCookie {
+				return c.Value, nil
+			}
+		}
+		return "", nil
+	})
+	if len(sid) != 36 {
+		b.t.Fatalf("%s: session cookie %q", where, sid)
+	}
+	page := value(b, "the page", chromedp.Evaluate[string](`location.href + "\n" + document.documentElement.outerHTML`))
+	if strings.Contains(page, sid) {
+		b.t.Fatalf("%s: the session id is in the page or its URL", where)
 	}
 }
