@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"mime"
 	"net/http"
 	"net/url"
@@ -64,7 +65,7 @@ func (s *Server) renderApprovals(w http.ResponseWriter, r *http.Request, c aimg.
 	p := &approvalsPage{Done: doneMessage(r)}
 	for _, v := range list.Items {
 		it := v.Item
-		p.Items = append(p.Items, pendingItem{ID: it.ID, Prompt: it.Prompt, UserID: it.UserID, FileURL: v.URL,
+		p.Items = append(p.Items, pendingItem{ID: it.ID, Prompt: cmp.Or(it.Prompt, altText(it, nil)), UserID: it.UserID, FileURL: v.URL,
 			Thumb: s.imageOf(it.FileID, thumbSize, "fill"), Created: it.CreatedAt.UTC().Format("2 Jan 2006 15:04 UTC")})
 	}
 	if list.Next != nil {

@@ -15,6 +15,7 @@ import (
 // it: a thumbnail when done, else its live state (progress.js updates it).
 type card struct {
 	ID, Status, Prompt string
+	Alt                string // the thumbnail's text: the prompt, else what is known
 	State              string // the state in words
 	Steps              int
 	Progress           float64 // 0..1
@@ -69,8 +70,11 @@ const thumbSize = 256
 // card reads it's live state: the queue position and progress come from
 // the generation service (getItemStatus).
 func (s *Server) card(r *http.Request, c aimg.Caller, it *aimg.Item) (card, error) {
-	cd := card{ID: it.ID, Status: string(it.Status), Prompt: it.Prompt, Steps: it.Params.Steps, CSRF: s.csrfToken(c),
-		Thumb: s.imageOf(it.FileID, thumbSize, "fill")}
+	cd := card{ID: it.ID, Status: string(it.Status), Prompt: it.Prompt, Alt: it.Prompt, Steps: it.Params.Steps,
+		CSRF: s.csrfToken(c), Thumb: s.imageOf(it.FileID, thumbSize, "fill")}
+	if cd.Alt == "" { // a listing's summary carries no prompt
+		cd.Alt = altText(it, nil)
+	}
 	switch it.Status {
 	case aimg.StatusCompleted:
 		cd.State, cd.Progress = "Done", 1

@@ -98,6 +98,9 @@ func TestBrowserTagLikeAndFolder(t *testing.T) {
 		if len(unlabelled) != 0 {
 			t.Fatalf("%s: fields without a label: %v", path, unlabelled)
 		}
+		if mute := value(b, "alt", chromedp.Evaluate[int](`[...document.querySelectorAll('img')].filter(i => !i.alt.trim() && !i.closest('[aria-hidden=true]')).length`)); mute != 0 {
+			t.Fatalf("%s: %d images without a text alternative", path, mute)
+		}
 		if !value(b, "fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
 			t.Fatalf("%s is wider than a phone's screen", path)
 		}
