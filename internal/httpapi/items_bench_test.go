@@ -7,17 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
-	"aimg/internal/store"
 	"aimg/internal/testsupport"
 )
 
@@ -41,7 +38,11 @@ func benchMyCreations(b *testing.B, dbURL string, n int) {
 	srv := testsupport.NewServer(b, dbURL)
 	ctx := context.Background()
 	st := srv.App.Store
-	userID := benchUser(b, st, n)
+	userID := testsupport.BenchUser(b, st, n, 200, func(userID string, i int, at time.Time) *aimg.Item {
+		it := apiItem(userID, time.Duration(i)*time.Millisecond)
+		it.CreatedAt = at
+		return it
+	})
 	// The session is the real thing: a row the handler resolves on every request.
 	session := uuid.NewString()
 	now := srv.Clock.Now()
@@ -82,14 +83,14 @@ func benchMyCreations(b *testing.B, dbURL string, n int) {
 				size := get()
 				b.SetBytes(int64(size))
 				b.ReportAllocs()
-				cpu := processCPU()
+				cpu := testsupport.ProcessCPU()
 				b.ResetTimer()
 				for b.Loop() {
 					get()
 				}
 				// CPU of the process (server and client alike) per request:
 				// what a loaded, shared machine does not blur as it does wall time.
-				b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
+				b.ReportMetric(float64((testsupport.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
 			})
 			b.Run(server.name+"/"+page+"/parallel", func(b *testing.B) {
 				b.SetParallelism(4)
@@ -102,50 +103,6 @@ func benchMyCreations(b *testing.B, dbURL string, n int) {
 			})
 		}
 	}
-}
-
-// processCPU is the user and system CPU time of the process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// benchUser finds the seeded user of a prepared database, or creates one
-// with n completed Items.
-func benchUser(b *testing.B, st *store.Store, n int) string {
-	ctx := context.Background()
-	email := os.Getenv("AIMG_BENCH_EMAIL")
-	if email == "" {
-		email = "seed@example.com"
-	}
-	if u, err := st.UserByEmail(ctx, "localhost", email); err == nil {
-		if have, err := st.CountItems(ctx, u.ID); err != nil || have < 200 {
-			b.Fatalf("%s has %d Items (%v); seed it with aimg dev seed", email, have, err)
-		}
-		return u.ID
-	}
-	id := uuid.NewString()
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.CreateUser(ctx, &aimg.User{ID: id, Domain: "localhost", Email: email, Username: "bench",
-		CreatedAt: t0, UpdatedAt: t0}); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	for done := 0; done < n; {
-		chunk := make([]*aimg.Item, 0, min(10000, n-done))
-		for range cap(chunk) {
-			it := apiItem(id, time.Duration(done)*time.Millisecond)
-			it.CreatedAt = t0.Add(time.Duration(done) * time.Millisecond)
-			chunk = append(chunk, it)
-			done++
-		}
-		if err := st.InsertItems(ctx, chunk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Logf("seeded %d Items in %v", n, time.Since(start).Round(time.Millisecond))
-	return id
 }
 
 // minimalCreationsHandler is the floor to compare with: plain net/http and

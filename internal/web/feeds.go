@@ -99,19 +99,6 @@ func (s *Server) newFeedGrid(res library.Creations, more url.URL, empty string) 
 	return g
 }
 
-// pageOf is the feed page ?before= asks for (a paginationIndex, Unix ms).
-func pageOf(r *http.Request) (aimg.Page, error) {
-	p := aimg.Page{Limit: galleryPage}
-	if b := r.URL.Query().Get("before"); b != "" {
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n < 0 {
-			return p, aimg.Invalid("before", "must be a paginationIndex (Unix ms)")
-		}
-		p.Index = n
-	}
-	return p, nil
-}
-
 // feedTab is one of /explore's tabs.
 type feedTab struct {
 	Label, URL string
@@ -142,7 +129,7 @@ func (s *Server) explore(w http.ResponseWriter, r *http.Request, c aimg.Caller) 
 		s.fail(w, r, c, aimg.Invalid("feed", "must be latest or public"))
 		return
 	}
-	p, err := pageOf(r)
+	p, err := pageBefore(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return

@@ -46,7 +46,7 @@ type userPageData struct {
 
 func (s *Server) userPage(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	id := r.PathValue("userID")
-	p, err := pageOf(r)
+	p, err := pageBefore(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -111,7 +111,7 @@ type publicFolderData struct {
 
 func (s *Server) publicFolderPage(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	id := r.PathValue("folderID")
-	p, err := pageOf(r)
+	p, err := pageBefore(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return

@@ -117,12 +117,7 @@ func (s *Server) showFolders(w http.ResponseWriter, r *http.Request, c aimg.Call
 		}
 	}
 	v := s.newView(r, c, "Folders", f)
-	status := http.StatusOK
-	if failed != nil {
-		status = statusOf(failed)
-		v.withError(failed)
-	}
-	s.render(w, r, status, "folders", v)
+	s.renderAfter(w, r, "folders", v, failed)
 }
 
 // createFolder is createSelfFolder (kind private) and createPublicFolder.
@@ -197,12 +192,7 @@ func (s *Server) showFolder(w http.ResponseWriter, r *http.Request, c aimg.Calle
 	}
 	v := s.newView(r, c, f.Folder.Name, p)
 	v.Scripts = []string{"gallery.js"}
-	status := http.StatusOK
-	if failed != nil {
-		status = statusOf(failed)
-		v.withError(failed)
-	}
-	s.render(w, r, status, "folder", v)
+	s.renderAfter(w, r, "folder", v, failed)
 }
 
 // renameFolder is set…FolderProperties: the name and the description

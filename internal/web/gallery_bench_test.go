@@ -8,14 +8,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"aimg/internal/aimg"
-	"aimg/internal/store"
 	"aimg/internal/testsupport"
 	"aimg/internal/web"
 )
@@ -46,7 +44,7 @@ func BenchmarkGalleryFirstPage(b *testing.B) {
 	testsupport.ForEachBenchDatabase(b, "AIMG_BENCH_SQLITE_URL", "AIMG_BENCH_POSTGRES_URL", func(b *testing.B, url string) {
 		srv := testsupport.NewServer(b, url, testsupport.WithoutRateLimits)
 		st := srv.App.Store
-		userID := benchGalleryUser(b, st, n)
+		userID := testsupport.BenchUser(b, st, n, 24, galleryItem)
 		session := uuid.NewString()
 		now := srv.Clock.Now()
 		if err := st.CreateSession(context.Background(), &aimg.Session{ID: session, UserID: userID, Authenticated: true,
@@ -71,61 +69,24 @@ func BenchmarkGalleryFirstPage(b *testing.B) {
 		b.Run("creations", func(b *testing.B) {
 			b.SetBytes(int64(get("/creations")))
 			b.ReportAllocs()
-			cpu := benchCPU()
+			cpu := testsupport.ProcessCPU()
 			b.ResetTimer()
 			for b.Loop() {
 				get("/creations")
 			}
 			// CPU of the process (server and client) per page: what a
 			// shared machine blurs less than wall time.
-			b.ReportMetric(float64((benchCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
+			b.ReportMetric(float64((testsupport.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-us/op")
 		})
 	})
 }
 
-func benchCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// benchGalleryUser finds the seeded user of a prepared database, or
-// creates one with n completed Items (10,000 per transaction).
-func benchGalleryUser(b *testing.B, st *store.Store, n int) string {
-	ctx := context.Background()
-	email := os.Getenv("AIMG_BENCH_EMAIL")
-	if email == "" {
-		email = "seed@example.com"
-	}
-	if u, err := st.UserByEmail(ctx, "localhost", email); err == nil {
-		if have, err := st.CountItems(ctx, u.ID); err != nil || have < 24 {
-			b.Fatalf("%s has %d Items (%v); seed it with aimg dev seed", email, have, err)
-		}
-		return u.ID
-	}
-	id := uuid.NewString()
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := st.CreateUser(ctx, &aimg.User{ID: id, Domain: "localhost", Email: email, Username: "bench",
-		CreatedAt: t0, UpdatedAt: t0}); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	for done := 0; done < n; {
-		chunk := make([]*aimg.Item, 0, min(10000, n-done))
-		for range cap(chunk) {
-			at := t0.Add(time.Duration(done) * time.Millisecond)
-			end := at.Add(time.Second)
-			chunk = append(chunk, &aimg.Item{ID: uuid.NewString(), UserID: id, BatchID: uuid.NewString(), MType: aimg.MTypeImage,
-				MediaType: "StaticImage", Status: aimg.StatusCompleted, ModelID: "sketch",
-				Prompt: fmt.Sprintf("a lighthouse at dusk, oil painting %d", done),
-				Params: aimg.GenerationParams{Steps: 20, Seed: int64(done), Sampler: "Euler a", CFGScale: 7, Width: 256, Height: 256},
-				FileID: uuid.NewString(), CreatedAt: at, UpdatedAt: at, CompletedAt: &end})
-			done++
-		}
-		if err := st.InsertItems(ctx, chunk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Logf("seeded %d Items in %v", n, time.Since(start).Round(time.Millisecond))
-	return id
+// galleryItem is a completed image as the Create page makes it.
+func galleryItem(userID string, i int, at time.Time) *aimg.Item {
+	end := at.Add(time.Second)
+	return &aimg.Item{ID: uuid.NewString(), UserID: userID, BatchID: uuid.NewString(), MType: aimg.MTypeImage,
+		MediaType: "StaticImage", Status: aimg.StatusCompleted, ModelID: "sketch",
+		Prompt: fmt.Sprintf("a lighthouse at dusk, oil painting %d", i),
+		Params: aimg.GenerationParams{Steps: 20, Seed: int64(i), Sampler: "Euler a", CFGScale: 7, Width: 256, Height: 256},
+		FileID: uuid.NewString(), CreatedAt: at, UpdatedAt: at, CompletedAt: &end}
 }

@@ -296,12 +296,7 @@ func (s *Server) showItem(w http.ResponseWriter, r *http.Request, c aimg.Caller,
 	p.Notice = notices[r.URL.Query().Get("done")]
 	v := s.newView(r, c, "Item", p)
 	v.Scripts = []string{"progress.js"}
-	status := http.StatusOK
-	if failed != nil {
-		status = statusOf(failed)
-		v.withError(failed)
-	}
-	s.render(w, r, status, "item", v)
+	s.renderAfter(w, r, "item", v, failed)
 }
 
 // cancel cancels the Item's Job (its batch's other Items too, as

@@ -202,6 +202,17 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	_, _ = w.Write(b.Bytes())
 }
 
+// renderAfter renders a page that a refused form returns to: with the
+// service's error next to its field and its status; failed nil is 200.
+func (s *Server) renderAfter(w http.ResponseWriter, r *http.Request, name string, v *view, failed error) {
+	status := http.StatusOK
+	if failed != nil {
+		status = statusOf(failed)
+		v.withError(failed)
+	}
+	s.render(w, r, status, name, v)
+}
+
 // fail shows err on the error page with its HTTP status (and Retry-After
 // when rate limited or unavailable); internal errors are logged and shown
 // as "Internal error", as the API does.
