@@ -220,7 +220,7 @@ func (s *Store) CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.It
 				}
 			}
 		}
-		return nil
+		return deleteJobPreviews(ctx, tx, l.JobID)
 	})
 }
 
@@ -280,7 +280,10 @@ func setJobItemsStatus(ctx context.Context, tx *sql.Tx, jobID string, st aimg.Jo
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE items SET status = $2, error = $3, updated_at = $4
 		WHERE job_id = $1 AND status IN ('queued', 'processing')`, jobID, string(item), reason, ms(now))
-	return err
+	if err != nil {
+		return err
+	}
+	return deleteJobPreviews(ctx, tx, jobID)
 }
 
 // RequeueExpired puts every running Job whose lease expired before now back
