@@ -184,6 +184,7 @@ func same(a, b ItemEvent) bool {
 	}
 	return a.Status.Status == b.Status.Status && a.URL == b.URL && a.Reason == b.Reason &&
 		pos(a.QueuePosition) == pos(b.QueuePosition) && prog(a.Progress) == prog(b.Progress) &&
+		pos(a.PreviewVersion) == pos(b.PreviewVersion) &&
 		len(a.Frames) == len(b.Frames) && a.FolderID == b.FolderID
 }
 

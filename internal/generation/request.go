@@ -71,8 +71,12 @@ type Status struct {
 	QueuePosition *int64          `json:"queuePosition,omitempty"`
 	// Progress is the fraction done (0..1) of a processing Item, as its
 	// worker last reported it (heartbeats, generation.heartbeatInterval).
-	Progress *float64     `json:"progress,omitempty"`
-	Frames   []VideoFrame `json:"frames,omitempty"`
+	Progress *float64 `json:"progress,omitempty"`
+	// PreviewVersion, of a processing Item, counts the live previews its
+	// worker sent (preview.go); absent: none yet. The latest is at
+	// /items/{id}/preview in the web UI.
+	PreviewVersion *int64       `json:"previewVersion,omitempty"`
+	Frames         []VideoFrame `json:"frames,omitempty"`
 }
 
 // VideoFrame is the spec's VideoFrame.
@@ -493,6 +497,13 @@ func (s *Service) statusOf(ctx context.Context, it *aimg.Item) (*Status, error) 
 		if job.Status == aimg.JobRunning {
 			p := job.Progress
 			st.Progress = &p
+			v, err := s.store.ItemPreviewVersion(ctx, it.ID)
+			if err != nil {
+				return nil, err
+			}
+			if v > 0 {
+				st.PreviewVersion = &v
+			}
 		}
 	}
 	return st, nil

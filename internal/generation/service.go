@@ -17,6 +17,7 @@ import (
 	"aimg/internal/config"
 	"aimg/internal/files"
 	"aimg/internal/generation/workflows"
+	"aimg/internal/store"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
@@ -56,6 +57,11 @@ type Store interface {
 	CancelItems(ctx context.Context, r aimg.CancelRequest) ([]aimg.CancelOutcome, error)
 	JobCancelledUnder(ctx context.Context, l aimg.Lease) (bool, error)
 	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
+
+	// Live previews (preview.go).
+	PutItemPreview(ctx context.Context, l aimg.Lease, p store.ItemPreview, now time.Time, minInterval time.Duration) (int64, bool, error)
+	ItemPreview(ctx context.Context, itemID string) (*store.ItemPreview, error)
+	ItemPreviewVersion(ctx context.Context, itemID string) (int64, error)
 }
 
 // Files stores outputs and names their URLs; *files.Service has it.

@@ -56,6 +56,18 @@ type RenderJob struct {
 	Payload aimg.JobPayload
 	// OpenInput opens the input image named by Payload.InputFileID.
 	OpenInput func(ctx context.Context) (io.ReadCloser, error)
+	// Preview, when not nil, takes a live preview of the Job's item-th
+	// Item (a PNG, JPEG or WebP image, see preview.go); nil: the source
+	// takes none. Backends call ShowPreview.
+	Preview func(item int, image []byte)
+}
+
+// ShowPreview hands a live preview of the item-th Item over, if the
+// source takes previews. It does not block and keeps only the latest.
+func (j RenderJob) ShowPreview(item int, image []byte) {
+	if j.Preview != nil {
+		j.Preview(item, image)
+	}
 }
 
 // Backend renders Jobs. progress takes the fraction done (0..1).
@@ -264,11 +276,13 @@ func (p *Pool) run(job *aimg.Job) {
 	rj := RenderJob{Job: job, Payload: payload, OpenInput: func(ctx context.Context) (io.ReadCloser, error) {
 		return p.src.OpenInput(ctx, lease)
 	}}
+	stopPreviews := p.previews(ctx, lease, &rj, log)
 	stopHeartbeat := func() {
 		cancel(nil)
 		<-hbDone
 	}
 	outputs, err := p.render(ctx, rj, &progress, log)
+	stopPreviews()
 	cause := context.Cause(ctx)
 	if err == nil && cause == nil {
 		// The heartbeat goes on while the outputs are handed over: an

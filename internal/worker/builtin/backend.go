@@ -118,6 +118,13 @@ func (b Backend) Render(ctx context.Context, job worker.RenderJob, progress func
 		params.Seed = gp.Seed + int64(i)
 		out, err := Render(ctx, params, func(done, total int) {
 			progress((float64(i) + float64(done)/float64(total)) / float64(n))
+			if job.Preview != nil && wantPreview(done, total) {
+				// A video's steps run once per frame: its preview is the
+				// still scene with the steps done in the current frame.
+				if data, err := Preview(ctx, params, (done-1)%params.Steps+1); err == nil {
+					job.ShowPreview(i, data)
+				}
+			}
 		})
 		if err != nil {
 			return nil, err
