@@ -129,6 +129,7 @@ func (s *Server) routes(assets http.Handler) http.Handler {
 	s.feedPages(page)    // feeds.go: the public feeds, a user's page, a public folder
 	s.accountPages(page) // account.go: profile, password, email, premium, app passwords
 	s.adminPages(page)   // admin.go: approval and report queues, users, workers, queues
+	s.previewPages(page) // preview.go: the live preview of a generating Item
 	page("/", func(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 		s.fail(w, r, c, aimg.Errorf(aimg.CodeNotFound, "There is no page at %s", aimg.Quote(r.URL.Path)))
 	})

@@ -95,6 +95,7 @@ func NewServer(o Options) *Server {
 		"recover":        s.recoverWorker,
 		"input":          s.input,
 		"models":         s.models,
+		"preview":        s.preview,
 	} {
 		s.mux.Handle("POST "+Prefix+name, s.authenticated(h))
 	}
@@ -178,6 +179,9 @@ func decode(r *http.Request, v any) error {
 		return aimg.Invalid("Content-Type", "must be application/json")
 	}
 	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return aimg.Invalid("body", "is larger than the %d bytes this call takes", mbe.Limit)
+		}
 		return aimg.Invalid("body", "not the expected JSON: %v", err)
 	}
 	return nil

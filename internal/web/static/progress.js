@@ -35,8 +35,27 @@
     thumb.replaceChildren(img);
   }
 
+  // showPreview puts the latest live preview (previewVersion counts them)
+  // in the card's thumbnail while the Item generates.
+  function showPreview(card, ev) {
+    if (ev.status !== 'processing' || ev.previewVersion === undefined ||
+        card.dataset.preview === String(ev.previewVersion)) { return; }
+    card.dataset.preview = String(ev.previewVersion);
+    var thumb = card.querySelector('.thumb');
+    var img = thumb.querySelector('img.preview');
+    if (!img) {
+      img = document.createElement('img');
+      img.className = 'preview';
+      img.width = 256; img.height = 256;
+      img.alt = 'Preview: ' + (card.dataset.prompt || 'the image being generated');
+      thumb.replaceChildren(img);
+    }
+    img.src = '/items/' + encodeURIComponent(card.dataset.item) + '/preview?v=' + ev.previewVersion;
+  }
+
   function update(card, ev) {
     card.dataset.status = ev.status;
+    showPreview(card, ev);
     card.querySelector('.state').textContent = stateText(ev, Number(card.dataset.steps));
     var bar = card.querySelector('progress');
     if (bar && ev.progress !== undefined) { bar.value = ev.progress; }
