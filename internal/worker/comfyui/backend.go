@@ -34,7 +34,12 @@ func (b Backend) Render(ctx context.Context, job worker.RenderJob, progress func
 	if err != nil {
 		return nil, err
 	}
-	outs, err := b.Client.Run(ctx, req.Workflow, req.Inputs, func(p Progress) { progress(p.Fraction) })
+	outs, err := b.Client.Run(ctx, req.Workflow, req.Inputs, func(p Progress) {
+		progress(p.Fraction)
+		if p.Preview != nil {
+			job.ShowPreview(0, p.Preview) // ComfyUI previews the batch's first image
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

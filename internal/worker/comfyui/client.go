@@ -200,6 +200,11 @@ type Progress struct {
 	Node     string // the running node, if known
 	Value    int    // its step (a KSampler's), when it reports steps
 	Max      int
+	// Preview, when not nil, is the latest live preview of the run (a
+	// PREVIEW_IMAGE frame, of the batch's first image), PreviewType its
+	// type (image/jpeg or image/png). Only the report of the frame has it.
+	Preview     []byte
+	PreviewType string
 }
 
 // url builds the address of an API path.

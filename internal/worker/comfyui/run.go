@@ -22,6 +22,9 @@ type event struct {
 	typ  string
 	data json.RawMessage
 	err  error
+	// preview and previewType: a preview frame (typ previewEvent).
+	preview     []byte
+	previewType string
 }
 
 // socket is one open /ws connection and the reader feeding its events.
@@ -38,8 +41,9 @@ func (s *socket) close() {
 	}
 }
 
-// dial opens /ws?clientId=<id> and starts reading it. Binary frames
-// (preview images) are dropped; every text frame is forwarded.
+// dial opens /ws?clientId=<id> and starts reading it. Binary preview
+// frames are forwarded as previewEvent, other binary frames dropped;
+// every text frame is forwarded.
 func (r *run) dial(ctx context.Context) (*socket, error) {
 	c := r.c
 	u, _ := url.Parse(c.url("/ws", url.Values{"clientId": {r.clientID}}))
@@ -71,7 +75,11 @@ func (r *run) dial(ctx context.Context) (*socket, error) {
 			case err != nil:
 				ev.err = err
 			case typ == websocket.MessageBinary:
-				continue // a preview frame: 4-byte event type, 4-byte image type, image
+				img, ct, ok := parsePreviewFrame(data) // preview.go
+				if !ok {
+					continue
+				}
+				ev.typ, ev.preview, ev.previewType = previewEvent, img, ct
 			default:
 				var m struct {
 					Type string          `json:"type"`
@@ -412,6 +420,8 @@ func (r *run) handle(ev event) *outcome {
 		}
 	}
 	switch ev.typ {
+	case previewEvent:
+		r.preview(ev)
 	case "execution_start":
 		if m.PromptID == r.promptID {
 			r.report()
