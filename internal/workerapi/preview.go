@@ -18,9 +18,10 @@ type PreviewRequest struct {
 	Image []byte `json:"image"`
 }
 
-// previewBodyLimit bounds a preview call's body: the image in base64 and
-// room for the rest.
-const previewBodyLimit = generation.MaxPreviewBytes*4/3 + 4<<10
+// previewBodyLimit bounds a preview call's body: twice the largest image,
+// in base64, and room for the rest, so that an image a little too big is
+// told so by the budget check (generation.CheckPreview).
+const previewBodyLimit = 2*generation.MaxPreviewBytes*4/3 + 4<<10
 
 func (s *Server) preview(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
 	sink, ok := s.opts.Jobs.(worker.PreviewSink)
