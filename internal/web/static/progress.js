@@ -40,8 +40,9 @@
   function showPreview(card, ev) {
     if (ev.status !== 'processing' || ev.previewVersion === undefined ||
         card.dataset.preview === String(ev.previewVersion)) { return; }
-    card.dataset.preview = String(ev.previewVersion);
     var thumb = card.querySelector('.thumb');
+    if (!thumb) { return; }
+    card.dataset.preview = String(ev.previewVersion);
     var img = thumb.querySelector('img.preview');
     if (!img) {
       img = document.createElement('img');
