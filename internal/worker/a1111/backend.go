@@ -42,7 +42,12 @@ func (b Backend) Render(ctx context.Context, job worker.RenderJob, progress func
 	// One task id per attempt: an abandoned earlier attempt may still be
 	// queued on the server under its own.
 	taskID := fmt.Sprintf("aimg-%s-%d", job.Job.ID, job.Job.Attempts)
-	report := func(p Progress) { progress(p.Fraction) }
+	report := func(p Progress) {
+		progress(p.Fraction)
+		if p.Preview != nil {
+			job.ShowPreview(0, p.Preview) // A1111 previews the batch's current image
+		}
+	}
 	var res Result
 	switch {
 	case req.Txt2Img != nil && req.Img2Img == nil:

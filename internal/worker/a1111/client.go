@@ -258,6 +258,10 @@ type Progress struct {
 	Step, Steps int
 	// TextInfo is the server's text ("In queue: 2/3").
 	TextInfo string
+	// Preview, when not nil, is a new live preview of the task (PNG, JPEG
+	// or WebP: PreviewType), from /internal/progress (preview.go).
+	Preview     []byte
+	PreviewType string
 }
 
 // Sentinel errors, wrapped with detail.
@@ -453,6 +457,10 @@ type internalProgress struct {
 	Progress  *float64 `json:"progress"`
 	ETA       *float64 `json:"eta"`
 	TextInfo  *string  `json:"textinfo"`
+	// LivePreview is a data URI when asked for (live_preview) and newer
+	// than the id_live_preview asked with; IDLivePreview names it.
+	LivePreview   *string `json:"live_preview"`
+	IDLivePreview int     `json:"id_live_preview"`
 }
 
 // globalProgress is api/models.py's ProgressResponse.
@@ -472,15 +480,20 @@ type globalProgress struct {
 
 var errNoInternal = errors.New("a1111: the server has no /internal/progress (started with --nowebui)")
 
-// taskProgress asks /internal/progress about id.
-func (c *Client) taskProgress(ctx context.Context, id string) (internalProgress, error) {
+// taskProgress asks /internal/progress about id; with lastPreview, also
+// for a live preview newer than *lastPreview.
+func (c *Client) taskProgress(ctx context.Context, id string, lastPreview *int) (internalProgress, error) {
 	c.mu.Lock()
 	missing := c.noInternal
 	c.mu.Unlock()
 	if missing {
 		return internalProgress{}, errNoInternal
 	}
-	body, _ := json.Marshal(map[string]any{"id_task": id, "id_live_preview": -1, "live_preview": false})
+	previewID := -1
+	if lastPreview != nil {
+		previewID = *lastPreview
+	}
+	body, _ := json.Marshal(map[string]any{"id_task": id, "id_live_preview": previewID, "live_preview": lastPreview != nil})
 	var p internalProgress
 	status, err := c.small(ctx, http.MethodPost, "/internal/progress", body, &p)
 	if status == http.StatusNotFound {
@@ -499,8 +512,10 @@ func (c *Client) globalProgress(ctx context.Context) (globalProgress, error) {
 }
 
 // observe is one look at task id: ok is false when nothing can be said.
-func (c *Client) observe(ctx context.Context, id string) (p Progress, ok bool, err error) {
-	ip, err := c.taskProgress(ctx, id)
+// With lastPreview it asks for a newer live preview too, and moves
+// *lastPreview to the one it got.
+func (c *Client) observe(ctx context.Context, id string, lastPreview *int) (p Progress, ok bool, err error) {
+	ip, err := c.taskProgress(ctx, id, lastPreview)
 	switch {
 	case errors.Is(err, errNoInternal):
 		g, err := c.globalProgress(ctx)
@@ -529,6 +544,12 @@ func (c *Client) observe(ctx context.Context, id string) (p Progress, ok bool, e
 	switch {
 	case ip.Active:
 		p.State = StateActive
+		if ip.LivePreview != nil && lastPreview != nil {
+			if img, ct, ok := parseDataURI(*ip.LivePreview); ok {
+				p.Preview, p.PreviewType = img, ct
+				*lastPreview = ip.IDLivePreview
+			}
+		}
 		if ip.Progress != nil {
 			p.Fraction = *ip.Progress
 		}
@@ -538,7 +559,7 @@ func (c *Client) observe(ctx context.Context, id string) (p Progress, ok bool, e
 		// The global state is ours only while our task is current: read it,
 		// then ask again, and keep its steps only if we were current throughout.
 		if g, err := c.globalProgress(ctx); err == nil && g.State.SamplingSteps > 0 {
-			if again, err := c.taskProgress(ctx, id); err == nil && again.Active {
+			if again, err := c.taskProgress(ctx, id, nil); err == nil && again.Active {
 				p.Step, p.Steps = g.State.SamplingStep, g.State.SamplingSteps
 			}
 		}
@@ -567,6 +588,7 @@ func (c *Client) poll(ctx context.Context, id string, progress func(Progress)) {
 	t := time.NewTicker(c.cfg.PollInterval)
 	defer t.Stop()
 	var last float64
+	lastPreview := -1
 	for {
 		select {
 		case <-ctx.Done():
@@ -574,7 +596,7 @@ func (c *Client) poll(ctx context.Context, id string, progress func(Progress)) {
 		case <-t.C:
 		}
 		cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-		p, ok, err := c.observe(cctx, id)
+		p, ok, err := c.observe(cctx, id, &lastPreview)
 		cancel()
 		if err != nil || !ok || ctx.Err() != nil {
 			continue
@@ -591,7 +613,7 @@ func (c *Client) poll(ctx context.Context, id string, progress func(Progress)) {
 func (c *Client) interruptOwn(ctx context.Context, id string) (TaskState, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 	defer cancel()
-	p, ok, err := c.observe(ctx, id)
+	p, ok, err := c.observe(ctx, id, nil)
 	if err != nil || !ok {
 		return "", err
 	}

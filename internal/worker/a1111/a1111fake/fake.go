@@ -787,6 +787,13 @@ func (s *Server) taskProgress(w http.ResponseWriter, _ *http.Request, body []byt
 	if req.IDLivePreview != nil {
 		idPreview = *req.IDLivePreview
 	}
+	// A live preview per sampling step, as a data URI, when asked for and
+	// newer than the one the client has (progress.py).
+	var preview any
+	if req.LivePreview != nil && *req.LivePreview && s.samplingStep > 0 && idPreview != s.samplingStep {
+		idPreview = s.samplingStep
+		preview = "data:image/png;base64," + base64.StdEncoding.EncodeToString(renderPNG(16, 16, int64(s.samplingStep)))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"active": true, "queued": queued, "completed": completed,
-		"progress": progress, "eta": eta, "live_preview": nil, "id_live_preview": idPreview, "textinfo": nil})
+		"progress": progress, "eta": eta, "live_preview": preview, "id_live_preview": idPreview, "textinfo": nil})
 }
