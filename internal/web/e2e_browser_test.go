@@ -16,7 +16,7 @@ import (
 
 // The whole way of an image, in Chromium, through the pages only: sign up
 // with the emailed code, generate and watch it reach done, find it in the
-// gallery, tag it, request approval; an Admin (another browser profile)
+// gallery, tag it, request approval (a second user cannot open it); an Admin (another browser profile)
 // approves it; the owner puts it in a new Public Folder; a signed-out
 // visitor (a third profile) finds it in the public feed, by its tag and in
 // the folder.
@@ -53,6 +53,13 @@ func TestBrowserFromSignUpToThePublicFeed(t *testing.T) {
 		chromedp.WaitVisible(id("withdraw-approval")),
 	)
 	owner.sessionStaysInTheCookie("on the Item page")
+
+	second := owner.otherProfile()
+	second.signUp(srv, "second@example.com")
+	second.run("a second user opens the private Item", chromedp.Navigate(srv.URL+"/items/"+itemID), chromedp.WaitVisible(id("page-error")))
+	if title := value(second, "title", chromedp.Title()); !strings.HasPrefix(title, "Not Found") {
+		t.Fatalf("a second user's view of the private Item is titled %q", title)
+	}
 
 	admin := owner.otherProfile()
 	admin.run("approve it as Admin",
