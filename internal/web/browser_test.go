@@ -38,6 +38,7 @@ func chromiumPath(t *testing.T) string {
 type browser struct {
 	t   *testing.T
 	ctx context.Context
+	axe string // axe-core's script, for checkAxe
 }
 
 // Screen sizes of the failure screenshots.

@@ -167,6 +167,10 @@ func TestCreateVideoFromAnUploadCompletes(t *testing.T) {
 	if b := fileBytes(t, srv, it.FileID); !bytes.HasPrefix(b, []byte("GIF8")) {
 		t.Fatalf("the video's file is not a GIF: %q", b[:min(8, len(b))])
 	}
+	// Its page shows the moving original, not a first-frame variant.
+	if page := v.get("/items/" + it.ID); !strings.Contains(page.Body, `<img src="/api/getFile?id=`+it.FileID+`"`) {
+		t.Fatalf("the video's Item page does not show the original:\n%s", page.Body)
+	}
 	job, err := srv.App.Store.JobByID(context.Background(), it.JobID)
 	if err != nil {
 		t.Fatal(err)

@@ -245,6 +245,16 @@ type itemPage struct {
 	Notice              string
 }
 
+// largeOf is the Item page's picture: a still image at the snapped size
+// nearest 1024 px; a moving one as it is, since a resized variant keeps
+// only its first frame.
+func (s *Server) largeOf(it *aimg.Item) image {
+	if it.MediaType == "AnimatedImage" && it.FileID != "" {
+		return image{Src: "/api/getFile?" + url.Values{"id": {it.FileID}}.Encode()}
+	}
+	return s.imageOf(it.FileID, 1024, "fit")
+}
+
 // Completed tells whether the Item is done (what tags, likes, Folders and
 // approval need).
 func (p *itemPage) Completed() bool { return p.Item.Status == aimg.StatusCompleted }
@@ -276,7 +286,7 @@ func (s *Server) showItem(w http.ResponseWriter, r *http.Request, c aimg.Caller,
 		s.fail(w, r, c, err)
 		return
 	}
-	p := &itemPage{Details: d, Card: cd, Large: s.imageOf(d.Item.FileID, 1024, "fit"),
+	p := &itemPage{Details: d, Card: cd, Large: s.largeOf(d.Item),
 		Owner: c.User != nil && c.User.ID == d.Item.UserID, CanReact: c.User != nil}
 	p.CanReport = c.SignedIn() && !p.Owner
 	if p.CanReport {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +14,8 @@ import (
 // Every page of the site, in Chromium, at phone and desktop widths: no
 // script error and no Content-Security-Policy violation in the console,
 // every field labelled, every image with a text alternative (or hidden
-// from assistive tech), nothing wider than a phone's screen.
+// from assistive tech), nothing wider than a phone's screen, and no
+// violation of axe-core's WCAG A/AA rules (AIMG_TEST_AXE_JS: scripts/axe-core.sh).
 func TestBrowserEveryPageIsClean(t *testing.T) {
 	srv := newServer(t)
 	ada := testsupport.SignUp(t, srv, "ada@example.com")
@@ -22,6 +24,7 @@ func TestBrowserEveryPageIsClean(t *testing.T) {
 	publish(t, srv, ada, public, folder, "fox")
 
 	b := newBrowser(t)
+	b.axe = axeScript(t)
 	problems := b.watchConsole()
 	anonymous := []string{"/", "/explore", "/explore?feed=public", "/explore?feed=public&tag=fox", "/signin", "/signup",
 		"/u/" + ada.UserID, "/f/" + folder, "/items/" + public.ID, "/no-such-page"}
@@ -60,10 +63,45 @@ func (b *browser) checkPages(srv *testsupport.Server, paths []string) {
 			if mute := value(b, "alt", chromedp.Evaluate[int](`[...document.querySelectorAll('img')].filter(i => !i.alt.trim() && !i.closest('[aria-hidden=true]')).length`)); mute != 0 {
 				b.t.Fatalf("%s: %d images without a text alternative", path, mute)
 			}
+			if screen.name == "desktop" && b.axe != "" {
+				b.checkAxe(path)
+			}
 			if screen.name == "phone" && !value(b, "fits", chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`)) {
 				b.t.Fatalf("%s is wider than a phone's screen", path)
 			}
 		}
+	}
+}
+
+// axeScript is axe-core's script, or "" (the check is skipped) when
+// AIMG_TEST_AXE_JS is unset, unless the services are required (CI).
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("AIMG_TEST_AXE_JS")
+	if path == "" {
+		if os.Getenv(testsupport.RequireServicesEnv) != "" {
+			t.Fatalf("axe-core is required here (%s is set): export \"$(bash scripts/axe-core.sh)\"", testsupport.RequireServicesEnv)
+		}
+		t.Log("axe-core check skipped: AIMG_TEST_AXE_JS is unset (scripts/axe-core.sh)")
+		return ""
+	}
+	js, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("AIMG_TEST_AXE_JS: %v", err)
+	}
+	return string(js)
+}
+
+// checkAxe runs axe-core's WCAG 2.x A and AA rules on the current page.
+// The script is evaluated over DevTools, which the page's CSP does not
+// govern; the site itself never loads it.
+func (b *browser) checkAxe(path string) {
+	b.t.Helper()
+	b.run("load axe-core", chromedp.Evaluate[chromedp.Void](b.axe+"\n;undefined"))
+	found := value(b, "axe-core", chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})
+		.then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))`, chromedp.EvalAwaitPromise))
+	if len(found) != 0 {
+		b.t.Errorf("%s: axe-core found:\n  %s", path, strings.Join(found, "\n  "))
 	}
 }
 
