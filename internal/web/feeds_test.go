@@ -328,6 +328,9 @@ func TestHomePage(t *testing.T) {
 	if p := v.get("/"); p.URL.Path != "/create" {
 		t.Fatalf("a guest's home: %s", p.URL)
 	}
+	if p := stranger.get(path + "/preview"); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("the preview after the page: %d %s", p.Status, p.Body)
+	}
 	member := newVisitor(t, srv)
 	member.signUpWithCode("member@example.com")
 	if p := member.get("/"); p.URL.Path != "/create" {
@@ -348,6 +351,9 @@ func TestItemPageIsRateLimitedForStrangers(t *testing.T) {
 	p := stranger.get(path)
 	if retry, _ := strconv.Atoi(p.Header.Get("Retry-After")); p.Status != http.StatusTooManyRequests || retry < 1 {
 		t.Fatalf("second look: %d, Retry-After %q: %s", p.Status, p.Header.Get("Retry-After"), p.Body)
+	}
+	if p := stranger.get(path + "/preview"); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("the preview after the page: %d %s", p.Status, p.Body)
 	}
 	member := newVisitor(t, srv)
 	member.signUpWithCode("member@example.com")

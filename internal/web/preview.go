@@ -12,7 +12,7 @@ import (
 // (progress.js sets the image to /items/{id}/preview?v=N when an event's
 // previewVersion changes).
 
-func (s *Server) previewPages(page func(string, pageHandler)) {
+func (s *Server) previewPages(page route) {
 	page("GET /items/{id}/preview", s.itemPreview)
 }
 
@@ -20,6 +20,12 @@ func (s *Server) previewPages(page func(string, pageHandler)) {
 // generates; anyone else, and an Item without one, gets 404 (the
 // generation service's rule, as for the Item's status).
 func (s *Server) itemPreview(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
+	if c.User == nil { // only an owner sees it: a stranger counts as on the Item page
+		if err := s.allow(r, c, itemPageRule); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+	}
 	p, err := s.Generation.ItemPreview(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		writePlainError(w, r, statusOf(err), publicMessage(err))
