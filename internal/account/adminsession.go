@@ -1,6 +1,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -37,26 +38,40 @@ func (s *Service) adminKeyOK(key string) bool {
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
+// CheckAdminKey tells whether key is the admin key, under "adminKey:ip"
+// for the API's X-Administration-Key and the web's key form alike: no key
+// is no key; a wrong one takes a token of clientIP's bucket, and when the
+// bucket is empty every key from clientIP is refused (429) until one
+// refills, so the key cannot be guessed at request speed.
+func (s *Service) CheckAdminKey(ctx context.Context, key, clientIP string) (bool, error) {
+	if key == "" {
+		return false, nil
+	}
+	if err := s.peek(ctx, adminKeyIPLimit, clientIP); err != nil {
+		return false, err
+	}
+	if s.adminKeyOK(key) {
+		return true, nil
+	}
+	if err := s.allow(ctx, adminKeyIPLimit, clientIP); err != nil && aimg.ErrorCode(err) != aimg.CodeRateLimited {
+		return false, err
+	}
+	s.log.WarnContext(ctx, "wrong admin key", "client_ip", clientIP)
+	return false, nil
+}
+
 // EnterAdminKey gives the caller a new session id marked as admin for
 // AdminSessionTTL when key is the admin key, and returns that session: the
 // id rotates as at a sign-in, so that a session id planted before cannot
 // become an admin's (session fixation). A wrong key takes a token of
-// "adminKey:ip"; when the address has none left, every key is refused
-// until one refills. An anonymous session is stored first (with its guest
-// record), so that the mark has a session to go with.
+// "adminKey:ip" (CheckAdminKey). An anonymous session is stored first
+// (with its guest record), so that the mark has a session to go with.
 func (s *Service) EnterAdminKey(ctx context.Context, c aimg.Caller, key string) (*aimg.Session, error) {
 	if c.Session == nil {
 		return nil, aimg.ErrUnauthenticated
 	}
-	if err := s.peek(ctx, adminKeyIPLimit, c.ClientIP); err != nil {
-		return nil, err
-	}
-	if !s.adminKeyOK(key) {
-		if err := s.allow(ctx, adminKeyIPLimit, c.ClientIP); err != nil && aimg.ErrorCode(err) != aimg.CodeRateLimited {
-			return nil, err
-		}
-		s.log.WarnContext(ctx, "wrong admin key entered", "client_ip", c.ClientIP)
-		return nil, errWrongAdminKey
+	if ok, err := s.CheckAdminKey(ctx, key, c.ClientIP); err != nil || !ok {
+		return nil, cmp.Or(err, error(errWrongAdminKey))
 	}
 	userID := c.Session.UserID
 	if c.User == nil {

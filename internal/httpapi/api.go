@@ -7,8 +7,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -57,11 +55,10 @@ type Deps struct {
 // Server is the AIMG API's handler tree, mounted at /api/.
 type Server struct {
 	Deps
-	mux      *http.ServeMux
-	api      huma.API
-	adminSum [32]byte
-	table    []route
-	handler  http.Handler
+	mux     *http.ServeMux
+	api     huma.API
+	table   []route
+	handler http.Handler
 }
 
 // New builds the routes and the surface's own middleware.
@@ -70,7 +67,6 @@ func New(d Deps) *Server {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	s.adminSum = sha256.Sum256([]byte(d.Config.AdminKey))
 	if s.Logins == nil {
 		s.Logins = oauthlogin.FromConfig(d.Config.Service.OAuth, nil)
 	}
@@ -107,15 +103,6 @@ func (s *Server) Surface() server.Surface {
 		WriteError:   writeError,
 		MaxBodyBytes: s.Config.Service.HTTP.MaxImageBodyBytes,
 	}
-}
-
-// adminKeyOK compares in constant time (hashing first hides the length).
-func (s *Server) adminKeyOK(key string) bool {
-	if key == "" || s.Config.AdminKey == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(key))
-	return subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) == 1
 }
 
 // notFound answers unknown /api paths with the envelope: 405 when the path

@@ -90,9 +90,12 @@ func (s *Server) resolve(ctx context.Context, a Auth, who access) (aimg.Caller, 
 	case admin:
 		return s.admin(ctx, a)
 	case ownSession:
-		return s.anonymousCaller(ctx, a), nil
+		return s.anonymousCaller(ctx, a)
 	}
-	c := s.anonymousCaller(ctx, a)
+	c, err := s.anonymousCaller(ctx, a)
+	if err != nil {
+		return c, err
+	}
 	if a.SessionID == "" && who != newSession {
 		if (who == session && !c.Admin) || who == signedIn {
 			return c, aimg.ErrUnauthenticated
@@ -113,21 +116,29 @@ func (s *Server) resolve(ctx context.Context, a Auth, who access) (aimg.Caller, 
 	return c, nil
 }
 
-// anonymousCaller is the caller before any session is looked up.
-func (s *Server) anonymousCaller(ctx context.Context, a Auth) aimg.Caller {
+// anonymousCaller is the caller before any session is looked up; an
+// X-Administration-Key is checked under "adminKey:ip" (a refused one is
+// 429 once the address has guessed too often).
+func (s *Server) anonymousCaller(ctx context.Context, a Auth) (aimg.Caller, error) {
 	ri := server.Info(ctx)
-	return aimg.Caller{
-		Admin:    s.adminKeyOK(a.AdminKey),
-		ClientIP: ri.ClientIP,
-		Domain:   s.Config.Service.DomainForHost(ri.Host).ID,
-	}
+	c := aimg.Caller{ClientIP: ri.ClientIP, Domain: s.Config.Service.DomainForHost(ri.Host).ID}
+	var err error
+	c.Admin, err = s.Accounts.CheckAdminKey(ctx, a.AdminKey, ri.ClientIP)
+	return c, err
 }
 
 // admin requires a valid X-Administration-Key. A wrong key is treated as
 // none: 401 for anonymous callers, 403 for signed-in users.
 func (s *Server) admin(ctx context.Context, a Auth) (aimg.Caller, error) {
-	if s.adminKeyOK(a.AdminKey) {
-		return s.resolve(ctx, a, anyone)
+	ok, err := s.Accounts.CheckAdminKey(ctx, a.AdminKey, server.Info(ctx).ClientIP)
+	if err != nil {
+		return aimg.Caller{}, err
+	}
+	if ok {
+		a.AdminKey = "" // checked: resolve must not count it again
+		c, err := s.resolve(ctx, a, anyone)
+		c.Admin = true
+		return c, err
 	}
 	a.AdminKey = ""
 	c, err := s.resolve(ctx, a, anyone)

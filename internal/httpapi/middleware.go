@@ -28,11 +28,11 @@ func checkSessionHeader(next http.Handler) http.Handler {
 // body, so that a stranger cannot make the server read (or store) one.
 func (s *Server) requireAdminFirst(ctx huma.Context, next func(huma.Context)) {
 	a := Auth{SessionID: ctx.Header("X-Session-ID"), AdminKey: ctx.Header("X-Administration-Key")}
-	if s.adminKeyOK(a.AdminKey) {
+	c, err := s.admin(ctx.Context(), a)
+	if err == nil && c.Admin {
 		next(ctx)
 		return
 	}
-	_, err := s.admin(ctx.Context(), a)
 	if err == nil {
 		err = aimg.ErrAdminRequired // admin never accepts a caller without the key
 	}
