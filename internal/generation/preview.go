@@ -6,13 +6,12 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
-	"net/http"
 	"time"
 
 	"golang.org/x/image/webp"
 
 	"aimg/internal/aimg"
-	"aimg/internal/store"
+	"aimg/internal/media"
 )
 
 // Live previews (docs/decisions.md "Live previews"): a worker may send, while
@@ -48,9 +47,13 @@ func CheckPreview(data []byte) (string, error) {
 	if len(data) > MaxPreviewBytes {
 		return "", aimg.Invalid("preview", "is %d bytes, more than the %d allowed", len(data), MaxPreviewBytes)
 	}
-	ct := http.DetectContentType(data)
+	format := media.Sniff(data) // the bytes say what it is; nothing declared is trusted
+	ct := "image/" + format
 	decode, ok := previewDecoders[ct]
 	if !ok {
+		if format == "" {
+			return "", aimg.Invalid("preview", "is not a PNG, JPEG or WebP image")
+		}
 		return "", aimg.Invalid("preview", "is %s, not a PNG, JPEG or WebP image", ct)
 	}
 	cfg, err := decode(data)
@@ -80,7 +83,7 @@ func (s *Service) Preview(ctx context.Context, l aimg.Lease, item int, data []by
 	if item < 0 || item >= len(job.ItemIDs) {
 		return aimg.Invalid("item", "must be from 0 to %d", len(job.ItemIDs)-1)
 	}
-	_, stored, err := s.store.PutItemPreview(ctx, l, store.ItemPreview{ItemID: job.ItemIDs[item], ContentType: ct, Data: data},
+	_, stored, err := s.store.PutItemPreview(ctx, l, aimg.ItemPreview{ItemID: job.ItemIDs[item], ContentType: ct, Data: data},
 		s.now(), PreviewInterval)
 	if err != nil {
 		return s.cancelledOr(ctx, l, err)
@@ -94,7 +97,7 @@ func (s *Service) Preview(ctx context.Context, l aimg.Lease, item int, data []by
 // ItemPreview returns the latest preview of a processing Item for its
 // owner (the access rule of ItemStatus); anyone else, and an Item without
 // one, gets not found.
-func (s *Service) ItemPreview(ctx context.Context, c aimg.Caller, itemID string) (*store.ItemPreview, error) {
+func (s *Service) ItemPreview(ctx context.Context, c aimg.Caller, itemID string) (*aimg.ItemPreview, error) {
 	it, err := s.store.ItemByID(ctx, itemID)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,6 @@ import (
 	"aimg/internal/config"
 	"aimg/internal/files"
 	"aimg/internal/generation/workflows"
-	"aimg/internal/store"
 )
 
 // Store is the persistence generation needs; *store.Store has it.
@@ -59,8 +58,8 @@ type Store interface {
 	BatchItems(ctx context.Context, userID, batchID string) ([]*aimg.Item, error)
 
 	// Live previews (preview.go).
-	PutItemPreview(ctx context.Context, l aimg.Lease, p store.ItemPreview, now time.Time, minInterval time.Duration) (int64, bool, error)
-	ItemPreview(ctx context.Context, itemID string) (*store.ItemPreview, error)
+	PutItemPreview(ctx context.Context, l aimg.Lease, p aimg.ItemPreview, now time.Time, minInterval time.Duration) (int64, bool, error)
+	ItemPreview(ctx context.Context, itemID string) (*aimg.ItemPreview, error)
 	ItemPreviewVersion(ctx context.Context, itemID string) (int64, error)
 }
 

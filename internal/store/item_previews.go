@@ -13,22 +13,12 @@ import (
 // processing Item, stored so that any replica serves it. The generation
 // service checks the budgets (size, type, pixels) before it stores one.
 
-// ItemPreview is the stored preview of an Item.
-type ItemPreview struct {
-	ItemID      string
-	JobID       string
-	ContentType string
-	Data        []byte
-	Version     int64 // 1 for the first preview, +1 for each that replaced it
-	UpdatedAt   time.Time
-}
-
 // PutItemPreview stores p as the preview of its Item, replacing the
 // earlier one, when the lease l still holds the Job and the Item is one of
 // its processing Items; anyone else gets aimg.ErrLeaseLost. When any
 // preview of the Job was stored after now-minInterval the preview is
 // dropped: stored is false and nothing changes (the rate bound).
-func (s *Store) PutItemPreview(ctx context.Context, l aimg.Lease, p ItemPreview, now time.Time, minInterval time.Duration) (version int64, stored bool, err error) {
+func (s *Store) PutItemPreview(ctx context.Context, l aimg.Lease, p aimg.ItemPreview, now time.Time, minInterval time.Duration) (version int64, stored bool, err error) {
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		lock := ""
 		if s.dialect == Postgres {
@@ -73,8 +63,8 @@ func (s *Store) PutItemPreview(ctx context.Context, l aimg.Lease, p ItemPreview,
 }
 
 // ItemPreview returns the stored preview of the Item, or a not-found error.
-func (s *Store) ItemPreview(ctx context.Context, itemID string) (*ItemPreview, error) {
-	p := ItemPreview{ItemID: itemID}
+func (s *Store) ItemPreview(ctx context.Context, itemID string) (*aimg.ItemPreview, error) {
+	p := aimg.ItemPreview{ItemID: itemID}
 	var updated int64
 	err := s.r.QueryRowContext(ctx, `SELECT job_id, content_type, data, version, updated_at FROM item_previews
 		WHERE item_id = $1`, itemID).Scan(&p.JobID, &p.ContentType, &p.Data, &p.Version, &updated)

@@ -22,7 +22,7 @@ func TestItemPreviews(t *testing.T) {
 		j := claim(t, st, "w", t0.Add(time.Second), "m")
 		a, b := j.ItemIDs[0], j.ItemIDs[1]
 		put := func(l aimg.Lease, item string, data string, at time.Time) (int64, bool, error) {
-			return st.PutItemPreview(ctx, l, store.ItemPreview{ItemID: item, ContentType: "image/png", Data: []byte(data)}, at, time.Second)
+			return st.PutItemPreview(ctx, l, aimg.ItemPreview{ItemID: item, ContentType: "image/png", Data: []byte(data)}, at, time.Second)
 		}
 		at := t0.Add(2 * time.Second)
 		if v, ok, err := put(j.Lease(), a, "one", at); err != nil || !ok || v != 1 {
