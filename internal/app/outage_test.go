@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	neturl "net/url"
@@ -261,18 +260,8 @@ func TestS3DownCompletionsRetryAndDownloadsAnswer503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := worker.NewPool(client, builtin.Backend{}, worker.Config{Name: "gpu-s3", Concurrency: 1, ModelIDs: models,
-		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Start(t.Context())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		client.StopWaiting()
-		_ = pool.Stop(ctx)
-	})
+	testsupport.StartPool(t, client, builtin.Backend{}, worker.Config{Name: "gpu-s3", Concurrency: 1, ModelIDs: models,
+		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
 	user := testsupport.SignUp(t, srv, "s3-down@example.com")
 	before := waitCompleted(t, srv, user.SessionID, generateItem(t, srv, user.SessionID))
 

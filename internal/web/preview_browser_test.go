@@ -2,13 +2,13 @@ package web_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"aimg/internal/aimg"
+	"aimg/internal/testsupport"
 	"aimg/internal/worker"
 	"aimg/internal/worker/builtin"
 )
@@ -41,17 +41,8 @@ func TestBrowserLivePreview(t *testing.T) {
 		}
 	}
 	release := make(chan struct{})
-	pool, err := worker.NewPool(srv.App.Generation, heldRender{release}, worker.Config{Name: "preview-test", Concurrency: 1,
-		ModelIDs: ids, PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Start(context.Background())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = pool.Stop(ctx)
-	})
+	testsupport.StartPool(t, srv.App.Generation, heldRender{release}, worker.Config{Name: "preview-test", Concurrency: 1,
+		ModelIDs: ids, PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
 	b := newBrowser(t)
 	preview := css(`#watch [data-status="processing"] .thumb img.preview`)
 	b.run("generate",

@@ -2,12 +2,10 @@ package workerapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"image"
 	_ "image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	neturl "net/url"
 	"slices"
@@ -51,18 +49,8 @@ func startRemote(t *testing.T, srv *testsupport.Server, backendName string, back
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := worker.NewPool(client, backend, worker.Config{Name: "gpu-" + backendName, Concurrency: 1, ModelIDs: models,
-		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Start(t.Context())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		client.StopWaiting()
-		_ = pool.Stop(ctx)
-	})
+	testsupport.StartPool(t, client, backend, worker.Config{Name: "gpu-" + backendName, Concurrency: 1, ModelIDs: models,
+		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
 	return models
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -66,19 +65,9 @@ func startPool(t *testing.T, srv *testsupport.Server, name string, b worker.Back
 	_, key := newKey(t, srv, map[string]any{"name": name})
 	client := workerapi.NewClient(srv.URL, key, nil)
 	client.Wait = time.Second
-	pool, err := worker.NewPool(client, b, worker.Config{Name: name, Concurrency: 1,
+	testsupport.StartPool(t, client, b, worker.Config{Name: name, Concurrency: 1,
 		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond,
-		ModelIDs: []string{"f222"}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Start(t.Context())
-	t.Cleanup(func() {
-		client.StopWaiting()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = pool.Stop(ctx)
-	})
+		ModelIDs: []string{"f222"}})
 	return client
 }
 

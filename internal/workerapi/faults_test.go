@@ -3,7 +3,6 @@ package workerapi_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -134,17 +133,8 @@ func TestRemoteWorkerSurvivesServerRestart(t *testing.T) {
 		client := workerapi.NewClient(front.URL, key, nil)
 		client.MaxBackoff = 20 * time.Millisecond
 		backend := blockingBackend{started: make(chan struct{}, 1), release: make(chan struct{})}
-		pool, err := worker.NewPool(client, backend, worker.Config{Name: "survivor", ModelIDs: []string{"f222", "sketch", "deluxe", "model3"},
-			PollInterval: 10 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool.Start(t.Context())
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = pool.Stop(ctx)
-		})
+		testsupport.StartPool(t, client, backend, worker.Config{Name: "survivor", ModelIDs: []string{"f222", "sketch", "deluxe", "model3"},
+			PollInterval: 10 * time.Millisecond, HeartbeatInterval: 20 * time.Millisecond})
 		user := testsupport.SignUp(t, before, "restart@example.com")
 		id := generate(t, before, user.SessionID)
 		<-backend.started

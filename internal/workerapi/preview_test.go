@@ -8,7 +8,6 @@ import (
 	"image/gif"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -145,17 +144,8 @@ func TestRemoteBuiltinPoolSendsPreviews(t *testing.T) {
 	}
 	block := make(chan struct{})
 	backend := heldBackend{inner: builtin.Backend{}, block: block}
-	pool, err := worker.NewPool(client, backend, worker.Config{Name: "cpu", Concurrency: 1, ModelIDs: models,
-		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.Start(t.Context())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = pool.Stop(ctx)
-	})
+	testsupport.StartPool(t, client, backend, worker.Config{Name: "cpu", Concurrency: 1, ModelIDs: models,
+		PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
 	env := srv.Post(t, "/api/generateImage", owner.SessionID, map[string]any{"prompt": "a lighthouse at dusk", "steps": 20, "width": 256, "height": 256})
 	testsupport.ExpectOK(t, env)
 	var out struct{ ImageID string }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	neturl "net/url"
 	"strings"
@@ -81,17 +80,8 @@ func TestRemoteWorkerRendersAJob(t *testing.T) {
 		if err != nil || len(models) == 0 {
 			t.Fatalf("models: %v %v", models, err)
 		}
-		pool, err := worker.NewPool(client, builtin.Backend{}, worker.Config{Name: "gpu-1", Concurrency: 2, ModelIDs: models,
-			PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool.Start(t.Context())
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = pool.Stop(ctx)
-		})
+		testsupport.StartPool(t, client, builtin.Backend{}, worker.Config{Name: "gpu-1", Concurrency: 2, ModelIDs: models,
+			PollInterval: 10 * time.Millisecond, HeartbeatInterval: 50 * time.Millisecond})
 		user := testsupport.SignUp(t, srv, "remote@example.com")
 		ids := []string{generate(t, srv, user.SessionID), generate(t, srv, user.SessionID)}
 		for _, id := range ids {
