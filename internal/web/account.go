@@ -80,18 +80,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c aimg.Call
 	for _, id := range ids {
 		d.Identities = append(d.Identities, account.ProviderNames[id.Provider])
 	}
-	status := http.StatusOK
 	if err == nil {
 		d.Flash = s.takeFlash(w, r, c)
-	} else {
-		status = statusOf(err)
 	}
 	v := s.newView(r, c, "Account", d)
 	v.Scripts = []string{"account.js"}
-	if err != nil {
-		v.withError(err)
-	}
-	s.render(w, r, status, "account", v)
+	s.renderAfter(w, r, "account", v, err)
 }
 
 // saved ends a successful account form: the flash, then /account.

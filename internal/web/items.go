@@ -332,8 +332,8 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	res, err := s.Library.DeleteItems(r.Context(), c, []string{r.PathValue("id")}, "")
-	if err == nil && len(res) == 1 && res[0].Err != nil {
-		err = res[0].Err
+	if err == nil {
+		err = itemErr(res)
 	}
 	if err != nil {
 		s.fail(w, r, c, err)

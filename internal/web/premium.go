@@ -104,20 +104,13 @@ func (s *Server) premium(w http.ResponseWriter, r *http.Request, c aimg.Caller, 
 			d.Renewing = d.Renewing || (sub.Live(now) && sub.NextBillingAt != nil)
 		}
 	}
-	status := http.StatusOK
 	if failed == nil {
 		d.Flash = s.takeFlash(w, r, c)
 		if r.URL.Query().Get("checkout") == "done" {
 			d.Flash = "Thank you. Your tier starts as soon as Stripe confirms the payment."
 		}
-	} else {
-		status = statusOf(failed)
 	}
-	v := s.newView(r, c, "Premium", d)
-	if failed != nil {
-		v.withError(failed)
-	}
-	s.render(w, r, status, "premium", v)
+	s.renderAfter(w, r, "premium", s.newView(r, c, "Premium", d), failed)
 }
 
 // planView is a plan as the page lists it; stripe tells whether Stripe
