@@ -469,12 +469,16 @@ func (s *Service) statusOf(ctx context.Context, it *aimg.Item) (*Status, error) 
 	if it.JobID == "" {
 		return st, nil
 	}
-	if st.FolderID == "" && it.Status != aimg.StatusCompleted {
-		// The requested Folder, which the Item enters when it completes.
-		job, err := s.store.JobByID(ctx, it.JobID)
-		if err != nil {
+	wantFolder := st.FolderID == "" && it.Status != aimg.StatusCompleted
+	var job *aimg.Job // read once, for the requested Folder and the progress
+	if wantFolder || it.Status == aimg.StatusProcessing {
+		var err error
+		if job, err = s.store.JobByID(ctx, it.JobID); err != nil {
 			return nil, err
 		}
+	}
+	if wantFolder {
+		// The requested Folder, which the Item enters when it completes.
 		var p aimg.JobPayload
 		if err := json.Unmarshal(job.Payload, &p); err == nil {
 			st.FolderID = p.FolderID
@@ -490,10 +494,6 @@ func (s *Service) statusOf(ctx context.Context, it *aimg.Item) (*Status, error) 
 	case aimg.StatusProcessing:
 		var zero int64 // out of the queue, being generated
 		st.QueuePosition = &zero
-		job, err := s.store.JobByID(ctx, it.JobID)
-		if err != nil {
-			return nil, err
-		}
 		if job.Status == aimg.JobRunning {
 			p := job.Progress
 			st.Progress = &p
