@@ -94,6 +94,10 @@ type Item struct {
 	// RemovedByReport: deleted because a report of it was accepted;
 	// restoreItems by userID skips it (restoring it by id clears it).
 	RemovedByReport bool
+	// Untagged: the store read the Item with no tags (items.tag_count 0,
+	// a listing's summary), so its tags need no look-up. False says
+	// nothing: the tags are looked up.
+	Untagged bool
 }
 
 // JobStatus is the state of a queued unit of work.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -134,12 +135,26 @@ func unstorable(v any, path string) (string, bool) {
 	return "", false
 }
 
-// jsonFormats is huma's default formats with guardJSON applied (a copy:
-// huma.DefaultFormats is shared by every API in the process).
+// jsonFormats is huma's default formats with guardJSON applied and the
+// listings' hand-written encoder (image_json.go) in front of Marshal (a
+// copy: huma.DefaultFormats is shared by every API in the process).
 func jsonFormats() map[string]huma.Format {
 	out := make(map[string]huma.Format, len(huma.DefaultFormats))
 	for k, f := range huma.DefaultFormats {
-		out[k] = guardJSON(f)
+		out[k] = fastJSON(guardJSON(f))
 	}
 	return out
+}
+
+// fastJSON wraps a huma format so that the types with a hand-written
+// encoder (marshalFast) skip encoding/json's reflection.
+func fastJSON(f huma.Format) huma.Format {
+	marshal := f.Marshal
+	f.Marshal = func(w io.Writer, v any) error {
+		if done, err := marshalFast(w, v); done {
+			return err
+		}
+		return marshal(w, v)
+	}
+	return f
 }

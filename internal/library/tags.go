@@ -181,23 +181,27 @@ func (s *Service) annotate(ctx context.Context, c aimg.Caller, views []*View) er
 	return s.withTags(ctx, views)
 }
 
-// withTags sets Tags on views, read for all of them in one query.
+// withTags sets Tags on views, read in one query for those whose Item may
+// carry tags; an Item the store read as Untagged (a listing's tag_count 0)
+// needs none, so a page without tagged Items makes no query.
 func (s *Service) withTags(ctx context.Context, views []*View) error {
-	if len(views) == 0 {
-		return nil
+	var ids []string
+	for _, v := range views {
+		v.Tags = []string{}
+		if !v.Item.Untagged {
+			ids = append(ids, v.Item.ID)
+		}
 	}
-	ids := make([]string, len(views))
-	for i, v := range views {
-		ids[i] = v.Item.ID
+	if len(ids) == 0 {
+		return nil
 	}
 	tags, err := s.store.ItemTags(ctx, ids)
 	if err != nil {
 		return err
 	}
 	for _, v := range views {
-		v.Tags = tags[v.Item.ID]
-		if v.Tags == nil {
-			v.Tags = []string{}
+		if t := tags[v.Item.ID]; t != nil {
+			v.Tags = t
 		}
 	}
 	return nil

@@ -35,6 +35,9 @@ var counterChecks = []string{
 	`SELECT 'tag usage ' || t.name, t.usage_count,
 		(SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)
 	FROM tags t WHERE t.usage_count <> (SELECT COUNT(*) FROM item_tags x WHERE x.tag = t.name) + (SELECT COUNT(*) FROM folder_tags f WHERE f.tag = t.name)`,
+	// items.tag_count: the Item's item_tags rows (00036).
+	`SELECT 'tag_count ' || i.id, i.tag_count, (SELECT COUNT(*) FROM item_tags x WHERE x.item_id = i.id)
+	FROM items i WHERE i.tag_count <> (SELECT COUNT(*) FROM item_tags x WHERE x.item_id = i.id)`,
 	// Deleted Items carry no tags (deleteItems clears them).
 	`SELECT 'tags on deleted Item ' || i.id, COUNT(*), 0 FROM item_tags x JOIN items i ON i.id = x.item_id
 	WHERE i.deleted_at IS NOT NULL GROUP BY i.id`,

@@ -159,3 +159,14 @@ func (s *Store) explain(ctx context.Context, q string, args []any) (string, erro
 // RareTagUsage is the usage count up to which a tag's public feed is read
 // from the tag's rows.
 const RareTagUsage = rareTagUsage
+
+// MigrateUpToForTest applies the migrations up to version only, so that a
+// test can set up rows as an older schema had them before Migrate.
+func (s *Store) MigrateUpToForTest(ctx context.Context, version int64) error {
+	p, err := s.migrationProvider()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
