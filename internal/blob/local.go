@@ -29,8 +29,8 @@ const (
 // access goes through os.Root, so even a symlink planted inside the directory
 // cannot lead a key outside it.
 type Local struct {
-	dir   string
-	syncs *dirSyncer
+	dir     string
+	syncs   *dirSyncer
 	durable durableDirs
 }
 
