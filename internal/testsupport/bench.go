@@ -3,6 +3,7 @@ package testsupport
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"strconv"
 	"strings"
@@ -24,13 +25,16 @@ func ProcessCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// CommandCPU is the user and system CPU time that the running processes
-// named command (as /proc/<pid>/comm has it, e.g. "postgres") have used
-// so far, to the clock tick, and false where /proc cannot tell (another
-// system, or no such process). A benchmark takes it before and after to
-// count what a local server spent on its behalf; processes that start or
-// end in between are counted from or to when they are seen.
-func CommandCPU(command string) (time.Duration, bool) {
+// ProcessTreeCPU is the user and system CPU time that process pid and its
+// running children have used so far, to the clock tick, and false where
+// /proc cannot tell. A benchmark takes it of a local PostgreSQL server's
+// postmaster (PostmasterPID) before and after, to count what the server
+// spent on its behalf; children that start or end in between are counted
+// from or to when they are seen.
+func ProcessTreeCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, false
@@ -46,14 +50,14 @@ func CommandCPU(command string) (time.Duration, bool) {
 			continue // ended meanwhile
 		}
 		// pid (comm) state ppid ...: comm may hold spaces, so split
-		// after its closing parenthesis; utime and stime are fields 14
-		// and 15, the 12th and 13th after it.
-		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if open < 0 || end < open || string(stat[open+1:end]) != command {
+		// after its closing parenthesis; ppid, utime and stime are fields
+		// 4, 14 and 15, the 2nd, 12th and 13th after it.
+		end := bytes.LastIndexByte(stat, ')')
+		fields := strings.Fields(string(stat[end+1:]))
+		if end < 0 || len(fields) < 13 {
 			continue
 		}
-		fields := strings.Fields(string(stat[end+1:]))
-		if len(fields) < 13 {
+		if d.Name() != strconv.Itoa(pid) && fields[1] != strconv.Itoa(pid) {
 			continue
 		}
 		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
@@ -66,6 +70,27 @@ func CommandCPU(command string) (time.Duration, bool) {
 	}
 	const clockTicksPerSecond = 100 // USER_HZ on Linux
 	return time.Duration(ticks) * time.Second / clockTicksPerSecond, seen
+}
+
+// PostmasterPID is the process id of the PostgreSQL server that db talks
+// to, when it runs on this machine (the parent of the connection's
+// backend), or 0.
+func PostmasterPID(db *sql.DB) int {
+	var backend int
+	if err := db.QueryRow(`SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(backend) + "/stat")
+	if err != nil {
+		return 0
+	}
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	fields := strings.Fields(string(stat[end+1:]))
+	if open < 0 || end < open || string(stat[open+1:end]) != "postgres" || len(fields) < 2 {
+		return 0 // a server elsewhere: the pid is not one of this machine's
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
 }
 
 // BenchUser finds the seeded user AIMG_BENCH_EMAIL (default

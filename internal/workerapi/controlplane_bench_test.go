@@ -76,7 +76,11 @@ func BenchmarkControlPlane(b *testing.B) {
 						run = httpPipeline(srv, key, callers)
 					}
 					postgres := strings.HasPrefix(url, "postgres")
-					itemsPerSec, cpuPerItem := runControlPlane(b, run, postgres)
+					var serverCPU func() (time.Duration, bool)
+					if postgres {
+						serverCPU = postgresCPU(b, url)
+					}
+					itemsPerSec, cpuPerItem := runControlPlane(b, run, serverCPU)
 					if postgres && b.N > 1 && os.Getenv("AIMG_BENCH_PGBENCH") != "0" {
 						ref := reference(b)
 						b.ReportMetric(itemsPerSec/ref.tps, "items/pgbench-tx")
@@ -129,15 +133,18 @@ func BenchmarkPgbench(b *testing.B) {
 }
 
 // runControlPlane runs b.N Items through run and returns Items/s and the
-// CPU milliseconds per Item of this process and, with postgres, of the
-// local PostgreSQL server's processes (reported as pg-cpu-ms/item).
-func runControlPlane(b *testing.B, run pipeline, postgres bool) (itemsPerSec, cpuMsPerItem float64) {
+// CPU milliseconds per Item of this process and, when serverCPU is not
+// nil, of the database server (reported as pg-cpu-ms/item).
+func runControlPlane(b *testing.B, run pipeline, serverCPU func() (time.Duration, bool)) (itemsPerSec, cpuMsPerItem float64) {
+	if serverCPU == nil {
+		serverCPU = func() (time.Duration, bool) { return 0, false }
+	}
 	ctx := context.Background()
 	var left atomic.Int64
 	left.Store(int64(b.N))
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	pg0, _ := testsupport.CommandCPU("postgres")
+	pg0, _ := serverCPU()
 	cpu0, wall0 := testsupport.ProcessCPU(), time.Now()
 	for c := range controlPlaneClients {
 		wg.Go(func() {
@@ -151,11 +158,11 @@ func runControlPlane(b *testing.B, run pipeline, postgres bool) (itemsPerSec, cp
 	}
 	wg.Wait()
 	cpu, wall := testsupport.ProcessCPU()-cpu0, time.Since(wall0)
-	pg1, pgSeen := testsupport.CommandCPU("postgres")
+	pg1, pgSeen := serverCPU()
 	b.StopTimer()
 	cpuMsPerItem = float64(cpu.Microseconds()) / 1000 / float64(b.N)
 	b.ReportMetric(cpuMsPerItem, "cpu-ms/item")
-	if postgres && pgSeen {
+	if pgSeen {
 		pgMs := float64((pg1 - pg0).Microseconds()) / 1000 / float64(b.N)
 		b.ReportMetric(pgMs, "pg-cpu-ms/item")
 		cpuMsPerItem += pgMs
@@ -264,6 +271,19 @@ var (
 	pgbenchProgressLine = regexp.MustCompile(`^progress: ([0-9.]+) s, ([0-9.]+) tps`)
 )
 
+// postgresCPU reads the CPU time of the PostgreSQL server at url and its
+// processes, when it runs on this machine. It counts every database of
+// that server: a quiet server, or one of its own, gives the benchmark's.
+func postgresCPU(b *testing.B, url string) func() (time.Duration, bool) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	pid := testsupport.PostmasterPID(db)
+	return func() (time.Duration, bool) { return testsupport.ProcessTreeCPU(pid) }
+}
+
 // pgbenchResult is what a pgbench -N run reached: transactions per second
 // and the CPU milliseconds each cost pgbench and the PostgreSQL server.
 type pgbenchResult struct {
@@ -287,6 +307,7 @@ func pgbenchTPS(b *testing.B, clients int, d time.Duration) pgbenchResult {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	postmaster := testsupport.PostmasterPID(db)
 	name := "perf_pgbench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
 		b.Fatalf("create database: %v", err)
@@ -314,9 +335,9 @@ func pgbenchTPS(b *testing.B, clients int, d time.Duration) pgbenchResult {
 	go func() {
 		defer close(sampled)
 		time.Sleep(time.Second)
-		pg[0], _ = testsupport.CommandCPU("postgres")
+		pg[0], _ = testsupport.ProcessTreeCPU(postmaster)
 		time.Sleep(d - 2*time.Second)
-		pg[1], _ = testsupport.CommandCPU("postgres")
+		pg[1], _ = testsupport.ProcessTreeCPU(postmaster)
 	}()
 	out, err := cmd.CombinedOutput()
 	<-sampled
