@@ -38,8 +38,8 @@ type Claim struct {
 	// order: the i-th Job claimed is leased to WorkerIDs[i]. At most
 	// MaxClaimBatch, all different; WorkerID stays empty.
 	WorkerIDs []string
-	ModelIDs []string // the Models the worker can render
-	Lease    time.Duration
+	ModelIDs  []string // the Models the worker can render
+	Lease     time.Duration
 	// StarvationBound: a normal queue head that has waited this long is taken
 	// before any priority work.
 	StarvationBound time.Duration
