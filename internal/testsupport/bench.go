@@ -1,8 +1,11 @@
 package testsupport
 
 import (
+	"bytes"
 	"context"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +22,50 @@ func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// CommandCPU is the user and system CPU time that the running processes
+// named command (as /proc/<pid>/comm has it, e.g. "postgres") have used
+// so far, to the clock tick, and false where /proc cannot tell (another
+// system, or no such process). A benchmark takes it before and after to
+// count what a local server spent on its behalf; processes that start or
+// end in between are counted from or to when they are seen.
+func CommandCPU(command string) (time.Duration, bool) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	var ticks int64
+	seen := false
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split
+		// after its closing parenthesis; utime and stime are fields 14
+		// and 15, the 12th and 13th after it.
+		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || end < open || string(stat[open+1:end]) != command {
+			continue
+		}
+		fields := strings.Fields(string(stat[end+1:]))
+		if len(fields) < 13 {
+			continue
+		}
+		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+		stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ticks += utime + stime
+		seen = true
+	}
+	const clockTicksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(ticks) * time.Second / clockTicksPerSecond, seen
 }
 
 // BenchUser finds the seeded user AIMG_BENCH_EMAIL (default
