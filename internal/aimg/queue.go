@@ -30,16 +30,25 @@ type Enqueued struct {
 	ItemIDs  []string
 }
 
-// Claim is a worker's request for its next Job.
+// Claim is a worker's request for its next Job (store.ClaimJob), or for
+// up to len(WorkerIDs) Jobs at once, one per worker slot (store.ClaimJobs).
 type Claim struct {
 	WorkerID string
-	ModelIDs []string // the Models the worker can render
-	Lease    time.Duration
+	// WorkerIDs are the lease owners of a batch claim, one Job each, in
+	// order: the i-th Job claimed is leased to WorkerIDs[i]. At most
+	// MaxClaimBatch, all different; WorkerID stays empty.
+	WorkerIDs []string
+	ModelIDs  []string // the Models the worker can render
+	Lease     time.Duration
 	// StarvationBound: a normal queue head that has waited this long is taken
 	// before any priority work.
 	StarvationBound time.Duration
 	Now             time.Time
 }
+
+// MaxClaimBatch bounds the Jobs one batch claim hands out (the owners of
+// one Claim, the slots of one worker-protocol claim).
+const MaxClaimBatch = 32
 
 // ItemResult is what a completed Item points at.
 type ItemResult struct {

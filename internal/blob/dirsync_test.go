@@ -155,3 +155,43 @@ func TestLocalPutsWaitingTogetherShareTheirDirectorySync(t *testing.T) {
 		t.Errorf("files/ was synced %d times for 6 Puts in two groups, want 2", got)
 	}
 }
+
+// Puts into a directory that already holds a synced entry sync only that
+// directory: its own entry in the parent was synced by the first Put, so
+// the parent is synced once for all of them, not once per file (issue 11:
+// the generated outputs share a few hundred directories).
+func TestLocalPutsIntoASyncedDirectorySyncItsParentOnce(t *testing.T) {
+	s, rec := newRecordedLocal(t)
+	const puts = 5
+	for i := range puts {
+		key := fmt.Sprintf("files/ab/ab-%d", i)
+		if err := s.Put(t.Context(), key, strings.NewReader(key), int64(len(key)), ""); err != nil {
+			t.Fatal(err)
+		}
+		if !rec.synced("files/ab", path.Base(key)) || !rec.synced("files", "ab") {
+			t.Fatalf("Put(%q) returned before its entries were synced", key)
+		}
+	}
+	if got := rec.syncs("files"); got != 1 {
+		t.Errorf("files/ was synced %d times for %d Puts into files/ab, want 1", got, puts)
+	}
+	if got := rec.syncs("files/ab"); got != puts {
+		t.Errorf("files/ab was synced %d times for %d Puts, want %d", got, puts, puts)
+	}
+}
+
+// The set of synced directories is bounded: uploads with a client id each
+// have a directory of their own, and nothing a client sends may grow
+// without bound.
+func TestDurableDirsAreBounded(t *testing.T) {
+	var d durableDirs
+	for i := range 3 * maxDurableDirs {
+		d.add(fmt.Sprintf("files/%d", i))
+		if n := len(d.dirs); n > maxDurableDirs {
+			t.Fatalf("%d directories remembered, at most %d allowed", n, maxDurableDirs)
+		}
+	}
+	if !d.has(fmt.Sprintf("files/%d", 3*maxDurableDirs-1)) {
+		t.Error("the latest directory was forgotten")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,8 +29,38 @@ const (
 // access goes through os.Root, so even a symlink planted inside the directory
 // cannot lead a key outside it.
 type Local struct {
-	dir   string
-	syncs *dirSyncer
+	dir     string
+	syncs   *dirSyncer
+	durable durableDirs
+}
+
+// durableDirs holds directories whose own entry this process has synced
+// (by syncing their parent after they existed): a Put into one of them
+// syncs only that directory, not its parent as well. It holds at most
+// maxDurableDirs and starts over when full, which costs only syncs: the
+// generated outputs share a few hundred directories, while uploads with
+// a client's id each have their own.
+type durableDirs struct {
+	mu   sync.Mutex
+	dirs map[string]struct{}
+}
+
+const maxDurableDirs = 4096
+
+func (d *durableDirs) has(dir string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.dirs[dir]
+	return ok
+}
+
+func (d *durableDirs) add(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dirs == nil || len(d.dirs) >= maxDurableDirs {
+		d.dirs = make(map[string]struct{})
+	}
+	d.dirs[dir] = struct{}{}
 }
 
 var _ Store = (*Local)(nil)
@@ -76,11 +107,14 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	defer root.Close()
 
 	dir := path.Dir(key)
-	created, err := mkdirs(root, dir)
-	if err != nil {
-		return fmt.Errorf("blob: put %q: %w", key, err)
-	}
+	// The directory usually exists: create it only when the file cannot be.
 	tmp, f, err := createTemp(root, dir)
+	var created []string
+	if errors.Is(err, fs.ErrNotExist) {
+		if created, err = mkdirs(root, dir); err == nil {
+			tmp, f, err = createTemp(root, dir)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("blob: put %q: %w", key, err)
 	}
@@ -93,14 +127,19 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		return fmt.Errorf("blob: put %q: %w", key, err)
 	}
 	// The rename's entry is in dir; a directory created here has its entry
-	// in its parent. The parent of dir is synced even when another Put
-	// created dir a moment ago: that Put's sync may not have run yet.
+	// in its parent. The parent of dir is synced too until this process
+	// has done so once, even when another Put created dir a moment ago:
+	// that Put's sync may not have run yet.
 	toSync := append(created, dir)
-	if dir != "." {
+	durable := l.durable.has(dir)
+	if dir != "." && !durable {
 		toSync = append(toSync, path.Dir(dir))
 	}
 	if err := l.syncs.sync(root, toSync); err != nil {
 		return fmt.Errorf("blob: put %q: sync directory: %w", key, err)
+	}
+	if !durable {
+		l.durable.add(dir)
 	}
 	return nil
 }

@@ -53,8 +53,15 @@ func snap(sizes []int, width, height int, mode string) (int, int, string) {
 
 // variantKey names a resized variant beside the original: the original's key
 // is unique per upload, so a cached variant can never outlive its original.
+// An original named "original" has a directory of its own, which holds its
+// variants; any other (FreshBlobKey) shares its directory, so its
+// variants' names begin with its own.
 func variantKey(f *aimg.File, o OpenOptions) string {
-	return path.Join(path.Dir(f.BlobKey), fmt.Sprintf("%dx%d-%s", o.Width, o.Height, o.Mode))
+	size := fmt.Sprintf("%dx%d-%s", o.Width, o.Height, o.Mode)
+	if path.Base(f.BlobKey) == "original" {
+		return path.Join(path.Dir(f.BlobKey), size)
+	}
+	return f.BlobKey + "_" + size
 }
 
 func variantETag(f *aimg.File, o OpenOptions) string {

@@ -25,6 +25,7 @@ type Store interface {
 	ItemByID(ctx context.Context, id string) (*aimg.Item, error)
 	JobByID(ctx context.Context, id string) (*aimg.Job, error)
 	ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error)
+	ClaimJobs(ctx context.Context, c aimg.Claim) ([]*aimg.Job, error)
 	Heartbeat(ctx context.Context, l aimg.Lease, progress float64, now, expires time.Time) error
 	CompleteJob(ctx context.Context, l aimg.Lease, results []aimg.ItemResult, folderID string, now time.Time) error
 	FailJob(ctx context.Context, l aimg.Lease, reason string, retry bool, now time.Time) (bool, error)

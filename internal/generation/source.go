@@ -31,6 +31,31 @@ func (s *Service) Claim(ctx context.Context, workerID string, modelIDs []string)
 	return job, err
 }
 
+// ClaimJobs leases up to len(workerIDs) Jobs of the given Models in one
+// transaction, the i-th to workerIDs[i] (1 to aimg.MaxClaimBatch distinct
+// owners), in the order as many Claims would take them; a not-found error
+// when there is none.
+func (s *Service) ClaimJobs(ctx context.Context, workerIDs []string, modelIDs []string) ([]*aimg.Job, error) {
+	if len(workerIDs) == 0 || len(workerIDs) > aimg.MaxClaimBatch {
+		return nil, aimg.Invalid("workers", "must name 1 to %d worker slots", aimg.MaxClaimBatch)
+	}
+	seen := make(map[string]bool, len(workerIDs))
+	for _, w := range workerIDs {
+		if w == "" || seen[w] {
+			return nil, aimg.Invalid("workers", "must be distinct, non-empty worker slots")
+		}
+		seen[w] = true
+	}
+	jobs, err := s.store.ClaimJobs(ctx, aimg.Claim{
+		WorkerIDs: workerIDs, ModelIDs: modelIDs, Lease: s.cfg.LeaseDuration,
+		StarvationBound: s.cfg.StarvationBound, Now: s.now(),
+	})
+	for _, j := range jobs {
+		s.changed(j.ID)
+	}
+	return jobs, err
+}
+
 // Heartbeat records progress and extends the lease; aimg.ErrLeaseLost
 // tells the worker to stop, aimg.ErrJobCancelled to stop because the Job
 // was cancelled (cancelGeneration).

@@ -8,17 +8,32 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"aimg/internal/aimg"
 )
 
+// queueHead is one of the claimer's queues as a claim sees it: its fair
+// head, its oldest Job, and what the claim has picked from it so far.
 type queueHead struct {
 	queueID string
 	seq     int64 // the fair head: the next Job in claim order
+	key     int64 // its fair_key
 	oldest  int64 // seq of the queue's oldest queued Job
 	class   int   // 0 starving normal, 1 priority, 2 normal
+	prio    int
+	// picked are the seqs this claim took from the queue, in claim order;
+	// after is the (fair_key, seq) of the last: the next head comes after.
+	picked             []int64
+	afterKey, afterSeq int64
+}
+
+// claimPick is a Job a claim took: locked (PostgreSQL), not yet updated.
+type claimPick struct {
+	queueID  string
+	seq, key int64
 }
 
 // ClaimJob leases the next Job of the worker's Models: from a starving
@@ -26,52 +41,183 @@ type queueHead struct {
 // whose oldest Job waited longest first within each. Inside a queue it takes
 // the fair head (fair_key, seq order, see job_fair.go): users take turns.
 // It returns a not-found error when every queue is empty. The Job becomes
-// running with attempts+1 and its Items processing.
+// running with attempts+1 and its Items processing. It is ClaimJobs for
+// one worker.
 //
 // PostgreSQL: the head is locked with FOR UPDATE SKIP LOCKED, so concurrent
 // claimers take different Jobs without waiting. SQLite: the transaction
 // holds the only writer, so nobody else claims meanwhile.
 func (s *Store) ClaimJob(ctx context.Context, c aimg.Claim) (*aimg.Job, error) {
-	var job *aimg.Job
+	if c.WorkerID == "" || len(c.WorkerIDs) > 0 {
+		return nil, errors.New("store: ClaimJob needs WorkerID (and no WorkerIDs: that is ClaimJobs)")
+	}
+	c.WorkerIDs, c.WorkerID = []string{c.WorkerID}, ""
+	jobs, err := s.ClaimJobs(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return jobs[0], nil
+}
+
+// ClaimJobs leases up to len(c.WorkerIDs) Jobs in one transaction, the
+// i-th to c.WorkerIDs[i], in exactly the order that as many ClaimJob calls
+// in a row would take them (the same queue preference, StarvationBound and
+// fair head, read again after each pick). It returns at least one Job, or a
+// not-found error when every queue is empty.
+//
+// It picks first, then writes: on PostgreSQL each pick is locked with FOR
+// UPDATE SKIP LOCKED, and before the first write the picked Jobs'
+// fair-share counter rows are locked in one global order (lockPickCounters),
+// so that two batches, or a batch and any other transaction, cannot
+// deadlock on them.
+func (s *Store) ClaimJobs(ctx context.Context, c aimg.Claim) ([]*aimg.Job, error) {
+	if len(c.WorkerIDs) == 0 || len(c.WorkerIDs) > aimg.MaxClaimBatch || c.WorkerID != "" {
+		return nil, fmt.Errorf("store: ClaimJobs needs 1 to %d WorkerIDs and no WorkerID, got %d", aimg.MaxClaimBatch, len(c.WorkerIDs))
+	}
+	var jobs []*aimg.Job
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		heads, err := queueHeads(ctx, tx, c)
+		jobs = jobs[:0]
+		picks, err := s.pickJobs(ctx, tx, c, len(c.WorkerIDs))
 		if err != nil {
 			return err
 		}
-		for _, h := range heads {
-			seq := h.seq
-			if s.dialect == Postgres {
-				err := tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
-					ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq)
-				if errors.Is(err, sql.ErrNoRows) {
-					continue // taken by another claimer since we looked
-				}
-				if err != nil {
-					return err
-				}
+		if len(picks) == 0 {
+			return aimg.Errorf(aimg.CodeNotFound, "No queued job")
+		}
+		if s.dialect == Postgres && len(picks) > 1 {
+			if err := lockPickCounters(ctx, tx, picks); err != nil {
+				return err
 			}
-			now := ms(c.Now)
-			job, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
+		}
+		now := ms(c.Now)
+		for i, p := range picks {
+			job, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = 'running', lease_owner = $2,
 				lease_expires_at = $3, attempts = attempts + 1, started_at = $4, progress = 0
 				WHERE seq = $1 AND status = 'queued' RETURNING `+jobColumns,
-				seq, c.WorkerID, ms(c.Now.Add(c.Lease)), now))
+				p.seq, c.WorkerIDs[i], ms(c.Now.Add(c.Lease)), now))
 			if aimg.IsNotFound(err) {
-				continue
+				// Locked (PostgreSQL) or read under the only writer
+				// (SQLite) by this transaction: it cannot have moved.
+				return fmt.Errorf("claim: picked job %d is no longer queued", p.seq)
 			}
 			if err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE items SET status = 'processing', updated_at = $2
-				WHERE job_id = $1 AND status = 'queued'`, job.ID, now)
-			return err
+			if _, err := tx.ExecContext(ctx, `UPDATE items SET status = 'processing', updated_at = $2
+				WHERE job_id = $1 AND status = 'queued'`, job.ID, now); err != nil {
+				return err
+			}
+			jobs = append(jobs, job)
 		}
-		return aimg.Errorf(aimg.CodeNotFound, "No queued job")
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return job, nil
+	return jobs, nil
 }
+
+// pickJobs chooses up to n Jobs as n single claims would, each the head of
+// the preferred queue after the picks before it. Nothing is written: on
+// PostgreSQL each pick is locked (FOR UPDATE SKIP LOCKED: a head another
+// claimer holds is passed over, as a single claim passes it over), on
+// SQLite the transaction holds the only writer.
+func (s *Store) pickJobs(ctx context.Context, tx *sql.Tx, c aimg.Claim, n int) ([]claimPick, error) {
+	heads, err := queueHeads(ctx, tx, s.dialect, c)
+	if err != nil {
+		return nil, err
+	}
+	starving := ms(c.Now.Add(-c.StarvationBound))
+	var picks []claimPick
+	for len(picks) < n && len(heads) > 0 {
+		h := heads[0]
+		seq, key := h.seq, h.key
+		if s.dialect == Postgres {
+			var err error
+			if h.picked == nil {
+				err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`, h.queueID).Scan(&seq, &key)
+			} else {
+				err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+					AND (fair_key, seq) > ($2, $3) ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`,
+					h.queueID, h.afterKey, h.afterSeq).Scan(&seq, &key)
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				heads = heads[1:] // taken by other claimers since we looked
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		picks = append(picks, claimPick{queueID: h.queueID, seq: seq, key: key})
+		if len(picks) == n {
+			break
+		}
+		// The queue's head moved on: read it again, and its place among
+		// the others with it.
+		h.picked, h.afterKey, h.afterSeq = append(h.picked, seq), key, seq
+		ok, err := readQueueHead(ctx, tx, s.dialect, &h, starving)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			heads[0] = h
+			sortHeads(heads)
+		} else {
+			heads = heads[1:]
+		}
+	}
+	return picks, nil
+}
+
+// lockPickCounters locks (PostgreSQL) the fair-share counter rows that
+// moving the picked Jobs out of their queues will update, queue by queue
+// (in Go's order of queue ids, as lockJobsThenQueues), within a queue by
+// level from the top, then bucket, then slot. A single-Job transaction
+// takes its rows in that order too (the trigger goes from the top level
+// down, migration 00031), and a multi-Job one holds its queues' top rows
+// before any lower one: no two can wait for each other.
+func lockPickCounters(ctx context.Context, tx *sql.Tx, picks []claimPick) error {
+	type rows struct{ levels, buckets, slots []int64 }
+	byQueue := map[string]*rows{}
+	for _, p := range picks {
+		r := byQueue[p.queueID]
+		if r == nil {
+			r = &rows{}
+			byQueue[p.queueID] = r
+		}
+	next:
+		for l := int64(fairLevels); l >= 1; l-- {
+			bucket, slot := p.key>>(fairFanout*l), p.seq%fairSlots
+			for i := range r.levels {
+				if r.levels[i] == l && r.buckets[i] == bucket && r.slots[i] == slot {
+					continue next
+				}
+			}
+			r.levels, r.buckets, r.slots = append(r.levels, l), append(r.buckets, bucket), append(r.slots, slot)
+		}
+	}
+	queues := make([]string, 0, len(byQueue))
+	for q := range byQueue {
+		queues = append(queues, q)
+	}
+	slices.Sort(queues)
+	for _, q := range queues {
+		r := byQueue[q]
+		if _, err := tx.ExecContext(ctx, lockCountersSQL, q, r.levels, r.buckets, r.slots); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockCountersSQL locks the counter rows ($2[i], $3[i], $4[i]) (level,
+// bucket, slot) of queue $1 in lockPickCounters' order: a primary-key
+// probe each.
+const lockCountersSQL = `SELECT c.n FROM unnest($2::int[], $3::bigint[], $4::int[]) AS v(level, bucket, slot)
+	JOIN job_fair_counts c ON c.queue_id = $1 AND c.level = v.level AND c.bucket = v.bucket AND c.slot = v.slot
+	ORDER BY c.level DESC, c.bucket, c.slot FOR UPDATE OF c`
 
 // LeaseExpiredReason is the error recorded on a Job whose worker vanished.
 const LeaseExpiredReason = "the worker stopped responding (its lease expired)"
@@ -82,47 +228,105 @@ const WorkerRestartedReason = "the worker restarted while rendering (its previou
 
 // queueHeads reads, for each of the worker's queues, its fair head and its
 // oldest Job (two index probes per queue) and orders them by preference.
-func queueHeads(ctx context.Context, tx *sql.Tx, c aimg.Claim) ([]queueHead, error) {
+func queueHeads(ctx context.Context, tx *sql.Tx, dialect Dialect, c aimg.Claim) ([]queueHead, error) {
 	var heads []queueHead
 	starving := ms(c.Now.Add(-c.StarvationBound))
 	for _, m := range c.ModelIDs {
 		for _, prio := range []int{1, 0} {
-			h := queueHead{queueID: aimg.QueueID(m, prio)}
-			var enqueued int64
-			err := tx.QueryRowContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
-				ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.oldest, &enqueued)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
+			h := queueHead{queueID: aimg.QueueID(m, prio), prio: prio}
+			ok, err := readQueueHead(ctx, tx, dialect, &h, starving)
 			if err != nil {
 				return nil, err
 			}
-			err = tx.QueryRowContext(ctx, `SELECT seq FROM jobs WHERE queue_id = $1 AND status = 'queued'
-				ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // PostgreSQL: emptied by other claimers in between
+			if ok {
+				heads = append(heads, h)
 			}
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case prio == 1:
-				h.class = 1
-			case enqueued <= starving:
-				h.class = 0 // the queue has waited too long: its fair head goes first
-			default:
-				h.class = 2
-			}
-			heads = append(heads, h)
 		}
 	}
+	sortHeads(heads)
+	return heads, nil
+}
+
+// readQueueHead reads h's fair head after the Jobs the claim picked from it
+// (which are still queued to this transaction), its oldest Job among the
+// others and its class; false when nothing is left.
+func readQueueHead(ctx context.Context, tx *sql.Tx, dialect Dialect, h *queueHead, starving int64) (bool, error) {
+	var enqueued int64
+	if h.picked == nil {
+		err := tx.QueryRowContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
+			ORDER BY seq LIMIT 1`, h.queueID).Scan(&h.oldest, &enqueued)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+			ORDER BY fair_key, seq LIMIT 1`, h.queueID).Scan(&h.seq, &h.key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // PostgreSQL: emptied by other claimers in between
+		}
+		if err != nil {
+			return false, err
+		}
+	} else {
+		// The oldest Job not picked: among the first len(picked)+1.
+		rows, err := tx.QueryContext(ctx, `SELECT seq, enqueued_at FROM jobs WHERE queue_id = $1 AND status = 'queued'
+			ORDER BY seq LIMIT `+strconv.Itoa(len(h.picked)+1), h.queueID)
+		if err != nil {
+			return false, err
+		}
+		found := false
+		for rows.Next() && !found {
+			if err := rows.Scan(&h.oldest, &enqueued); err != nil {
+				rows.Close()
+				return false, err
+			}
+			found = !slices.Contains(h.picked, h.oldest)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || !found {
+			return false, err
+		}
+		if dialect == Postgres {
+			// pickJobs finds the head itself, locking it (and skipping
+			// what other claimers hold): it needs only the order.
+			h.classify(enqueued, starving)
+			return true, nil
+		}
+		err = tx.QueryRowContext(ctx, `SELECT seq, fair_key FROM jobs WHERE queue_id = $1 AND status = 'queued'
+			AND (fair_key, seq) > ($2, $3) ORDER BY fair_key, seq LIMIT 1`, h.queueID, h.afterKey, h.afterSeq).Scan(&h.seq, &h.key)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // PostgreSQL: the rest is another claimer's
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	h.classify(enqueued, starving)
+	return true, nil
+}
+
+// classify sets h's class from its oldest Job's enqueue time.
+func (h *queueHead) classify(enqueued, starving int64) {
+	switch {
+	case h.prio == 1:
+		h.class = 1
+	case enqueued <= starving:
+		h.class = 0 // the queue has waited too long: its fair head goes first
+	default:
+		h.class = 2
+	}
+}
+
+// sortHeads orders heads by preference: class, then oldest Job first.
+func sortHeads(heads []queueHead) {
 	slices.SortFunc(heads, func(a, b queueHead) int {
 		if a.class != b.class {
 			return a.class - b.class
 		}
 		return cmp.Compare(a.oldest, b.oldest)
 	})
-	return heads, nil
 }
 
 // Heartbeat records progress (0..1) and extends the lease to expires. It

@@ -265,3 +265,69 @@ func BenchmarkQueuePositionHeadTail(b *testing.B) {
 		})
 	}
 }
+
+// Batch claims (docs/performance.md "Batch claim"): b.N queued Jobs of
+// three users in two queues, claimed batch Jobs per transaction (ClaimJobs)
+// until none is left; completions are not measured. cpu-us/job is this
+// process's CPU (the Go side: driver, SQLite itself), pg-cpu-us/job the
+// CPU of this benchmark's PostgreSQL backends (/proc), both per Job.
+//
+//	go test ./internal/store -run '^$' -bench ClaimBatch -benchtime 2000x
+func BenchmarkClaimBatch(b *testing.B) {
+	for _, batch := range []int{1, 8} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			forEachBenchStore(b, func(b *testing.B, st *store.Store) {
+				ctx := context.Background()
+				users := []*aimg.User{newUser(b, st), newUser(b, st), newUser(b, st)}
+				for i := range b.N {
+					enqueue(b, st, newJob(users[i%3].ID, "m", i/3%2, t0))
+				}
+				ws := owners("bench", batch)
+				pg0 := backendCPU(b, st)
+				b.ResetTimer()
+				cpu0 := testsupport.ProcessCPU()
+				for claimed := 0; claimed < b.N; {
+					jobs, err := st.ClaimJobs(ctx, aimg.Claim{WorkerIDs: ws[:min(batch, b.N-claimed)], ModelIDs: []string{"m"},
+						Lease: testLease, StarvationBound: time.Minute, Now: t0})
+					if err != nil {
+						b.Fatal(err)
+					}
+					claimed += len(jobs)
+				}
+				cpu := testsupport.ProcessCPU() - cpu0
+				b.StopTimer()
+				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/job")
+				if pg := backendCPU(b, st) - pg0; pg0 >= 0 {
+					b.ReportMetric(float64(pg.Microseconds())/float64(b.N), "pg-cpu-us/job")
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+			})
+		})
+	}
+}
+
+// backendCPU is the CPU time so far of st's PostgreSQL backends (those
+// connected to its database, read from /proc: the server runs on this
+// machine), or -1 on SQLite or when /proc does not show them.
+func backendCPU(b *testing.B, st *store.Store) time.Duration {
+	var pids string
+	err := st.QueryRowForTest(context.Background(), `SELECT COALESCE(string_agg(pid::text, ','), '')
+		FROM pg_stat_activity WHERE datname = current_database()`).Scan(&pids)
+	if err != nil || pids == "" {
+		return -1
+	}
+	var total time.Duration
+	for _, pid := range strings.Split(pids, ",") {
+		raw, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return -1
+		}
+		// Fields after the command's closing parenthesis: state is the
+		// 3rd field of the line, utime and stime the 14th and 15th.
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	}
+	return total
+}

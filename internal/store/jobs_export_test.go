@@ -101,6 +101,10 @@ func PositionQueryForTest(queueID string, key, seq int64) (string, []any) {
 	return positionSQL, positionArgs(queueID, key, seq)
 }
 
+// LockCountersQueryForTest is the statement a batch claim locks its picks'
+// counter rows with (queue, levels, buckets, slots).
+const LockCountersQueryForTest = lockCountersSQL
+
 // FairRankQueryForTest is the statement an enqueue reads its rank with.
 const FairRankQueryForTest = fairRankSQL
 

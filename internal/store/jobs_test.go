@@ -401,6 +401,10 @@ func TestQueueQueriesUseIndexesSQLite(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`: "jobs_fair",
 		`SELECT MAX(fair_key) FROM jobs WHERE queue_id = 'q' AND user_id = 'u' AND status = 'queued'`:              "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'q' AND level = 7`:                       "sqlite_autoindex_job_fair_counts_1",
+		// A batch claim after its first pick of a queue (ClaimJobs): the
+		// next fair head, the oldest Job not picked.
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'q' AND status = 'queued' AND (fair_key, seq) > (5, 7) ORDER BY fair_key, seq LIMIT 1`: "jobs_fair",
+		`SELECT seq, enqueued_at FROM jobs WHERE queue_id = 'q' AND status = 'queued' ORDER BY seq LIMIT 3`:                                     "jobs_queued",
 	} {
 		plan, err := st.ExplainForTest(context.Background(), q)
 		if err != nil {
@@ -458,6 +462,11 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY fair_key, seq LIMIT 1`:                        "jobs_fair",
 		`SELECT fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND user_id = 'u' AND status = 'queued' ORDER BY fair_key DESC LIMIT 1`:           "jobs_queued_user",
 		`SELECT COALESCE(SUM(n), 0) FROM job_fair_counts WHERE queue_id = 'm-p0-gen' AND level = 7`:                                              "job_fair_counts_pkey",
+		// A batch claim after its first pick of a queue (ClaimJobs): the
+		// next fair head (locked, and not), the oldest Job not picked.
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' AND (fair_key, seq) > (5, 7) ORDER BY fair_key, seq LIMIT 1 FOR UPDATE SKIP LOCKED`: "jobs_fair",
+		`SELECT seq, fair_key FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' AND (fair_key, seq) > (5, 7) ORDER BY fair_key, seq LIMIT 1`:                        "jobs_fair",
+		`SELECT seq, enqueued_at FROM jobs WHERE queue_id = 'm-p0-gen' AND status = 'queued' ORDER BY seq LIMIT 3`:                                                            "jobs_queued",
 	} {
 		plan, err := st.ExplainForTest(ctx, q)
 		if err != nil {
@@ -467,10 +476,21 @@ func TestQueueQueriesUseIndexesPostgres(t *testing.T) {
 			t.Errorf("plan of %s:\n%s\nwant index %s", q, plan, want)
 		}
 	}
+	// A batch claim's lock of its picks' counter rows: a primary-key probe
+	// each, in a sorted order (lockPickCounters).
+	plan, err := st.ExplainForTest(ctx, store.LockCountersQueryForTest, "m-p0-gen",
+		[]int64{7, 6, 1, 1}, []int64{0, 0, 7, 8}, []int64{3, 3, 3, 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "Index Scan using job_fair_counts_pkey") || !strings.Contains(plan, "LockRows") ||
+		!strings.Contains(plan, "Sort Key: c.level DESC, c.bucket, c.slot") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("plan of the counters' lock:\n%s", plan)
+	}
 	// A position, for the Job at the tail of m-p0-gen (rank 2000): index
 	// scans of jobs_fair and of the counters' primary key only.
 	q, args := store.PositionQueryForTest("m-p0-gen", 2000<<24, 1<<40)
-	plan, err := st.ExplainForTest(ctx, q, args...)
+	plan, err = st.ExplainForTest(ctx, q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package testsupport
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +23,74 @@ func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ProcessTreeCPU is the user and system CPU time that process pid and its
+// running children have used so far, to the clock tick, and false where
+// /proc cannot tell. A benchmark takes it of a local PostgreSQL server's
+// postmaster (PostmasterPID) before and after, to count what the server
+// spent on its behalf; children that start or end in between are counted
+// from or to when they are seen.
+func ProcessTreeCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	var ticks int64
+	seen := false
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split
+		// after its closing parenthesis; ppid, utime and stime are fields
+		// 4, 14 and 15, the 2nd, 12th and 13th after it.
+		end := bytes.LastIndexByte(stat, ')')
+		fields := strings.Fields(string(stat[end+1:]))
+		if end < 0 || len(fields) < 13 {
+			continue
+		}
+		if d.Name() != strconv.Itoa(pid) && fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+		stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ticks += utime + stime
+		seen = true
+	}
+	const clockTicksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(ticks) * time.Second / clockTicksPerSecond, seen
+}
+
+// PostmasterPID is the process id of the PostgreSQL server that db talks
+// to, when it runs on this machine (the parent of the connection's
+// backend), or 0.
+func PostmasterPID(db *sql.DB) int {
+	var backend int
+	if err := db.QueryRow(`SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		return 0
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(backend) + "/stat")
+	if err != nil {
+		return 0
+	}
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	fields := strings.Fields(string(stat[end+1:]))
+	if open < 0 || end < open || string(stat[open+1:end]) != "postgres" || len(fields) < 2 {
+		return 0 // a server elsewhere: the pid is not one of this machine's
+	}
+	ppid, _ := strconv.Atoi(fields[1])
+	return ppid
 }
 
 // BenchUser finds the seeded user AIMG_BENCH_EMAIL (default

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,15 +47,6 @@ import (
 // enqueueing one Item, then claiming, completing and reading a status.
 const controlPlaneClients = 4
 
-// processCPU is the CPU time this process used so far (user + system).
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // pipeline is one Item's way through the control plane.
 type pipeline func(ctx context.Context, client int) error
 
@@ -65,30 +55,67 @@ func BenchmarkControlPlane(b *testing.B) {
 		// The reference, in the same run: what this PostgreSQL commits per
 		// second with the same number of clients, measured once per
 		// database right after the first full run.
-		var tps float64
-		reference := func(b *testing.B) float64 {
-			if tps == 0 {
-				tps = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
-				b.Logf("pgbench -N -c %d -T 10: %.0f TPS", controlPlaneClients, tps)
+		var ref pgbenchResult
+		reference := func(b *testing.B) pgbenchResult {
+			if ref.tps == 0 {
+				ref = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
+				b.Logf("pgbench -N -c %d -T 10: %.0f TPS, %.3f ms of CPU per transaction (pgbench %.3f, PostgreSQL %.3f)",
+					controlPlaneClients, ref.tps, ref.cpuPerTx(), ref.clientCPUPerTx, ref.serverCPUPerTx)
 			}
-			return tps
+			return ref
 		}
 		for _, mode := range []string{"service", "http"} {
-			b.Run(mode, func(b *testing.B) {
-				srv, key, caller := benchServer(b, url)
-				var run pipeline
-				if mode == "service" {
-					run = servicePipeline(srv, caller)
-				} else {
-					run = httpPipeline(srv, key, caller.Session.ID)
-				}
-				itemsPerSec := runControlPlane(b, run)
-				if strings.HasPrefix(url, "postgres") && b.N > 1 && os.Getenv("AIMG_BENCH_PGBENCH") != "0" {
-					b.ReportMetric(itemsPerSec/reference(b), "items/pgbench-tx")
-				}
-			})
+			for _, users := range []int{1, controlPlaneClients} {
+				b.Run(fmt.Sprintf("%s/users=%d", mode, users), func(b *testing.B) {
+					srv, key, caller := benchServer(b, url)
+					callers := append([]aimg.Caller{caller}, benchCallers(b, srv, users-1)...)
+					var run pipeline
+					if mode == "service" {
+						run = servicePipeline(srv, callers)
+					} else {
+						run = httpPipeline(srv, key, callers)
+					}
+					postgres := strings.HasPrefix(url, "postgres")
+					var serverCPU func() (time.Duration, bool)
+					if postgres {
+						serverCPU = postgresCPU(b, url)
+					}
+					itemsPerSec, cpuPerItem := runControlPlane(b, run, serverCPU)
+					if postgres && b.N > 1 && os.Getenv("AIMG_BENCH_PGBENCH") != "0" {
+						ref := reference(b)
+						b.ReportMetric(itemsPerSec/ref.tps, "items/pgbench-tx")
+						// What the ratio could be if the machine's CPU is
+						// all that limits both: Items/s = cores / CPU per
+						// Item, TPS = cores / CPU per transaction.
+						b.ReportMetric(ref.cpuPerTx()/cpuPerItem, "cpu-bound-items/pgbench-tx")
+					}
+				})
+			}
 		}
 	})
+}
+
+// benchCallers signs up n users on srv, each with a fresh address: a
+// benchmark function runs more than once on the same database (b.N = 1
+// first). Pipeline c enqueues as callers[c % len(callers)]: with one
+// user the pipelines serialise on that user's lock (lockUsers, which its
+// limits need); with one user per pipeline they do not.
+func benchCallers(b *testing.B, srv *testsupport.Server, n int) []aimg.Caller {
+	ctx := context.Background()
+	var out []aimg.Caller
+	for range n {
+		acct := testsupport.SignUp(b, srv, "bench-"+uuid.NewString()[:8]+"@example.com")
+		user, err := srv.App.Store.UserByID(ctx, acct.UserID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sess, err := srv.App.Store.SessionByID(ctx, acct.SessionID, srv.Clock.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, aimg.Caller{Session: sess, User: user, Domain: user.Domain})
+	}
+	return out
 }
 
 // BenchmarkPgbench is pgbench -N on a scratch database, alone, reported
@@ -97,21 +124,28 @@ func BenchmarkPgbench(b *testing.B) {
 	if os.Getenv(testsupport.PostgresEnv) == "" {
 		b.Skip("no PostgreSQL (" + testsupport.PostgresEnv + ")")
 	}
-	tps := 0.0
+	var r pgbenchResult
 	for range b.N {
-		tps = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
+		r = pgbenchTPS(b, controlPlaneClients, 10*time.Second)
 	}
-	b.ReportMetric(tps, "TPS")
+	b.ReportMetric(r.tps, "TPS")
+	b.ReportMetric(r.cpuPerTx(), "cpu-ms/tx")
 }
 
-// runControlPlane runs b.N Items through run and returns Items/s.
-func runControlPlane(b *testing.B, run pipeline) float64 {
+// runControlPlane runs b.N Items through run and returns Items/s and the
+// CPU milliseconds per Item of this process and, when serverCPU is not
+// nil, of the database server (reported as pg-cpu-ms/item).
+func runControlPlane(b *testing.B, run pipeline, serverCPU func() (time.Duration, bool)) (itemsPerSec, cpuMsPerItem float64) {
+	if serverCPU == nil {
+		serverCPU = func() (time.Duration, bool) { return 0, false }
+	}
 	ctx := context.Background()
 	var left atomic.Int64
 	left.Store(int64(b.N))
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0, wall0 := processCPU(b), time.Now()
+	pg0, _ := serverCPU()
+	cpu0, wall0 := testsupport.ProcessCPU(), time.Now()
 	for c := range controlPlaneClients {
 		wg.Go(func() {
 			for left.Add(-1) >= 0 {
@@ -123,22 +157,30 @@ func runControlPlane(b *testing.B, run pipeline) float64 {
 		})
 	}
 	wg.Wait()
-	cpu, wall := processCPU(b)-cpu0, time.Since(wall0)
+	cpu, wall := testsupport.ProcessCPU()-cpu0, time.Since(wall0)
+	pg1, pgSeen := serverCPU()
 	b.StopTimer()
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/item")
+	cpuMsPerItem = float64(cpu.Microseconds()) / 1000 / float64(b.N)
+	b.ReportMetric(cpuMsPerItem, "cpu-ms/item")
+	if pgSeen {
+		pgMs := float64((pg1 - pg0).Microseconds()) / 1000 / float64(b.N)
+		b.ReportMetric(pgMs, "pg-cpu-ms/item")
+		cpuMsPerItem += pgMs
+	}
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "items/s")
 	if cpu > 0 {
 		// Items/s if the control plane had both cores to itself.
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "items/cpu-s")
 	}
-	return float64(b.N) / wall.Seconds()
+	return float64(b.N) / wall.Seconds(), cpuMsPerItem
 }
 
 // servicePipeline calls the generation service, as the embedded worker and
 // the HTTP handlers do.
-func servicePipeline(srv *testsupport.Server, caller aimg.Caller) pipeline {
+func servicePipeline(srv *testsupport.Server, callers []aimg.Caller) pipeline {
 	gen := srv.App.Generation
 	return func(ctx context.Context, client int) error {
+		caller := callers[client%len(callers)]
 		st, err := gen.GenerateImage(ctx, caller, generation.ImageRequest{Prompt: "a dot", ModelName: "sketch"})
 		if err != nil {
 			return fmt.Errorf("enqueue: %w", err)
@@ -161,14 +203,14 @@ func servicePipeline(srv *testsupport.Server, caller aimg.Caller) pipeline {
 }
 
 // httpPipeline goes through the AIMG API and the worker protocol.
-func httpPipeline(srv *testsupport.Server, key, session string) pipeline {
+func httpPipeline(srv *testsupport.Server, key string, callers []aimg.Caller) pipeline {
 	workers := make([]*workerapi.Client, controlPlaneClients)
 	for i := range workers {
 		workers[i] = workerapi.NewClient(srv.URL, key, nil)
 		workers[i].Wait = 0
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: controlPlaneClients}}
-	call := func(ctx context.Context, method, path string, body []byte) (json.RawMessage, error) {
+	call := func(ctx context.Context, session, method, path string, body []byte) (json.RawMessage, error) {
 		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewReader(body))
 		if err != nil {
 			return nil, err
@@ -195,7 +237,8 @@ func httpPipeline(srv *testsupport.Server, key, session string) pipeline {
 	}
 	enqueueBody := []byte(`{"prompt":"a dot","modelName":"sketch"}`)
 	return func(ctx context.Context, client int) error {
-		payload, err := call(ctx, http.MethodPost, "/api/generateImage", enqueueBody)
+		session := callers[client%len(callers)].Session.ID
+		payload, err := call(ctx, session, http.MethodPost, "/api/generateImage", enqueueBody)
 		if err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
@@ -216,19 +259,44 @@ func httpPipeline(srv *testsupport.Server, key, session string) pipeline {
 		if err := w.Complete(ctx, job.Lease(), zeroOutputs(job)); err != nil {
 			return fmt.Errorf("complete: %w", err)
 		}
-		if _, err := call(ctx, http.MethodGet, "/api/getItemStatus?imageID="+st.ImageID, nil); err != nil {
+		if _, err := call(ctx, session, http.MethodGet, "/api/getItemStatus?imageID="+st.ImageID, nil); err != nil {
 			return fmt.Errorf("status: %w", err)
 		}
 		return nil
 	}
 }
 
-var pgbenchTPSLine = regexp.MustCompile(`tps = ([0-9.]+)`)
+var (
+	pgbenchTPSLine      = regexp.MustCompile(`^tps = ([0-9.]+)`)
+	pgbenchProgressLine = regexp.MustCompile(`^progress: ([0-9.]+) s, ([0-9.]+) tps`)
+)
+
+// postgresCPU reads the CPU time of the PostgreSQL server at url and its
+// processes, when it runs on this machine. It counts every database of
+// that server: a quiet server, or one of its own, gives the benchmark's.
+func postgresCPU(b *testing.B, url string) func() (time.Duration, bool) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	pid := testsupport.PostmasterPID(db)
+	return func() (time.Duration, bool) { return testsupport.ProcessTreeCPU(pid) }
+}
+
+// pgbenchResult is what a pgbench -N run reached: transactions per second
+// and the CPU milliseconds each cost pgbench and the PostgreSQL server.
+type pgbenchResult struct {
+	tps                            float64
+	clientCPUPerTx, serverCPUPerTx float64
+}
+
+func (r pgbenchResult) cpuPerTx() float64 { return r.clientCPUPerTx + r.serverCPUPerTx }
 
 // pgbenchTPS runs pgbench -i and pgbench -N (simple update: three updates
 // and an insert per transaction, one commit) with clients clients for d on
 // a scratch database it creates and drops.
-func pgbenchTPS(b *testing.B, clients int, d time.Duration) float64 {
+func pgbenchTPS(b *testing.B, clients int, d time.Duration) pgbenchResult {
 	b.Helper()
 	base := testsupport.ServiceURL(b, testsupport.PostgresEnv, "e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	if _, err := exec.LookPath("pgbench"); err != nil {
@@ -239,6 +307,7 @@ func pgbenchTPS(b *testing.B, clients int, d time.Duration) float64 {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	postmaster := testsupport.PostmasterPID(db)
 	name := "perf_pgbench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
 		b.Fatalf("create database: %v", err)
@@ -255,18 +324,49 @@ func pgbenchTPS(b *testing.B, clients int, d time.Duration) float64 {
 	if out, err := exec.Command("pgbench", "-i", "-q", target).CombinedOutput(); err != nil {
 		b.Fatalf("pgbench -i: %v\n%s", err, out)
 	}
-	out, err := exec.Command("pgbench", "-N", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(clients),
-		"-T", strconv.Itoa(int(d.Seconds())), target).CombinedOutput()
+	// The server's CPU is read 1 s after the start and 1 s before the
+	// end, while pgbench's connections live (an ended backend's CPU is
+	// no longer in /proc), against the transactions that pgbench's
+	// progress lines (-P 1) count in between.
+	cmd := exec.Command("pgbench", "-N", "-P", "1", "-c", strconv.Itoa(clients), "-j", strconv.Itoa(clients),
+		"-T", strconv.Itoa(int(d.Seconds())), target)
+	var pg [2]time.Duration
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		time.Sleep(time.Second)
+		pg[0], _ = testsupport.ProcessTreeCPU(postmaster)
+		time.Sleep(d - 2*time.Second)
+		pg[1], _ = testsupport.ProcessTreeCPU(postmaster)
+	}()
+	out, err := cmd.CombinedOutput()
+	<-sampled
 	if err != nil {
 		b.Fatalf("pgbench -N: %v\n%s", err, out)
 	}
+	var r pgbenchResult
+	between := 0.0 // transactions from 1 s to d-1 s
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
+		if m := pgbenchProgressLine.FindStringSubmatch(sc.Text()); m != nil {
+			at, _ := strconv.ParseFloat(m[1], 64)
+			tps, _ := strconv.ParseFloat(m[2], 64)
+			if at > 1 && at <= d.Seconds()-1 {
+				between += tps
+			}
+		}
 		if m := pgbenchTPSLine.FindStringSubmatch(sc.Text()); m != nil {
-			tps, _ := strconv.ParseFloat(m[1], 64)
-			return tps
+			r.tps, _ = strconv.ParseFloat(m[1], 64)
 		}
 	}
+	if r.tps > 0 {
+		client := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		r.clientCPUPerTx = float64(client.Microseconds()) / 1000 / (r.tps * d.Seconds())
+		if between > 0 {
+			r.serverCPUPerTx = float64((pg[1] - pg[0]).Microseconds()) / 1000 / between
+		}
+		return r
+	}
 	b.Fatalf("no tps in pgbench output:\n%s", out)
-	return 0
+	return pgbenchResult{}
 }

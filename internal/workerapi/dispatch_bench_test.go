@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"aimg/internal/aimg"
 	"aimg/internal/config"
 	"aimg/internal/generation"
@@ -50,18 +48,7 @@ func benchServer(b *testing.B, url string) (*testsupport.Server, string, aimg.Ca
 	env := srv.AdminPost(b, "/api/createWorkerKey", map[string]any{"name": "bench"})
 	var k struct{ Key string }
 	env.Decode(b, &k)
-	// A fresh address per server: a benchmark function runs more than once
-	// on the same database (b.N = 1 first).
-	acct := testsupport.SignUp(b, srv, "bench-"+uuid.NewString()[:8]+"@example.com")
-	user, err := srv.App.Store.UserByID(context.Background(), acct.UserID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := srv.App.Store.SessionByID(context.Background(), acct.SessionID, srv.Clock.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return srv, k.Key, aimg.Caller{Session: sess, User: user, Domain: user.Domain}
+	return srv, k.Key, benchCallers(b, srv, 1)[0]
 }
 
 func enqueueOne(b *testing.B, srv *testsupport.Server, c aimg.Caller) {
