@@ -293,7 +293,7 @@ func TestGetFileResize(t *testing.T) {
 		// variant's bytes and see them come back.
 		marker := testPNG(t, 7, 7)
 		for key := range blobs {
-			if strings.HasSuffix(key, "/30x30-fill") {
+			if strings.HasSuffix(key, "30x30-fill") { // after "/" or "_": files.variantKey
 				if err := srv.App.Blobs.Put(context.Background(), key, bytes.NewReader(marker), int64(len(marker)), "image/png"); err != nil {
 					t.Fatal(err)
 				}
