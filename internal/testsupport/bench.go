@@ -39,33 +39,18 @@ func ProcessTreeCPU(pid int) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
+	self := strconv.Itoa(pid)
 	var ticks int64
 	seen := false
 	for _, d := range dirs {
 		if d.Name()[0] < '0' || d.Name()[0] > '9' {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
-		if err != nil {
-			continue // ended meanwhile
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split
-		// after its closing parenthesis; ppid, utime and stime are fields
-		// 4, 14 and 15, the 2nd, 12th and 13th after it.
-		end := bytes.LastIndexByte(stat, ')')
-		fields := strings.Fields(string(stat[end+1:]))
-		if end < 0 || len(fields) < 13 {
+		st, ok := readProcStat(d.Name())
+		if !ok || (d.Name() != self && st.ppid != self) {
 			continue
 		}
-		if d.Name() != strconv.Itoa(pid) && fields[1] != strconv.Itoa(pid) {
-			continue
-		}
-		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-		stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		ticks += utime + stime
+		ticks += st.ticks
 		seen = true
 	}
 	const clockTicksPerSecond = 100 // USER_HZ on Linux
@@ -80,17 +65,43 @@ func PostmasterPID(db *sql.DB) int {
 	if err := db.QueryRow(`SELECT pg_backend_pid()`).Scan(&backend); err != nil {
 		return 0
 	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(backend) + "/stat")
-	if err != nil {
-		return 0
-	}
-	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-	fields := strings.Fields(string(stat[end+1:]))
-	if open < 0 || end < open || string(stat[open+1:end]) != "postgres" || len(fields) < 2 {
+	st, ok := readProcStat(strconv.Itoa(backend))
+	if !ok || st.comm != "postgres" {
 		return 0 // a server elsewhere: the pid is not one of this machine's
 	}
-	ppid, _ := strconv.Atoi(fields[1])
+	ppid, _ := strconv.Atoi(st.ppid)
 	return ppid
+}
+
+// procStat is what the benchmarks read of /proc/<pid>/stat.
+type procStat struct {
+	comm, ppid string
+	ticks      int64 // user + system CPU, in clock ticks
+}
+
+// readProcStat reads /proc/<pid>/stat; false when the process has ended or
+// the line cannot be read. The line is "pid (comm) state ppid ...": comm
+// may hold spaces, so it is split after its closing parenthesis; ppid,
+// utime and stime are fields 4, 14 and 15, the 2nd, 12th and 13th after it.
+func readProcStat(pid string) (procStat, bool) {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return procStat{}, false
+	}
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return procStat{}, false
+	}
+	fields := strings.Fields(string(stat[end+1:]))
+	if len(fields) < 13 {
+		return procStat{}, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return procStat{}, false
+	}
+	return procStat{comm: string(stat[open+1 : end]), ppid: fields[1], ticks: utime + stime}, true
 }
 
 // BenchUser finds the seeded user AIMG_BENCH_EMAIL (default
