@@ -21,15 +21,15 @@ type unavailableSource struct {
 	maxAttempt atomic.Int32
 }
 
-func (s *unavailableSource) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
-	job, err := s.JobSource.Claim(ctx, workerID, modelIDs)
-	if err == nil {
+func (s *unavailableSource) ClaimJobs(ctx context.Context, workerIDs []string, modelIDs []string) ([]*aimg.Job, error) {
+	jobs, err := s.JobSource.ClaimJobs(ctx, workerIDs, modelIDs)
+	for _, job := range jobs {
 		s.claims.Add(1)
 		if a := int32(job.Attempts); a > s.maxAttempt.Load() {
 			s.maxAttempt.Store(a)
 		}
 	}
-	return job, err
+	return jobs, err
 }
 
 func (s *unavailableSource) Complete(ctx context.Context, l aimg.Lease, out []aimg.ItemOutput) error {

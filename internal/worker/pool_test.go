@@ -361,7 +361,7 @@ func TestBackendPanicFailsTheJobNotTheServer(t *testing.T) {
 // emptySource never has a Job.
 type emptySource struct{ worker.JobSource }
 
-func (emptySource) Claim(context.Context, string, []string) (*aimg.Job, error) {
+func (emptySource) ClaimJobs(context.Context, []string, []string) ([]*aimg.Job, error) {
 	return nil, aimg.Errorf(aimg.CodeNotFound, "No queued job")
 }
 

@@ -25,8 +25,8 @@ type committedSource struct {
 	release func(ctx context.Context) <-chan struct{}
 }
 
-func (s *committedSource) Claim(ctx context.Context, workerID string, models []string) (*aimg.Job, error) {
-	job, err := s.JobSource.Claim(context.WithoutCancel(ctx), workerID, models)
+func (s *committedSource) ClaimJobs(ctx context.Context, workerIDs []string, models []string) ([]*aimg.Job, error) {
+	jobs, err := s.JobSource.ClaimJobs(context.WithoutCancel(ctx), workerIDs, models)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *committedSource) Claim(ctx context.Context, workerID string, models []s
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return job, nil
+	return jobs, nil
 }
 
 // checkReleased asserts that the Job is queued again with no attempt spent.

@@ -24,9 +24,10 @@ import (
 // JobSource hands out Jobs and takes their results. It is transport-neutral:
 // outputs travel as bytes, so an HTTP client can implement it.
 type JobSource interface {
-	// Claim leases the next Job of the Models, or returns a not-found
-	// aimg.Error when there is none.
-	Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error)
+	// ClaimJobs leases up to one Job of the Models per worker slot (1 to
+	// aimg.MaxClaimBatch distinct ids), the i-th to workerIDs[i], or
+	// returns a not-found aimg.Error when there is none.
+	ClaimJobs(ctx context.Context, workerIDs []string, modelIDs []string) ([]*aimg.Job, error)
 	// Heartbeat reports progress (0..1) and extends the lease;
 	// aimg.ErrLeaseLost means the Job is no longer this worker's,
 	// aimg.ErrJobCancelled that it was cancelled: either way the render
@@ -77,7 +78,10 @@ type Backend interface {
 	Render(ctx context.Context, job RenderJob, progress func(float64)) ([]aimg.ItemOutput, error)
 }
 
-// Pool runs Concurrency worker slots against one source and backend.
+// Pool runs Concurrency worker slots against one source and backend. One
+// claimer asks for the Jobs of all idle slots in one call (a batch claim:
+// one round trip and one transaction however many slots are idle) and
+// hands each Job to the slot it is leased to.
 type Pool struct {
 	src     JobSource
 	backend Backend
@@ -107,7 +111,7 @@ func NewPool(src JobSource, backend Backend, cfg Config, log *slog.Logger) (*Poo
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Pool{src: src, backend: backend, cfg: cfg, log: log.With("worker_pool", cfg.Name),
-		wake: make(chan struct{}, cfg.Concurrency)}, nil
+		wake: make(chan struct{}, 1)}, nil
 }
 
 // Name is the pool's worker identity (Config.Name or the generated one).
@@ -123,13 +127,17 @@ func (p *Pool) Start(ctx context.Context) {
 		p.claimCtx, p.stopClaiming = context.WithCancel(p.runCtx)
 		context.AfterFunc(ctx, func() { p.stopClaiming(); p.abandon() })
 		p.recover()
-		for i := range p.cfg.Concurrency {
-			p.wg.Go(func() { p.slot(fmt.Sprintf("%s/%d", p.cfg.Name, i)) })
+		idle := make(chan int, p.cfg.Concurrency) // each slot is in it at most once
+		work := make([]chan *aimg.Job, p.cfg.Concurrency)
+		for i := range work {
+			work[i] = make(chan *aimg.Job, 1)
+			p.wg.Go(func() { p.slot(i, work[i], idle) })
 		}
+		p.wg.Go(func() { p.claimer(idle, work) })
 	})
 }
 
-// Notify wakes an idle slot: a Job was just queued.
+// Notify wakes the claimer if slots are idle: a Job was just queued.
 func (p *Pool) Notify() {
 	select {
 	case p.wake <- struct{}{}:
@@ -179,63 +187,116 @@ func (p *Pool) recover() {
 	}
 }
 
-// slot claims and renders Jobs one at a time until the pool stops claiming.
-func (p *Pool) slot(workerID string) {
+// slotID is the worker id (lease owner) of slot i.
+func (p *Pool) slotID(i int) string { return fmt.Sprintf("%s/%d", p.cfg.Name, i) }
+
+// slot renders the Jobs the claimer hands it, one at a time, telling the
+// claimer each time it is idle, until the claimer closes work.
+func (p *Pool) slot(i int, work <-chan *aimg.Job, idle chan<- int) {
+	idle <- i
+	for job := range work {
+		p.run(job)
+		idle <- i
+	}
+}
+
+// claimer claims Jobs for the idle slots, all of them (up to
+// aimg.MaxClaimBatch) in one call, until the pool stops claiming; then it
+// closes the slots' work channels.
+func (p *Pool) claimer(idle <-chan int, work []chan *aimg.Job) {
+	defer func() {
+		for _, w := range work {
+			close(w)
+		}
+	}()
 	poll := time.NewTicker(p.cfg.PollInterval)
 	defer poll.Stop()
+	var free []int // idle slots, in the order they became idle
 	for {
+		for len(idle) > 0 {
+			free = append(free, <-idle)
+		}
+		if len(free) == 0 {
+			select {
+			case <-p.claimCtx.Done():
+				return
+			case i := <-idle:
+				free = append(free, i)
+				continue
+			}
+		}
 		if p.claimCtx.Err() != nil {
 			return
 		}
-		job, err := p.claim(workerID)
+		batch := free[:min(len(free), aimg.MaxClaimBatch)]
+		jobs, err := p.claim(batch)
+		for k, job := range jobs {
+			work[batch[k]] <- job // the slot is idle: its channel is empty
+		}
+		free = free[len(jobs):]
 		if err == nil {
-			p.run(job)
-			continue
+			continue // more may be queued: claim again for the slots still idle
 		}
 		select {
 		case <-p.claimCtx.Done():
 			return
 		case <-p.wake:
 		case <-poll.C:
+		case i := <-idle:
+			free = append(free, i)
 		}
 	}
 }
 
-// claim asks for the next Job. The call runs on runCtx, which a graceful
-// Stop leaves alone: cancelling a claim mid-commit would lose its answer
-// and leave the Job running under a worker that never saw it. A Job
-// claimed while the pool stopped claiming goes straight back, unspent.
-// When the claim fails for any other reason than an empty queue, its
-// outcome is unknown: whatever the slot may hold is released.
-func (p *Pool) claim(workerID string) (*aimg.Job, error) {
+// claim asks for a Job for each slot of batch; it returns at most as many,
+// the k-th leased to slot batch[k]. The call runs on runCtx, which a
+// graceful Stop leaves alone: cancelling a claim mid-commit would lose its
+// answer and leave Jobs running under a worker that never saw them. Jobs
+// claimed while the pool stopped claiming go straight back, unspent. When
+// the claim fails for any other reason than an empty queue, its outcome is
+// unknown: whatever the slots may hold is released.
+func (p *Pool) claim(batch []int) ([]*aimg.Job, error) {
+	ids := make([]string, len(batch))
+	for k, i := range batch {
+		ids[k] = p.slotID(i)
+	}
 	ctx, cancel := context.WithTimeout(p.runCtx, p.cfg.CallTimeout)
-	job, err := p.src.Claim(ctx, workerID, p.cfg.ModelIDs)
+	jobs, err := p.src.ClaimJobs(ctx, ids, p.cfg.ModelIDs)
 	cancel()
 	switch {
+	case err == nil && len(jobs) > len(ids):
+		err = fmt.Errorf("the source answered %d jobs for %d worker slots", len(jobs), len(ids))
 	case err == nil && p.claimCtx.Err() != nil:
-		log := p.log.With("job", job.ID, "worker", workerID)
-		if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, job.Lease()) }); err != nil {
-			log.Error("release a job claimed while stopping", "err", err)
-		} else {
-			log.Info("job claimed while stopping released for another worker")
+		for _, job := range jobs {
+			log := p.log.With("job", job.ID, "worker", job.LeaseOwner)
+			if err := p.call(func(ctx context.Context) error { return p.src.Release(ctx, job.Lease()) }); err != nil {
+				log.Error("release a job claimed while stopping", "err", err)
+			} else {
+				log.Info("job claimed while stopping released for another worker")
+			}
 		}
 		return nil, errStopping
-	case err == nil, aimg.IsNotFound(err):
-		return job, err
+	case err == nil:
+		return jobs, nil
+	case aimg.IsNotFound(err):
+		return nil, err
 	}
-	log := p.log.With("worker", workerID, "err", err)
-	var n int
-	rerr := p.call(func(ctx context.Context) (err error) {
-		n, err = p.src.ReleaseWorker(ctx, workerID)
-		return err
-	})
+	log := p.log.With("workers", ids, "err", err)
+	n, rerr := 0, error(nil)
+	for _, id := range ids {
+		rerr = errors.Join(rerr, p.call(func(ctx context.Context) error {
+			released, err := p.src.ReleaseWorker(ctx, id)
+			n += released
+			return err
+		}))
+	}
 	switch {
 	case rerr != nil:
-		log.Error("claim a job: failed, and releasing what it may have leased failed too", "release_err", rerr)
+		log.Error("claim jobs: failed, and releasing what it may have leased failed too", "release_err", rerr)
 	case p.runCtx.Err() != nil:
 		log.Info("claim cut off by the stop", "released", n)
 	default:
-		log.Error("claim a job", "released", n)
+		log.Error("claim jobs", "released", n)
 	}
 	return nil, err
 }

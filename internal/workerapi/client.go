@@ -34,6 +34,9 @@ type Client struct {
 	// MaxBackoff caps the wait between retries.
 	MaxBackoff time.Duration
 	failures   atomic.Int32 // consecutive claim failures, for the backoff
+	// singleClaims is set once the server turned a batch claim down (it
+	// predates them): claims go one slot at a time.
+	singleClaims atomic.Bool
 	// stopped ends the waits of claims (StopWaiting).
 	stopped     context.Context
 	stopWaiting context.CancelFunc
@@ -162,21 +165,64 @@ var errNoJob = aimg.Errorf(aimg.CodeNotFound, "No queued job")
 
 // Claim waits up to Wait at the server for a Job of the Models.
 func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) (*aimg.Job, error) {
+	out, err := c.claim(ctx, ClaimRequest{Worker: workerID, Models: modelIDs})
+	if err != nil {
+		return nil, err
+	}
+	if out.Job == nil {
+		return nil, errors.New("worker protocol claim: the answer has no job")
+	}
+	return domainJob(*out.Job), nil
+}
+
+// ClaimJobs waits up to Wait at the server for Jobs of the Models, at most
+// one per worker slot (1 to aimg.MaxClaimBatch): the i-th Job is leased to
+// workerIDs[i]. Against a server older than batch claims (it answers 400
+// for the missing worker) it claims for workerIDs[0] alone from then on.
+func (c *Client) ClaimJobs(ctx context.Context, workerIDs []string, modelIDs []string) ([]*aimg.Job, error) {
+	if c.singleClaims.Load() {
+		job, err := c.Claim(ctx, workerIDs[0], modelIDs)
+		if err != nil {
+			return nil, err
+		}
+		return []*aimg.Job{job}, nil
+	}
+	out, err := c.claim(ctx, ClaimRequest{Workers: workerIDs, Models: modelIDs})
+	if e := (*aimg.Error)(nil); errors.As(err, &e) && e.Code == aimg.CodeInvalid && strings.HasPrefix(e.Message, "worker: ") {
+		c.singleClaims.Store(true)
+		return c.ClaimJobs(ctx, workerIDs, modelIDs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Jobs) == 0 || len(out.Jobs) > len(workerIDs) {
+		return nil, fmt.Errorf("worker protocol claim: %d jobs for %d worker slots", len(out.Jobs), len(workerIDs))
+	}
+	jobs := make([]*aimg.Job, len(out.Jobs))
+	for i, j := range out.Jobs {
+		jobs[i] = domainJob(j)
+	}
+	return jobs, nil
+}
+
+// claim sends one claim, waiting up to Wait; no Job in time is errNoJob.
+func (c *Client) claim(ctx context.Context, in ClaimRequest) (ClaimResponse, error) {
+	var out ClaimResponse
 	if c.stopped.Err() != nil {
-		return nil, errNoJob
+		return out, errNoJob
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(c.stopped, cancel)()
-	ct, body := jsonBody(ClaimRequest{Worker: workerID, Models: modelIDs, WaitMS: int(c.Wait / time.Millisecond)})
-	var out ClaimResponse
+	in.WaitMS = int(c.Wait / time.Millisecond)
+	ct, body := jsonBody(in)
 	resp, err := c.send(ctx, "claim", ct, body)
 	if err == nil {
 		defer resp.Body.Close()
 		switch {
 		case resp.StatusCode == http.StatusNoContent:
 			c.failures.Store(0)
-			return nil, errNoJob
+			return out, errNoJob
 		case resp.StatusCode >= 300:
 			err = decodeError(resp)
 		default:
@@ -186,23 +232,27 @@ func (c *Client) Claim(ctx context.Context, workerID string, modelIDs []string) 
 		}
 	}
 	if err != nil {
-		// Back off before the pool asks again (and releases what this
-		// slot may hold, which the server also does for a cut claim).
+		// Back off before the pool asks again (and releases what its
+		// slots may hold, which the server also does for a cut claim).
 		n := int(c.failures.Add(1)) - 1
 		_ = sleep(ctx, c.backoff(n))
 		if aimg.ErrorCode(err) == aimg.CodeUnavailable {
 			// Our server's own 503 (it is shutting down): nothing was
 			// claimed, so there is nothing to release.
-			return nil, errNoJob
+			return out, errNoJob
 		}
-		return nil, err
+		return out, err
 	}
 	c.failures.Store(0)
-	j := out.Job
+	return out, nil
+}
+
+// domainJob is a claimed Job as the worker pool sees it.
+func domainJob(j Job) *aimg.Job {
 	exp := j.LeaseExpiresAt
 	return &aimg.Job{ID: j.ID, ModelID: j.ModelID, Kind: j.Kind, ItemIDs: j.ItemIDs, Payload: j.Payload,
 		Status: aimg.JobRunning, Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, LeaseOwner: j.LeaseOwner, LeaseExpiresAt: &exp,
-		LeaseDuration: time.Duration(j.LeaseSeconds * float64(time.Second))}, nil
+		LeaseDuration: time.Duration(j.LeaseSeconds * float64(time.Second))}
 }
 
 // Models returns the Models the key may claim (retried while the server

@@ -213,12 +213,36 @@ func leaseOf(k *aimg.WorkerKey, l Lease) (aimg.Lease, error) {
 	return l.domain(), nil
 }
 
+// claimOwners are the lease owners a claim asks for: its one slot, or its
+// batch of distinct slots.
+func claimOwners(k *aimg.WorkerKey, in ClaimRequest) ([]string, error) {
+	switch {
+	case in.Worker != "" && in.Workers != nil:
+		return nil, aimg.Invalid("workers", "cannot be given with worker")
+	case in.Workers == nil:
+		owner, err := ownerOf(k, in.Worker)
+		return []string{owner}, err
+	case len(in.Workers) == 0 || len(in.Workers) > aimg.MaxClaimBatch:
+		return nil, aimg.Invalid("workers", "must name 1 to %d worker slots, got %d", aimg.MaxClaimBatch, len(in.Workers))
+	}
+	owners := make([]string, len(in.Workers))
+	seen := make(map[string]bool, len(in.Workers))
+	for i, w := range in.Workers {
+		if validWorkerID(w) != nil || seen[w] {
+			return nil, aimg.Invalid("workers", "must be distinct worker slots of 1 to 200 characters without spaces or control characters")
+		}
+		seen[w] = true
+		owners[i] = k.LeaseOwnerPrefix() + w
+	}
+	return owners, nil
+}
+
 func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWriter, r *http.Request) error {
 	var in ClaimRequest
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	owner, err := ownerOf(k, in.Worker)
+	owners, err := claimOwners(k, in)
 	if err != nil {
 		return err
 	}
@@ -241,21 +265,24 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 		default:
 		}
 		woken := s.opts.Wake.C() // taken before looking, so no enqueue is missed
-		job, err := s.opts.Jobs.Claim(ctx, owner, models)
+		jobs, err := s.opts.Jobs.ClaimJobs(ctx, owners, models)
 		if err == nil {
 			if ctx.Err() != nil {
 				// The worker left while the claim committed: it will never
-				// see this Job, so it goes back at once.
-				_ = s.opts.Jobs.Release(context.WithoutCancel(ctx), job.Lease())
+				// see these Jobs, so they go back at once.
+				for _, job := range jobs {
+					_ = s.opts.Jobs.Release(context.WithoutCancel(ctx), job.Lease())
+				}
 				return ctx.Err()
 			}
-			out := Job{ID: job.ID, ModelID: job.ModelID, Kind: job.Kind, ItemIDs: job.ItemIDs, Payload: job.Payload,
-				Attempt: job.Attempts, MaxAttempts: job.MaxAttempts, LeaseOwner: job.LeaseOwner,
-				LeaseSeconds: s.opts.LeaseDuration.Seconds()}
-			if job.LeaseExpiresAt != nil {
-				out.LeaseExpiresAt = *job.LeaseExpiresAt
+			var out ClaimResponse
+			for _, job := range jobs {
+				out.Jobs = append(out.Jobs, s.wireJob(job))
 			}
-			writeJSON(w, http.StatusOK, ClaimResponse{Job: out})
+			if in.Workers == nil {
+				out.Job, out.Jobs = &out.Jobs[0], nil
+			}
+			writeJSON(w, http.StatusOK, out)
 			return nil
 		}
 		if !aimg.IsNotFound(err) {
@@ -272,6 +299,17 @@ func (s *Server) claim(ctx context.Context, k *aimg.WorkerKey, w http.ResponseWr
 			return nil
 		}
 	}
+}
+
+// wireJob is a claimed Job as the worker sees it.
+func (s *Server) wireJob(job *aimg.Job) Job {
+	out := Job{ID: job.ID, ModelID: job.ModelID, Kind: job.Kind, ItemIDs: job.ItemIDs, Payload: job.Payload,
+		Attempt: job.Attempts, MaxAttempts: job.MaxAttempts, LeaseOwner: job.LeaseOwner,
+		LeaseSeconds: s.opts.LeaseDuration.Seconds()}
+	if job.LeaseExpiresAt != nil {
+		out.LeaseExpiresAt = *job.LeaseExpiresAt
+	}
+	return out
 }
 
 func (s *Server) models(_ context.Context, k *aimg.WorkerKey, w http.ResponseWriter, _ *http.Request) error {

@@ -17,12 +17,14 @@ const Prefix = "/api/worker/v1/"
 // well under the server's write timeout and the worker's call timeout.
 const MaxWait = 20 * time.Second
 
-// ClaimRequest is POST claim: the worker slot asking, the Models it serves
-// (none: every Model its key allows) and how long it may wait.
+// ClaimRequest is POST claim: the worker slot asking (Worker), or up to
+// aimg.MaxClaimBatch idle slots at once (Workers, a Job each), the Models
+// they serve (none: every Model the key allows) and how long to wait.
 type ClaimRequest struct {
-	Worker string   `json:"worker"`
-	Models []string `json:"models,omitempty"`
-	WaitMS int      `json:"waitMs,omitempty"`
+	Worker  string   `json:"worker,omitempty"`
+	Workers []string `json:"workers,omitempty"`
+	Models  []string `json:"models,omitempty"`
+	WaitMS  int      `json:"waitMs,omitempty"`
 }
 
 // ModelsResponse answers POST models: the Models the key may claim.
@@ -49,9 +51,12 @@ type Job struct {
 	LeaseSeconds float64 `json:"leaseSeconds"`
 }
 
-// ClaimResponse is claim's 200 answer (204, no body, when no Job came).
+// ClaimResponse is claim's 200 answer (204, no body, when no Job came):
+// Job answers a claim by Worker; Jobs (one or more, the i-th leased to
+// Workers[i]) a claim by Workers.
 type ClaimResponse struct {
-	Job Job `json:"job"`
+	Job  *Job  `json:"job,omitempty"`
+	Jobs []Job `json:"jobs,omitempty"`
 }
 
 // Lease is the lease a call is about.
