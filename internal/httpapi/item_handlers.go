@@ -164,7 +164,23 @@ type batchItemsInput struct {
 	BatchID string `query:"batchID" doc:"The batch id. Mandatory."`
 }
 
+// openItemRule limits opening an Item by id (getItem, getItemDetails and
+// the web's Item page share it) for callers without an account record,
+// per client address: a stranger can try ids there.
+const openItemRule = "itemPage:ip"
+
+// allowOpenItem takes a token of openItemRule for a caller without a User.
+func (s *Server) allowOpenItem(ctx context.Context, c aimg.Caller) error {
+	if c.User != nil || c.Admin {
+		return nil
+	}
+	return s.Accounts.Allow(ctx, openItemRule, c.ClientIP)
+}
+
 func (s *Server) getItem(ctx context.Context, c aimg.Caller, in *itemInput) (*Response[Image], error) {
+	if err := s.allowOpenItem(ctx, c); err != nil {
+		return nil, err
+	}
 	v, err := s.Library.GetItem(ctx, c, in.ImageID)
 	if err != nil {
 		return nil, err
@@ -173,6 +189,9 @@ func (s *Server) getItem(ctx context.Context, c aimg.Caller, in *itemInput) (*Re
 }
 
 func (s *Server) getItemDetails(ctx context.Context, c aimg.Caller, in *itemInput) (*Response[ImageInfo], error) {
+	if err := s.allowOpenItem(ctx, c); err != nil {
+		return nil, err
+	}
 	d, err := s.Library.GetItemDetails(ctx, c, in.ImageID)
 	if err != nil {
 		return nil, err
