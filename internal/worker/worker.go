@@ -293,7 +293,7 @@ func (p *Pool) claim(batch []int) ([]*aimg.Job, error) {
 	switch {
 	case rerr != nil:
 		log.Error("claim jobs: failed, and releasing what it may have leased failed too", "release_err", rerr)
-	case p.runCtx.Err() != nil:
+	case p.claimCtx.Err() != nil: // the stop cut the claim (a graceful one too)
 		log.Info("claim cut off by the stop", "released", n)
 	default:
 		log.Error("claim jobs", "released", n)

@@ -16,6 +16,8 @@ import (
 	"aimg/internal/aimg"
 	"aimg/internal/generation"
 	"aimg/internal/testsupport"
+	"aimg/internal/worker"
+	"aimg/internal/worker/builtin"
 	"aimg/internal/workerapi"
 )
 
@@ -216,5 +218,45 @@ func TestBatchClaimFallsBackOnAnOlderServer(t *testing.T) {
 	}
 	if batches.Load() != 1 || singles.Load() != 2 {
 		t.Fatalf("%d batch and %d single claims sent, want 1 and 2", batches.Load(), singles.Load())
+	}
+}
+
+// errorCounter is a slog handler that counts the records at Error level.
+type errorCounter struct {
+	slog.Handler
+	errors *atomic.Int32
+}
+
+func (h errorCounter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		h.errors.Add(1)
+	}
+	return nil
+}
+
+func (h errorCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h errorCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+
+// A graceful stop of `aimg worker` cuts its waiting claim (StopWaiting):
+// that is the stop, not a failure, and logs no error.
+func TestGracefulStopCutsTheClaimQuietly(t *testing.T) {
+	srv := testsupport.NewServer(t, "", testsupport.WithoutRateLimits)
+	_, key := newKey(t, srv, map[string]any{"name": "quiet"})
+	client := workerapi.NewClient(srv.URL, key, nil)
+	var errs atomic.Int32
+	log := slog.New(errorCounter{Handler: slog.DiscardHandler, errors: &errs})
+	p, err := worker.NewPool(client, builtin.Backend{}, worker.Config{Name: "quiet", Concurrency: 2, ModelIDs: []string{"sketch"}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(t.Context())
+	time.Sleep(300 * time.Millisecond) // let the claim reach its long-poll (earlier, the test only passes trivially)
+	client.StopWaiting()
+	if err := p.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := errs.Load(); n != 0 {
+		t.Fatalf("the graceful stop logged %d errors", n)
 	}
 }
