@@ -164,17 +164,13 @@ type batchItemsInput struct {
 	BatchID string `query:"batchID" doc:"The batch id. Mandatory."`
 }
 
-// openItemRule limits opening an Item by id (getItem, getItemDetails and
-// the web's Item page share it) for callers without an account record,
-// per client address: a stranger can try ids there.
-const openItemRule = "itemPage:ip"
-
-// allowOpenItem takes a token of openItemRule for a caller without a User.
+// allowOpenItem takes a token of library.OpenItemRateLimit for a caller
+// without a User.
 func (s *Server) allowOpenItem(ctx context.Context, c aimg.Caller) error {
 	if c.User != nil || c.Admin {
 		return nil
 	}
-	return s.Accounts.Allow(ctx, openItemRule, c.ClientIP)
+	return s.Accounts.Allow(ctx, library.OpenItemRateLimit, c.ClientIP)
 }
 
 func (s *Server) getItem(ctx context.Context, c aimg.Caller, in *itemInput) (*Response[Image], error) {

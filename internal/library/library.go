@@ -194,6 +194,12 @@ func (s *Service) item(ctx context.Context, c aimg.Caller, id string) (*aimg.Ite
 	return it, nil
 }
 
+// OpenItemRateLimit is the rate-limit rule (config rateLimits) of opening
+// an Item by id for a caller without an account record, per client
+// address: the API's getItem and getItemDetails and the web's Item page
+// share it, since a stranger can try ids there.
+const OpenItemRateLimit = "itemPage:ip"
+
 // GetItem is getItem.
 func (s *Service) GetItem(ctx context.Context, c aimg.Caller, id string) (View, error) {
 	it, err := s.item(ctx, c, id)

@@ -259,14 +259,9 @@ func (s *Server) largeOf(it *aimg.Item) image {
 // approval need).
 func (p *itemPage) Completed() bool { return p.Item.Status == aimg.StatusCompleted }
 
-// itemPageRule limits the Item page for visitors without an account record
-// per client address: it is the one page a stranger can open by id (the
-// API's getItem and getItemDetails take the same rule).
-const itemPageRule = "itemPage:ip"
-
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	if c.User == nil {
-		if err := s.allow(r, c, itemPageRule); err != nil {
+		if err := s.allow(r, c, library.OpenItemRateLimit); err != nil {
 			s.fail(w, r, c, err)
 			return
 		}

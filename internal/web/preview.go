@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"aimg/internal/aimg"
+	"aimg/internal/library"
 )
 
 // Live previews (docs/decisions.md "Live previews"): while an Item
@@ -21,7 +22,7 @@ func (s *Server) previewPages(page route) {
 // generation service's rule, as for the Item's status).
 func (s *Server) itemPreview(w http.ResponseWriter, r *http.Request, c aimg.Caller) {
 	if c.User == nil { // only an owner sees it: a stranger counts as on the Item page
-		if err := s.allow(r, c, itemPageRule); err != nil {
+		if err := s.allow(r, c, library.OpenItemRateLimit); err != nil {
 			s.fail(w, r, c, err)
 			return
 		}
